@@ -1,0 +1,156 @@
+"""The thin front: run the stages in order and keep what each produced.
+
+``scenario -> data -> model -> solve -> results``. Nothing here computes anything of its own;
+each concept lives in its stage's module.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from optimizer.config import Config
+from optimizer.data import ModelData, prepare
+from optimizer.model import BuiltModel, build_model
+from optimizer.results import dumps_json, goods_table, period_table, portfolio, write_folder
+from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
+from optimizer.solve import SolveResult, SolverOptions, make_solver
+from optimizer.solve.base import Interface
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How one run is solved. ``time_limit`` in seconds (None: none); ``mip_gap`` relative."""
+
+    compress_time: bool = True
+    mip_gap: float = 1e-4
+    time_limit: float | None = None
+    threads: int = 0
+    interface: Interface = "pyomo"
+    algorithm: str = "choose"
+    presolve: bool = True
+    log: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: Config, **overrides: Any) -> RunConfig:
+        s = cfg.solver
+        values = dict(
+            compress_time=cfg.model.compress_time, mip_gap=s.mip_gap, time_limit=s.time_limit,
+            threads=s.threads, interface=s.interface, algorithm=s.algorithm,
+            presolve=s.presolve, log=s.log,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def solver_options(self) -> SolverOptions:
+        return SolverOptions(
+            time_limit=self.time_limit, mip_gap=self.mip_gap, threads=self.threads,
+            algorithm=self.algorithm, presolve=self.presolve, log=self.log,  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced. ``portfolio`` is the ``portfolio.json`` dictionary;
+    ``periods`` the ``scenarios.csv`` table (built on first use)."""
+
+    loaded: LoadedScenario
+    data: ModelData
+    model: BuiltModel
+    solve: SolveResult
+    portfolio: dict
+    seconds: dict[str, float] = field(default_factory=dict)
+    solver: Any = None
+
+    @property
+    def status(self) -> str:
+        return self.solve.status
+
+    @property
+    def objective(self) -> float | None:
+        return self.solve.objective
+
+    @cached_property
+    def periods(self) -> pd.DataFrame:
+        if self.solve.x is None:
+            return pd.DataFrame()
+        return period_table(self.model, self.solve.x)
+
+    @cached_property
+    def goods(self) -> pd.DataFrame:
+        return goods_table(self.portfolio)
+
+    def write(self, out: str | Path, formats: tuple[str, ...] = ("json", "csv", "yaml")) -> Path:
+        """Write the results folder atomically (see ``results.md``)."""
+        writers = {}
+        if "json" in formats:
+            writers["portfolio.json"] = lambda p: p.write_text(dumps_json(self.portfolio))
+        if "csv" in formats:
+            writers["portfolio.csv"] = lambda p: self.goods.to_csv(p, index=False)
+            writers["scenarios.csv"] = lambda p: self.periods.to_csv(
+                p, index=False, float_format="%.10g"
+            )
+        if "yaml" in formats:
+            writers["resolved.yaml"] = lambda p: p.write_text(self.loaded.resolved_yaml)
+        return write_folder(Path(out), writers)
+
+
+def load(
+    scenario: str | Path | dict | LoadedScenario, overrides: tuple[str, ...] | list[str] = ()
+) -> LoadedScenario:
+    """Read and validate a scenario given as a path, a dict or an already loaded scenario."""
+    if isinstance(scenario, LoadedScenario):
+        return scenario
+    if isinstance(scenario, dict):
+        return load_scenario_dict(scenario, overrides=overrides)
+    return load_scenario(scenario, overrides=overrides)
+
+
+def run(
+    scenario: str | Path | dict | LoadedScenario,
+    config: RunConfig | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+) -> RunResult:
+    """Load, prepare, build, solve and summarise one scenario.
+
+    Raises :class:`~optimizer.scenario.errors.ScenarioError` for a bad scenario. A solve that
+    does not end optimal is *not* raised: check ``result.status``.
+    """
+    config = config or RunConfig()
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    loaded = load(scenario, overrides)
+    seconds["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    data = prepare(loaded.scenario, compress_time=config.compress_time)
+    seconds["prepare"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    built = build_model(loaded.scenario, data)
+    _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
+    seconds["build"] = time.perf_counter() - t
+
+    solver = make_solver(built.lp, config.solver_options(), config.interface)
+    result = solver.solve()
+    for key, value in result.seconds.items():
+        seconds[key if key != "build" else "pyomo_build"] = value
+
+    t = time.perf_counter()
+    pf = portfolio(
+        loaded.scenario, built, result, input_sha256=loaded.input_sha256, seconds=seconds,
+        interface=config.interface,
+    )
+    seconds["results"] = time.perf_counter() - t
+    pf["solver"]["times"] = {k: round(v, 4) for k, v in seconds.items()}
+    return RunResult(loaded, data, built, result, pf, seconds, solver)
+
+
+def resolved_yaml(loaded: LoadedScenario) -> str:
+    return yaml.safe_dump(loaded.resolved, sort_keys=False)

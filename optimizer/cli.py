@@ -1,0 +1,346 @@
+"""The ``stockpile`` command.
+
+Exit codes (stable, for scripts):
+
+====  =======================================================================
+0     solved to optimality; results written
+1     the scenario or config has mistakes (each reported with file, line, key)
+2     the command line itself is wrong (unknown option, missing argument)
+3     no feasible portfolio: the scenario's requirements conflict
+4     stopped by the time limit; the best portfolio found was written, flagged
+5     the solver failed or the problem is unbounded; nothing written
+6     results could not be written, or an internal error (please report it)
+====  =======================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimizer import __version__
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_SOLVER, EXIT_INTERNAL = (
+    0, 1, 2, 3, 4, 5, 6,
+)
+
+app = typer.Typer(
+    name="stockpile",
+    help=(
+        "Stockpile and mitigation optimisation for strategic dependencies.\n\n"
+        "Reads a scenario file (YAML: goods, suppliers, disruptions, budgets), decides how much "
+        "to spend on strategic stockpiles, reserved supplier capacity, domestic capacity and "
+        "demand measures, and writes the recommended portfolio.\n\n"
+        "Start with:  stockpile run scenarios/critical_raw_materials.yaml --out results/crm"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+if not out.is_terminal:  # files and pipes: wide enough that tables do not wrap
+    out = Console(width=150)
+if not err.is_terminal:
+    err = Console(stderr=True, width=150)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"stockpile {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Stockpile and mitigation optimisation."""
+
+
+def _print_issues(issues, title: str) -> None:
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity != "error"]
+    for issue in warnings:
+        err.print(f"[yellow]{_esc(issue.format())}[/]")
+    if errors:
+        err.print(f"[bold red]{title}[/] ({len(errors)} problem{'s' if len(errors) > 1 else ''}):")
+        for issue in errors:
+            err.print(f"  [red]{_esc(issue.format())}[/]")
+
+
+def _esc(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def _money(v: float | None) -> str:
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 1e9:
+        return f"EUR {v / 1e9:,.2f}bn"
+    if a >= 1e6:
+        return f"EUR {v / 1e6:,.2f}M"
+    if a >= 1e3:
+        return f"EUR {v / 1e3:,.1f}k"
+    return f"EUR {v:,.0f}"
+
+
+def _qty(v: float) -> str:
+    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def print_summary(pf: dict, console: Console = out) -> None:
+    """The terminal summary of a portfolio: per good, the budget and the risk."""
+    status = pf["status"]
+    colour = "green" if status == "optimal" else "yellow"
+    console.print(f"\n[bold]{_esc(pf['scenario'])}[/]  status: [{colour}]{status}[/]"
+                  + (f"  gap {pf['mip_gap']:.2%}" if pf.get("mip_gap") else ""))
+    if not pf.get("goods"):
+        return
+    t = Table(title="Recommended portfolio", title_justify="left")
+    for col in ("good", "stock bought", "days of cover", "reserved / year", "domestic / year",
+                "exp. shortfall", "worst shortfall", "HHI before->after", "cash"):
+        t.add_column(col, justify="left" if col == "good" else "right")
+    for g, v in pf["goods"].items():
+        unit = v["unit"]
+        reserve = ", ".join(f"{k} {_qty(q)}" for k, q in v["reserve"].items() if q > 0) or "-"
+        days = v["stockpile"]["days_of_cover"]
+        t.add_row(
+            g,
+            f"{_qty(v['stockpile']['buy'])} {unit}",
+            "-" if days is None else f"{days:,.0f}",
+            reserve,
+            _qty(v["domestic"]["capacity"]) if v["domestic"]["built"] else "-",
+            f"{_qty(v['expected_shortfall'])} {unit}",
+            f"{_qty(v['worst_shortfall'])} {unit}",
+            f"{v['hhi']['before']:.2f} -> {v['hhi']['after']:.2f}",
+            _money(v["cash"]),
+        )
+    console.print(t)
+    b = Table(title="Budget", title_justify="left")
+    for col in ("budget", "limit", "used", "marginal value (EUR per EUR)"):
+        b.add_column(col, justify="left" if col == "budget" else "right")
+    budget = pf["budget"]
+    rows = [("total", budget["total"])] + list(budget["lines"].items())
+    for name, e in rows:
+        b.add_row(name, _money(e["limit"]) if e["limit"] is not None else "no limit",
+                  _money(e["used"]), f"{e['marginal_value']:.4g}")
+    console.print(b)
+    c = pf["cost"]
+    console.print(
+        f"objective {_money(pf['objective'])} = first stage {_money(c['first_stage_economic'])}"
+        f" (cash {_money(c['first_stage_cash'])}) + expected operation "
+        f"{_money(c['expected_second_stage'])}"
+        + (f" + {c['cvar_weight']:g} x CVaR" if c.get("cvar_weight") else "")
+    )
+    console.print(
+        f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} "
+        f"{_money(c['cvar'])}"
+    )
+
+
+def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
+    t = Table(title="Where the time went", title_justify="left")
+    t.add_column("stage")
+    t.add_column("seconds", justify="right")
+    t.add_column("share", justify="right")
+    total = sum(seconds.values()) or 1.0
+    for k, v in seconds.items():
+        t.add_row(k, f"{v:.3f}", f"{v / total:.0%}")
+    t.add_row("[bold]total[/]", f"{total:.3f}", "100%")
+    err.print(t)
+    model = pf["solver"]["model"]
+    err.print(
+        f"model: {model['variables']:,} variables, {model['constraints']:,} constraints, "
+        f"{model['nonzeros']:,} nonzeros, {model['integer_variables']} integer; "
+        f"{model['scenarios']} scenarios x {model['periods']} periods in {model['blocks']:,} "
+        f"blocks; {pf['solver']['iterations']:,} solver iterations"
+    )
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="The scenario file (YAML).", show_default=False)],
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Results folder; replaced only when the run succeeds. "
+        "Default: <output.folder in config.yaml>/<scenario file name>.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="Override a scenario value: --set budget.total=250M (repeatable; the "
+        "value is read as YAML).")] = None,
+    config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
+        "config.yaml"),
+    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit, seconds.")] = None,
+    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")] = None,
+    interface: Annotated[Optional[str], typer.Option(
+        help="pyomo (default) or direct (highspy arrays; for very large models).")] = None,
+    compress: Annotated[Optional[bool], typer.Option(
+        "--compress/--no-compress", help="Merge identical periods into blocks (exact).")] = None,
+    profile: Annotated[bool, typer.Option(
+        "--profile", help="Print where the time went: load, build, hand-over, solve, results.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+    json_out: Annotated[bool, typer.Option(
+        "--json", help="Print portfolio.json to standard output instead of the summary.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
+) -> None:
+    """Solve one scenario and write its results folder.
+
+    Writes portfolio.json, portfolio.csv, scenarios.csv and resolved.yaml into --out, all at
+    once: a run that fails leaves an earlier folder untouched.
+
+    Example:  stockpile run scenarios/critical_raw_materials.yaml --out results/crm --set budget.total=250M
+    """
+    from optimizer.api import RunConfig
+    from optimizer.api import run as run_scenario
+    from optimizer.config import ConfigError, load_config
+    from optimizer.scenario.errors import ScenarioError
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        err.print(f"[red]{_esc(str(exc))}[/]")
+        raise typer.Exit(EXIT_INPUT) from None
+    if interface not in (None, "pyomo", "direct"):
+        err.print(f"[red]--interface must be 'pyomo' or 'direct', got {interface!r}[/]")
+        raise typer.Exit(EXIT_USAGE)
+    rc = RunConfig.from_config(
+        cfg, time_limit=time_limit, mip_gap=mip_gap, threads=threads, interface=interface,
+        compress_time=compress,
+    )
+    target = out_dir or Path(cfg.output.folder) / scenario.stem
+    try:
+        with err.status(f"solving {scenario}", spinner="dots") if err.is_terminal else _null():
+            result = run_scenario(scenario, rc, overrides=tuple(set_ or ()))
+    except ScenarioError as exc:
+        _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
+        if debug:
+            raise
+        err.print(f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
+                  "This is a bug in the engine, not in your scenario; rerun with --debug and "
+                  "report the output.")
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+    for issue in result.loaded.warnings:
+        err.print(f"[yellow]{_esc(issue.format())}[/]")
+    pf = result.portfolio
+    status = result.status
+    if status == "infeasible":
+        _explain_infeasible(result)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if status in ("unbounded", "error") or not result.solve.has_solution:
+        err.print(f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
+                  f"nothing was written to {target}[/]")
+        raise typer.Exit(EXIT_SOLVER)
+
+    t = time.perf_counter()
+    try:
+        result.write(target, tuple(cfg.output.formats))
+    except OSError as exc:
+        err.print(f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+                  "untouched[/]")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    result.seconds["write"] = time.perf_counter() - t
+
+    if json_out:
+        from optimizer.results import dumps_json
+
+        sys.stdout.write(dumps_json(pf))
+    elif not quiet:
+        print_summary(pf)
+        out.print(f"results written to [bold]{target}[/]")
+    if profile:
+        _print_profile(pf, result.seconds)
+    if status == "time_limit":
+        err.print(f"[yellow]stopped by the time limit: the portfolio written is the best found, "
+                  f"within {pf['mip_gap'] or 0:.2%} of optimal[/]")
+        raise typer.Exit(EXIT_TIME_LIMIT)
+
+
+def _explain_infeasible(result) -> None:
+    """Tell the user which requirements conflict (see optimizer/diagnose.py)."""
+    err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
+    try:
+        from optimizer.diagnose import explain_infeasibility
+
+        lines = explain_infeasibility(result)
+    except Exception:  # noqa: BLE001 - the diagnosis is a help, never a crash
+        lines = []
+    for line in lines:
+        err.print(f"  - {_esc(line)}")
+    if not lines:
+        err.print("  Check budgets against coverage days, caps and service levels.")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="Overrides to apply before checking.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Check scenario files without solving: exit 0 when all are valid, 1 otherwise."""
+    from optimizer.scenario.errors import ScenarioError
+    from optimizer.scenario.loader import load_scenario
+
+    report = []
+    ok = True
+    for f in files:
+        try:
+            loaded = load_scenario(f, overrides=tuple(set_ or ()))
+            issues = list(loaded.warnings)
+            valid = True
+        except ScenarioError as exc:
+            issues, valid = list(exc.issues), False
+        ok &= valid
+        report.append({"file": str(f), "valid": valid, "issues": [
+            {"file": i.file, "line": i.line, "column": i.column, "path": i.path,
+             "message": i.message, "hint": i.hint, "origin": i.origin, "severity": i.severity}
+            for i in issues]})
+        if not json_out:
+            if valid:
+                out.print(f"[green]{f}: valid[/]")
+                for i in issues:
+                    out.print(f"  [yellow]{_esc(i.format())}[/]")
+            else:
+                _print_issues(issues, f"{f}: not valid")
+    if json_out:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    raise typer.Exit(EXIT_OK if ok else EXIT_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors' autocompletion and checks)."""
+    from optimizer.scenario.schema import Scenario
+
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(mode="validation"), indent=2) + "\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

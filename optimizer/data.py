@@ -1,0 +1,332 @@
+"""From a validated scenario to the arrays the model is built from.
+
+Stage two of ``scenario -> data -> model -> solve -> results``. Everything here is NumPy:
+per-good, per-supplier and per-(scenario, good, period) arrays, and the **time blocks** that
+compress runs of identical periods (see ``docs/model.md``, "Time blocks").
+
+Units: flows per period (``*_pp``) are units of the good per period; money in euros; first-stage
+capacities stay per year as in the scenario file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.scenario.schema import Scenario
+
+NO_DISRUPTION = "no_disruption"
+INF = np.inf
+
+
+@dataclass
+class ModelData:
+    """Arrays describing one scenario, ready for the model builder.
+
+    Index sets: ``G`` goods, ``J`` suppliers (contiguous by good), ``K`` scenarios
+    (``no_disruption`` first), ``T`` periods, ``C`` cells (scenario, good, time block) and ``SC``
+    supplier cells (a cell x a supplier of its good).
+    """
+
+    name: str
+    years: float
+    periods_per_year: int
+    T: int
+    goods: list[str]
+    units: list[str]
+    countries: list[str]
+    scenarios: list[str]
+    probability: np.ndarray  # (K,)
+    # --- goods (G,) ---
+    demand_pp: np.ndarray
+    damage: np.ndarray
+    coverage_units: np.ndarray  # nan when no coverage requirement
+    max_shortfall: np.ndarray  # nan when none
+    has_stock: np.ndarray
+    stock_initial: np.ndarray
+    stock_max: np.ndarray  # inf when unlimited
+    stock_unit_cost: np.ndarray
+    storage_cost: np.ndarray  # per unit per year
+    residual_value: np.ndarray
+    max_release_pp: np.ndarray  # inf when unlimited
+    has_domestic: np.ndarray
+    capex: np.ndarray  # per unit of yearly capacity
+    plant_fixed_cost: np.ndarray
+    production_cost: np.ndarray
+    domestic_max: np.ndarray  # units per year
+    module: np.ndarray  # nan when continuous
+    lead_periods: np.ndarray  # int
+    life_share: np.ndarray  # min(1, years / lifetime)
+    has_reduction: np.ndarray
+    reduction_share: np.ndarray
+    reduction_cost: np.ndarray
+    preparation_cost: np.ndarray
+    # --- suppliers (J,) ---
+    supplier_names: list[str]
+    supplier_good: np.ndarray
+    supplier_country: np.ndarray
+    supplier_cost: np.ndarray
+    spot_pp: np.ndarray
+    spot_lead_periods: np.ndarray
+    has_reserve: np.ndarray
+    reserve_max: np.ndarray  # units per year
+    reserve_fee: np.ndarray  # per unit of yearly capacity per year
+    reserve_fixed_cost: np.ndarray
+    # --- per (K, G, T) and (K, J, T) ---
+    disrupted: np.ndarray  # (K, G, T) bool
+    price_mult: np.ndarray  # (K, G, T)
+    demand_mult: np.ndarray  # (K, G, T)
+    avail: np.ndarray  # (K, J, T) in [0, 1]
+    spot_ok: np.ndarray  # (K, J, T) bool
+    online: np.ndarray  # (G, T) bool
+    # --- time blocks ---
+    cell_k: np.ndarray  # (C,)
+    cell_g: np.ndarray
+    cell_t0: np.ndarray
+    cell_len: np.ndarray
+    sc_cell: np.ndarray  # (SC,)
+    sc_j: np.ndarray
+
+    @property
+    def G(self) -> int:
+        return len(self.goods)
+
+    @property
+    def J(self) -> int:
+        return len(self.supplier_names)
+
+    @property
+    def K(self) -> int:
+        return len(self.scenarios)
+
+    @property
+    def C(self) -> int:
+        return len(self.cell_k)
+
+    # per-cell views ------------------------------------------------------------------------
+    def cell_demand(self) -> np.ndarray:
+        """Demand of each cell over its block, units."""
+        mult = self.demand_mult[self.cell_k, self.cell_g, self.cell_t0]
+        return self.cell_len * self.demand_pp[self.cell_g] * mult
+
+    def cell_disrupted(self) -> np.ndarray:
+        return self.disrupted[self.cell_k, self.cell_g, self.cell_t0]
+
+
+def _periods(years: float, per_year: int) -> int:
+    return int(round(years * per_year))
+
+
+def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
+    """Turn a validated scenario into arrays; ``compress_time`` merges identical periods."""
+    P = scenario.window.periods_per_year
+    T = scenario.window.periods
+    years = scenario.window.years
+    goods = list(scenario.goods)
+    G = len(goods)
+    gidx = {g: i for i, g in enumerate(goods)}
+
+    countries = list(scenario.countries)
+    for good in scenario.goods.values():  # tolerate countries not listed (validation warns)
+        for s in good.suppliers.values():
+            if s.country not in countries:
+                countries.append(s.country)
+    cidx = {c: i for i, c in enumerate(countries)}
+
+    def per_good(fn, default=np.nan, dtype=float) -> np.ndarray:
+        return np.array([fn(scenario.goods[g]) for g in goods], dtype=dtype)
+
+    # goods ---------------------------------------------------------------------------------
+    demand_pp = per_good(lambda g: g.demand / P)
+    stock = [scenario.goods[g].stockpile for g in goods]
+    dom = [scenario.goods[g].domestic for g in goods]
+    red = [scenario.goods[g].demand_reduction for g in goods]
+
+    def opt(items, fn, default):
+        return np.array([fn(x) if x is not None else default for x in items], dtype=float)
+
+    stock_max = opt(stock, lambda s: INF if s.max is None else s.max, 0.0)
+    max_release = opt(stock, lambda s: INF if s.max_release is None else s.max_release / P, 0.0)
+    lifetime_share = opt(
+        dom, lambda d: 1.0 if d.lifetime is None else min(1.0, years / d.lifetime), 1.0
+    )
+    lead = np.array([_periods(d.lead_time, P) if d else 0 for d in dom], dtype=np.int64)
+
+    # suppliers -----------------------------------------------------------------------------
+    sup_names, sup_good, sup_country, sup_cost, sup_cap, sup_lead = [], [], [], [], [], []
+    res_has, res_max, res_fee, res_fixed = [], [], [], []
+    for g in goods:
+        for name, s in scenario.goods[g].suppliers.items():
+            sup_names.append(name)
+            sup_good.append(gidx[g])
+            sup_country.append(cidx[s.country])
+            sup_cost.append(s.unit_cost)
+            sup_cap.append(s.capacity / P)
+            sup_lead.append(_periods(s.spot_lead_time, P))
+            r = s.reserve
+            res_has.append(r is not None and r.max > 0)
+            res_max.append(r.max if r else 0.0)
+            res_fee.append(r.fee if r else 0.0)
+            res_fixed.append(r.fixed_cost if r else 0.0)
+    sup_good_a = np.array(sup_good, dtype=np.int64)
+    sup_country_a = np.array(sup_country, dtype=np.int64)
+    J = len(sup_names)
+
+    # scenarios -----------------------------------------------------------------------------
+    names = [NO_DISRUPTION, *scenario.disruptions]
+    K = len(names)
+    probs = np.array([0.0] + [d.probability for d in scenario.disruptions.values()])
+    probs[0] = max(0.0, 1.0 - probs[1:].sum())
+
+    severity = np.zeros((K, J, T))
+    disrupted = np.zeros((K, G, T), dtype=bool)
+    price_mult = np.ones((K, G, T))
+    demand_mult = np.ones((K, G, T))
+    for k, d in enumerate(scenario.disruptions.values(), start=1):
+        for hit in d.hits:
+            start = _periods(hit.start if hit.start is not None else d.start, P)
+            dur = _periods(hit.duration if hit.duration is not None else d.duration, P)
+            stop = min(T, start + dur)
+            if start >= stop:
+                continue
+            hit_c = np.isin(sup_country_a, [cidx[c] for c in hit.countries if c in cidx])
+            if hit.goods is None:  # every good supplied from the hit countries
+                hit_g = np.zeros(G, dtype=bool)
+                hit_g[sup_good_a[hit_c]] = True
+            else:
+                hit_g = np.isin(np.arange(G), [gidx[g] for g in hit.goods if g in gidx])
+            hit_j = hit_c & hit_g[sup_good_a]
+            severity[k, hit_j, start:stop] = np.maximum(severity[k, hit_j, start:stop], hit.severity)
+            disrupted[k, hit_g, start:stop] = True
+            price_mult[k, hit_g, start:stop] = d.price_multiplier
+            demand_mult[k, hit_g, start:stop] = d.demand_multiplier
+    avail = 1.0 - severity
+
+    # spot lead time: periods elapsed since the current disrupted stretch of the good began
+    t = np.arange(T)
+    began = disrupted & ~np.concatenate([np.zeros((K, G, 1), bool), disrupted[:, :, :-1]], axis=2)
+    last_start = np.maximum.accumulate(np.where(began, t, 0), axis=2)
+    elapsed = t - last_start  # only meaningful where disrupted
+    sup_lead_a = np.array(sup_lead, dtype=np.int64)
+    spot_ok = ~disrupted[:, sup_good_a, :] | (
+        elapsed[:, sup_good_a, :] >= sup_lead_a[None, :, None]
+    )
+    online = t[None, :] >= lead[:, None]  # (G, T)
+
+    cells = _time_blocks(
+        disrupted, price_mult, demand_mult, avail, spot_ok, online, sup_good_a, compress_time
+    )
+    cell_k, cell_g, cell_t0, cell_len = cells
+
+    # supplier cells: every cell times every supplier of its good (suppliers contiguous by good)
+    n_sup = np.bincount(sup_good_a, minlength=G)
+    first_sup = np.concatenate([[0], np.cumsum(n_sup)[:-1]])
+    per_cell = n_sup[cell_g]
+    sc_cell = np.repeat(np.arange(len(cell_k)), per_cell)
+    offsets = np.arange(per_cell.sum()) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
+    sc_j = first_sup[cell_g][sc_cell] + offsets
+
+    def cov(good) -> float:
+        return np.nan if good.coverage_days is None else good.coverage_days / 365.0 * good.demand
+
+    return ModelData(
+        name=scenario.name,
+        years=years,
+        periods_per_year=P,
+        T=T,
+        goods=goods,
+        units=[scenario.goods[g].unit for g in goods],
+        countries=countries,
+        scenarios=names,
+        probability=probs,
+        demand_pp=demand_pp,
+        damage=per_good(lambda g: g.damage),
+        coverage_units=per_good(cov),
+        max_shortfall=per_good(lambda g: np.nan if g.max_shortfall is None else g.max_shortfall),
+        has_stock=np.array([s is not None for s in stock]),
+        stock_initial=opt(stock, lambda s: s.initial, 0.0),
+        stock_max=stock_max,
+        stock_unit_cost=opt(stock, lambda s: s.unit_cost, 0.0),
+        storage_cost=opt(stock, lambda s: s.storage_cost, 0.0),
+        residual_value=opt(stock, lambda s: s.residual_value, 0.0),
+        max_release_pp=max_release,
+        has_domestic=np.array([d is not None and d.max > 0 for d in dom]),
+        capex=opt(dom, lambda d: d.capex, 0.0),
+        plant_fixed_cost=opt(dom, lambda d: d.fixed_cost, 0.0),
+        production_cost=opt(dom, lambda d: d.unit_cost, 0.0),
+        domestic_max=opt(dom, lambda d: d.max, 0.0),
+        module=opt(dom, lambda d: np.nan if d.module is None else d.module, np.nan),
+        lead_periods=lead,
+        life_share=lifetime_share,
+        has_reduction=np.array([r is not None and r.max_share > 0 for r in red]),
+        reduction_share=opt(red, lambda r: r.max_share, 0.0),
+        reduction_cost=opt(red, lambda r: r.unit_cost, 0.0),
+        preparation_cost=opt(red, lambda r: r.preparation_cost, 0.0),
+        supplier_names=sup_names,
+        supplier_good=sup_good_a,
+        supplier_country=sup_country_a,
+        supplier_cost=np.array(sup_cost, dtype=float),
+        spot_pp=np.array(sup_cap, dtype=float),
+        spot_lead_periods=sup_lead_a,
+        has_reserve=np.array(res_has, dtype=bool),
+        reserve_max=np.array(res_max, dtype=float),
+        reserve_fee=np.array(res_fee, dtype=float),
+        reserve_fixed_cost=np.array(res_fixed, dtype=float),
+        disrupted=disrupted,
+        price_mult=price_mult,
+        demand_mult=demand_mult,
+        avail=avail,
+        spot_ok=spot_ok,
+        online=online,
+        cell_k=cell_k,
+        cell_g=cell_g,
+        cell_t0=cell_t0,
+        cell_len=cell_len,
+        sc_cell=sc_cell,
+        sc_j=sc_j,
+    )
+
+
+def _time_blocks(
+    disrupted: np.ndarray,
+    price_mult: np.ndarray,
+    demand_mult: np.ndarray,
+    avail: np.ndarray,
+    spot_ok: np.ndarray,
+    online: np.ndarray,
+    sup_good: np.ndarray,
+    compress: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cells (scenario, good, first period, length): maximal runs of identical periods.
+
+    A new block starts at period ``t`` of scenario ``k`` and good ``g`` whenever any datum of
+    that good changes between ``t - 1`` and ``t``: its disrupted flag, price or demand
+    multiplier, plant online, or any of its suppliers' availability or spot access. Without
+    compression every period is its own block.
+    """
+    K, G, T = disrupted.shape
+    if compress:
+        change = np.zeros((K, G, T), dtype=bool)
+        change[:, :, 1:] = (
+            (disrupted[:, :, 1:] != disrupted[:, :, :-1])
+            | (price_mult[:, :, 1:] != price_mult[:, :, :-1])
+            | (demand_mult[:, :, 1:] != demand_mult[:, :, :-1])
+            | (online[None, :, 1:] != online[None, :, :-1])
+        )
+        sup_change = (avail[:, :, 1:] != avail[:, :, :-1]) | (spot_ok[:, :, 1:] != spot_ok[:, :, :-1])
+        if sup_change.size:
+            # fold the supplier changes onto their goods: any change of a supplier splits its good
+            js = np.nonzero(sup_change)
+            change[js[0], sup_good[js[1]], js[2] + 1] = True
+        change[:, :, 0] = True
+    else:
+        change = np.ones((K, G, T), dtype=bool)
+    k, g, t0 = np.nonzero(change)
+    nxt = np.empty_like(t0)
+    nxt[:-1] = t0[1:]
+    nxt[-1] = T
+    same = np.zeros(len(t0), dtype=bool)
+    same[:-1] = (k[1:] == k[:-1]) & (g[1:] == g[:-1])
+    length = np.where(same, nxt, T) - t0
+    return k, g, t0, length

@@ -1,0 +1,23 @@
+"""Stage three: the portfolio model, assembled from whole arrays.
+
+:func:`build_model` composes the terms (``terms.py``), the user-switched constraints
+(``constraints.py``) and the CVaR transform (``risk.py``).
+"""
+
+from __future__ import annotations
+
+from optimizer.data import ModelData
+from optimizer.model import constraints, risk, terms
+from optimizer.model.terms import LEVERS, BuiltModel
+from optimizer.scenario.schema import Scenario
+
+
+def build_model(scenario: Scenario, data: ModelData) -> BuiltModel:
+    """The whole model of ``scenario`` from its prepared arrays ``data``."""
+    m = terms.build(data)
+    constraints.add_all(m, scenario)
+    risk.add_cvar(m, scenario.risk.cvar)
+    return m
+
+
+__all__ = ["LEVERS", "BuiltModel", "build_model"]

@@ -1,0 +1,240 @@
+"""Checks that need the whole validated scenario: references between sections, and quantities
+that contradict each other.
+
+The schema checks each value on its own; here we check that names refer to something that
+exists (countries, goods), that the probabilities leave room for the no-disruption scenario, and
+that requirements can be met at all (coverage within the stockpile's room and the budget, a
+module that fits). Problems that make the model infeasible or meaningless are errors; problems
+that only make the results look odd are warnings.
+
+The issues returned carry a key path but no file or line: the loader locates them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from optimizer.scenario.errors import Issue, Severity
+from optimizer.scenario.schema import Scenario
+from optimizer.scenario.units import format_duration
+
+#: A key path as a tuple: mapping keys as strings, list positions as ints.
+KeyPath = tuple[str | int, ...]
+
+_DAYS_PER_YEAR = 365.0
+_TOL = 1e-9
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """The dotted form of a key path: ``goods.gallium.suppliers.japan.capacity``; list items as
+    ``hits[0]`` (``disruptions.ban.hits[0].countries[1]``)."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def check_references(scenario: Scenario) -> list[Issue]:
+    """Cross-section checks of a validated scenario; issues without file or line (the loader
+    locates them from ``Issue.path``). Errors and warnings, in the order found."""
+    return [issue for _, issue in located_checks(scenario)]
+
+
+def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
+    """Like :func:`check_references`, each issue paired with its key path as a tuple (which the
+    loader uses to find the line; the dotted ``Issue.path`` cannot always be split back)."""
+    found: list[tuple[KeyPath, Issue]] = []
+
+    def add(path: KeyPath, message: str, hint: str | None = None,
+            severity: Severity = "error") -> None:
+        issue = Issue(None, None, None, format_path(path), message, hint, None, severity)
+        found.append((path, issue))
+
+    countries = list(scenario.countries)
+    goods = list(scenario.goods)
+
+    def country_hint(name: str) -> str:
+        match = _closest(name, countries)
+        return f"did you mean `{match}`?" if match else "add it under countries:"
+
+    def good_hint(name: str) -> str:
+        match = _closest(name, goods)
+        return f"did you mean `{match}`?" if match else f"the goods are: {', '.join(goods)}"
+
+    def unknown_country(path: KeyPath, name: str) -> None:
+        listed = ", ".join(countries) if countries else "none are listed"
+        add(path, f"unknown country `{name}` (countries: {listed})", country_hint(name))
+
+    def unknown_good(path: KeyPath, name: str) -> None:
+        add(path, f"unknown good `{name}`", good_hint(name))
+
+    # --- references ---------------------------------------------------------------------------
+    for g, good in scenario.goods.items():
+        for s, supplier in good.suppliers.items():
+            if supplier.country not in scenario.countries:
+                unknown_country(("goods", g, "suppliers", s, "country"), supplier.country)
+    for line_name, line in scenario.budget.lines.items():
+        for i, g in enumerate(line.goods or []):
+            if g not in scenario.goods:
+                unknown_good(("budget", "lines", line_name, "goods", i), g)
+    cap = scenario.risk.concentration_cap
+    if cap is not None:
+        for i, c in enumerate(cap.countries or []):
+            if c not in scenario.countries:
+                unknown_country(("risk", "concentration_cap", "countries", i), c)
+    for d, disruption in scenario.disruptions.items():
+        for h, hit in enumerate(disruption.hits):
+            for i, c in enumerate(hit.countries):
+                if c not in scenario.countries:
+                    unknown_country(("disruptions", d, "hits", h, "countries", i), c)
+            for i, g in enumerate(hit.goods or []):
+                if g not in scenario.goods:
+                    unknown_good(("disruptions", d, "hits", h, "goods", i), g)
+
+    # --- disruptions --------------------------------------------------------------------------
+    total_probability = sum(d.probability for d in scenario.disruptions.values())
+    if total_probability > 1 + _TOL:
+        listed = ", ".join(f"{name} {_pct(d.probability)}"
+                           for name, d in scenario.disruptions.items())
+        add(("disruptions",),
+            f"probabilities add up to {_pct(total_probability)}, more than 100 %; the "
+            "no-disruption scenario needs what is left",
+            f"lower some of them so they add up to at most 100 % ({listed})")
+    years = scenario.window.years
+    window_end = format_duration(years)
+    for d, disruption in scenario.disruptions.items():
+        if disruption.start >= years - _TOL:
+            add(("disruptions", d, "start"),
+                f"starts at {format_duration(disruption.start)}, at or after the window's end "
+                f"({window_end}): it never happens in the window",
+                "start it earlier or lengthen window.years", "warning")
+            continue
+        for h, hit in enumerate(disruption.hits):
+            if hit.start is not None and hit.start >= years - _TOL:
+                add(("disruptions", d, "hits", h, "start"),
+                    f"starts at {format_duration(hit.start)}, at or after the window's end "
+                    f"({window_end}): it never happens in the window",
+                    "start it earlier or lengthen window.years", "warning")
+
+    # --- goods --------------------------------------------------------------------------------
+    coverage_cost: dict[str, float] = {}
+    for g, good in scenario.goods.items():
+        unit = good.unit
+        stock = good.stockpile
+        domestic = good.domestic
+
+        if not good.suppliers and domestic is None and stock is None:
+            if good.demand > 0:
+                add(("goods", g),
+                    "has no suppliers, no domestic capacity and no stockpile: its whole demand "
+                    "is a shortfall", "add suppliers:, domestic: or stockpile:", "warning")
+        else:
+            spot = sum(s.capacity for s in good.suppliers.values())
+            reserve = sum(s.reserve.max for s in good.suppliers.values() if s.reserve)
+            home = domestic.max if domestic is not None else 0.0
+            supply = spot + reserve + home
+            cut = good.demand_reduction.max_share if good.demand_reduction else 0.0
+            needed = good.demand * (1 - cut)
+            if supply < needed * (1 - _TOL):
+                after_cut = (f" ({_qty(needed, unit)} after the largest demand reduction)"
+                             if cut > 0 else "")
+                add(("goods", g, "demand"),
+                    f"its sources can supply at most {_qty(supply, unit)} a year (suppliers "
+                    f"{_num(spot)}, reserves {_num(reserve)}, domestic {_num(home)}), below its "
+                    f"demand of {_qty(good.demand, unit)} a year{after_cut}: it will show a "
+                    "shortfall every period",
+                    "check the capacities and the units (flows are per year)", "warning")
+
+        if stock is not None and stock.max is not None and stock.initial > stock.max * (1 + _TOL):
+            add(("goods", g, "stockpile", "initial"),
+                f"the initial stock of {_qty(stock.initial, unit)} is more than stockpile.max "
+                f"({_qty(stock.max, unit)})", "raise stockpile.max or lower stockpile.initial")
+
+        if good.coverage_days is not None and good.coverage_days > 0:
+            days = good.coverage_days
+            required = good.demand * days / _DAYS_PER_YEAR
+            what = f"{_num(days)} days of coverage need a stock of {_qty(required, unit)}"
+            if stock is None:
+                add(("goods", g, "coverage_days"),
+                    f"{what} at the start, but {g} has no stockpile section",
+                    "add a stockpile: section (at least unit_cost) or remove coverage_days")
+            else:
+                if stock.max is not None and required > stock.max * (1 + _TOL):
+                    add(("goods", g, "coverage_days"),
+                        f"{what}, more than stockpile.max ({_qty(stock.max, unit)})",
+                        f"raise stockpile.max to at least {_num(required)} or lower "
+                        "coverage_days")
+                to_buy = max(0.0, required - stock.initial)
+                cost = to_buy * stock.unit_cost
+                coverage_cost[g] = cost
+                total = scenario.budget.total
+                if total is not None and cost > total * (1 + _TOL):
+                    add(("goods", g, "coverage_days"),
+                        f"buying the {_qty(to_buy, unit)} that {_num(days)} days of coverage "
+                        f"need costs {_eur(cost)}, more than budget.total ({_eur(total)})",
+                        "raise budget.total or lower coverage_days")
+
+        module = domestic.module if domestic is not None else None
+        if domestic is not None and module is not None and module > domestic.max * (1 + _TOL):
+            add(("goods", g, "domestic", "module"),
+                f"a module of {_qty(module, unit)} a year is larger than domestic.max "
+                f"({_qty(domestic.max, unit)} a year): not one whole module can be built",
+                "raise domestic.max or use a smaller module")
+
+    # --- coverage against the budget, all goods together -----------------------------------
+    total = scenario.budget.total
+    if total is not None and len(coverage_cost) > 1:
+        single_too_big = any(c > total * (1 + _TOL) for c in coverage_cost.values())
+        together = sum(coverage_cost.values())
+        if not single_too_big and together > total * (1 + _TOL):
+            add(("budget", "total"),
+                f"the stock that coverage_days require costs {_eur(together)} for all goods "
+                f"together, more than budget.total ({_eur(total)})",
+                "raise budget.total or lower coverage_days")
+    for line_name, line in scenario.budget.lines.items():
+        if line.levers is not None and "stockpile" not in line.levers:
+            continue
+        covered = [g for g in coverage_cost if line.goods is None or g in line.goods]
+        cost = sum(coverage_cost[g] for g in covered)
+        if covered and cost > line.limit * (1 + _TOL):
+            add(("budget", "lines", line_name, "limit"),
+                f"the stock that coverage_days require of {', '.join(covered)} costs "
+                f"{_eur(cost)}, more than this line's limit ({_eur(line.limit)})",
+                "raise the limit or lower coverage_days")
+    return found
+
+
+# --- formatting helpers -------------------------------------------------------------------------
+
+
+def _closest(name: str, options: Sequence[str]) -> str | None:
+    """The option nearest to ``name`` (case-insensitive first), or None."""
+    for option in options:
+        if option.lower() == name.lower():
+            return option
+    lowered = {o.lower(): o for o in options}
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _num(x: float) -> str:
+    """A quantity for a message: ``40``, ``9.863``, ``12,500``."""
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _qty(x: float, unit: str) -> str:
+    return f"{_num(x)} {'units' if unit == 'unit' else unit}"
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.4g} %"
+
+
+def _eur(x: float) -> str:
+    return f"{x:,.0f} euros"

@@ -1,0 +1,294 @@
+"""The scenario format as strict, frozen pydantic models.
+
+This module is the single definition of what a scenario file may contain. Unknown keys are
+refused (``extra="forbid"``), every quantity is parsed from the format's conventions (money
+suffixes, percentages, durations with units) and range-checked. The attribute docstrings are the
+reference documentation: ``stockpile schema`` exports them as JSON Schema descriptions.
+
+Units, as written in the file: money in euros; flows (demand, capacity, release, reserve,
+domestic capacity) in units of the good **per year**; per-unit money per the good's ``unit``;
+durations carry their unit and are held here in **years**; shares are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
+
+from optimizer.scenario.units import (
+    format_duration,
+    parse_duration_years,
+    parse_money,
+    parse_number,
+    parse_share,
+)
+
+# --- quantity types ---------------------------------------------------------------------------
+
+Money = Annotated[float, BeforeValidator(parse_money), Field(ge=0)]
+"""Euros, >= 0; ``2.5M``, ``750k``, ``1.2bn``, ``2.5e6`` accepted."""
+Number = Annotated[float, BeforeValidator(parse_number)]
+Flow = Annotated[float, BeforeValidator(parse_number), Field(ge=0)]
+"""Units of the good per year, >= 0."""
+Quantity = Annotated[float, BeforeValidator(parse_number), Field(ge=0)]
+"""Units of the good, >= 0."""
+Share = Annotated[float, BeforeValidator(parse_share), Field(ge=0, le=1)]
+"""A fraction in [0, 1]; ``65%`` accepted."""
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration_years),
+    Field(ge=0),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""A duration with its unit (``18 months``), held in years."""
+
+Lever = Literal["stockpile", "reserve", "domestic", "demand_reduction"]
+PeriodName = Literal["month", "quarter", "year", "week"]
+
+PERIODS_PER_YEAR: dict[str, int] = {"month": 12, "quarter": 4, "year": 1, "week": 52}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+class Window(_Strict):
+    """The planning window: how long costs are counted, and the length of one period."""
+
+    years: Annotated[float, BeforeValidator(parse_number), Field(gt=0, le=100)]
+    """Length of the planning window in years; costs (storage, contract fees) are counted over
+    it."""
+    period: PeriodName = "month"
+    """Length of one model period: month, quarter, year or week."""
+
+    @property
+    def periods_per_year(self) -> int:
+        return PERIODS_PER_YEAR[self.period]
+
+    @property
+    def periods(self) -> int:
+        """Number of periods T in the window (years x periods per year, rounded)."""
+        return max(1, round(self.years * self.periods_per_year))
+
+
+class BudgetLine(_Strict):
+    """A budget line caps the first-stage cash of some levers and/or some goods."""
+
+    limit: Money
+    """Cash available to this line over the window, in euros."""
+    levers: list[Lever] | None = None
+    """Levers whose cash counts against the line (stockpile, reserve, domestic,
+    demand_reduction); all levers when left out."""
+    goods: list[str] | None = None
+    """Goods whose cash counts against the line; all goods when left out."""
+
+
+class Budget(_Strict):
+    """First-stage cash limits: the total, and optional budget lines."""
+
+    total: Money | None = None
+    """Cash over the window for all levers and goods, in euros; no limit when left out."""
+    lines: dict[str, BudgetLine] = {}
+    """Named budget lines (a stockpile fund, an industrial-policy fund, ...)."""
+
+
+class ConcentrationCap(_Strict):
+    """The EU Critical Raw Materials Act's rule: no single country supplies more than a share of
+    a good, in the no-disruption scenario."""
+
+    share: Share
+    """Largest share of a good's no-disruption supply (over the window) from one country."""
+    countries: list[str] | None = None
+    """Countries the cap applies to; every supplier country when left out."""
+
+
+class CVaR(_Strict):
+    """Conditional value at risk of the scenario loss (shortfall damage in euros)."""
+
+    alpha: Annotated[float, BeforeValidator(parse_share), Field(ge=0, lt=1)] = 0.95
+    """Confidence level: CVaR is the expected loss in the worst (1 - alpha) of probability."""
+    weight: Annotated[float, BeforeValidator(parse_number), Field(ge=0)] = 0.0
+    """Weight of CVaR in the objective (euros of objective per euro of CVaR)."""
+    limit: Money | None = None
+    """Upper limit on CVaR in euros; none when left out."""
+
+
+class Risk(_Strict):
+    """Risk limits and risk aversion."""
+
+    concentration_cap: ConcentrationCap | None = None
+    """Cap on the share of one country in a good's no-disruption supply."""
+    cvar: CVaR | None = None
+    """CVaR of the scenario loss, as an objective term (weight) and/or a limit."""
+
+
+class Country(_Strict):
+    """A supplier country, named by its key (ISO code recommended)."""
+
+    name: str | None = None
+    """Readable name of the country."""
+
+
+class Stockpile(_Strict):
+    """The strategic stockpile of one good: bought before, released only in a disruption."""
+
+    initial: Quantity = 0.0
+    """Stock already held at the window's start, in units."""
+    max: Quantity | None = None
+    """Largest stock (initial + bought) that can be held, in units; no limit when left out."""
+    unit_cost: Money
+    """Purchase price of one unit into the stock, in euros."""
+    storage_cost: Money = 0.0
+    """Storage cost per unit held per year, in euros."""
+    residual_value: Share = 1.0
+    """Share of the purchase price credited for each unit still in stock at the window's end."""
+    max_release: Flow | None = None
+    """Largest release rate in units per year; no limit when left out."""
+
+
+class Domestic(_Strict):
+    """Domestic capacity (reshoring, recycling): built before, producing after a lead time."""
+
+    capex: Money
+    """Investment per unit of yearly capacity, in euros."""
+    fixed_cost: Money = 0.0
+    """Fixed plant cost in euros, paid if any capacity is built (a yes/no decision)."""
+    unit_cost: Money = 0.0
+    """Production cost per unit, in euros."""
+    max: Flow
+    """Largest capacity that can be built, in units per year."""
+    module: Annotated[float, BeforeValidator(parse_number), Field(gt=0)] | None = None
+    """If set, capacity is built in whole modules of this size (units per year)."""
+    lead_time: Duration = 0.0
+    """Time from the window's start until the capacity produces."""
+    lifetime: Annotated[float, BeforeValidator(parse_duration_years), Field(gt=0),
+                        PlainSerializer(format_duration, return_type=str)] | None = None
+    """Economic life of the plant; only the share min(1, window / lifetime) of capex and fixed
+    cost counts in the objective. The whole cost counts when left out."""
+
+
+class DemandReduction(_Strict):
+    """Demand measures (substitution, economising) usable in any period."""
+
+    max_share: Share
+    """Largest share of the period's demand that can be cut."""
+    unit_cost: Money
+    """Cost per unit of demand cut, in euros."""
+    preparation_cost: Money = 0.0
+    """Cost paid before the window to make the measure available (a yes/no decision)."""
+
+
+class Reserve(_Strict):
+    """Capacity reserved under contract with a supplier, deliverable even in the first periods of
+    a disruption (unless the supplier's own country is disrupted)."""
+
+    max: Flow
+    """Largest capacity that can be reserved, in units per year."""
+    fee: Money = 0.0
+    """Fee per unit of reserved yearly capacity per year, in euros."""
+    fixed_cost: Money = 0.0
+    """Fixed cost of signing the contract, in euros (a yes/no decision)."""
+
+
+class Supplier(_Strict):
+    """A supplier of one good, located in one country."""
+
+    country: str
+    """Key of the supplier's country under ``countries``."""
+    unit_cost: Money
+    """Price per unit in normal times, in euros."""
+    capacity: Flow
+    """Spot capacity available to us, in units per year."""
+    spot_lead_time: Duration = 0.0
+    """In the first part of a disruption of this good, the supplier delivers only its reserved
+    capacity; its spot capacity returns after this lead time."""
+    reserve: Reserve | None = None
+    """Optional capacity reservation contract."""
+
+
+class Good(_Strict):
+    """A critical good: its demand, the damage of not getting it, and the levers for it."""
+
+    unit: str = "unit"
+    """Unit of the good (t, million doses, ...); per-unit money is per this unit."""
+    demand: Flow
+    """Normal demand, in units per year."""
+    damage: Money
+    """Damage per unit not supplied (value of lost supply), in euros."""
+    coverage_days: Annotated[float, BeforeValidator(parse_number), Field(ge=0)] | None = None
+    """Required initial stock, in days of normal demand."""
+    max_shortfall: Share | None = None
+    """Largest shortfall in any scenario, as a share of that scenario's demand over the
+    window."""
+    stockpile: Stockpile | None = None
+    """The strategic stockpile lever."""
+    domestic: Domestic | None = None
+    """The domestic capacity lever."""
+    demand_reduction: DemandReduction | None = None
+    """The demand-measure lever."""
+    suppliers: dict[str, Supplier] = {}
+    """Foreign and domestic market suppliers, by name."""
+
+
+class Hit(_Strict):
+    """One part of a disruption: some countries' supply of some goods is cut by a severity."""
+
+    countries: list[str] = Field(min_length=1)
+    """Countries whose supply is cut."""
+    goods: list[str] | None = None
+    """Goods affected; every good when left out."""
+    severity: Share = 1.0
+    """Share of the affected suppliers' capacity lost (1 = total cut)."""
+    start: Duration | None = None
+    """Start of this hit, from the window's start; the disruption's start when left out."""
+    duration: Duration | None = None
+    """Duration of this hit; the disruption's duration when left out."""
+
+
+class Disruption(_Strict):
+    """A disruption scenario: one or more hits, a probability, multipliers on prices and
+    demand."""
+
+    probability: Share
+    """Probability over the window; the no-disruption scenario takes what is left."""
+    start: Duration = 0.0
+    """Start, from the window's start."""
+    duration: Duration
+    """How long the disruption lasts."""
+    hits: list[Hit] = Field(min_length=1)
+    """What it cuts."""
+    price_multiplier: Annotated[float, BeforeValidator(parse_number), Field(gt=0)] = 1.0
+    """Multiplier on the prices of the goods it hits, from every supplier, while it lasts."""
+    demand_multiplier: Annotated[float, BeforeValidator(parse_number), Field(gt=0)] = 1.0
+    """Multiplier on the demand for the goods it hits, while it lasts."""
+
+
+class Scenario(_Strict):
+    """A whole scenario file (after ``extends:`` and ``--set`` overrides are applied)."""
+
+    name: str = "unnamed scenario"
+    """Title of the scenario, shown in results."""
+    description: str = ""
+    """Free text: what the scenario assumes."""
+    window: Window
+    """The planning window."""
+    budget: Budget = Budget()
+    """Cash limits."""
+    risk: Risk = Risk()
+    """Risk limits and risk aversion."""
+    countries: dict[str, Country] = {}
+    """Supplier countries, by key."""
+    goods: dict[str, Good] = Field(min_length=1)
+    """The critical goods, by name."""
+    disruptions: dict[str, Disruption] = {}
+    """Disruption scenarios, by name (``no_disruption`` is added by the engine)."""

@@ -1,0 +1,115 @@
+"""What a solve returns, independent of the interface that ran it.
+
+Like Pyomo's ``contrib.solver``, the result separates *why the solver stopped*
+(``termination``, ``status``) from *what it found* (``x``, ``objective``); callers raise on a
+non-optimal result unless they asked for leniency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Status = Literal["optimal", "time_limit", "infeasible", "unbounded", "error"]
+Interface = Literal["pyomo", "direct"]
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to run HiGHS. ``time_limit`` in seconds (None: no limit); ``mip_gap`` relative;
+    ``threads`` 0 = HiGHS's choice (fixed per process by HiGHS itself)."""
+
+    time_limit: float | None = None
+    mip_gap: float = 1e-4
+    threads: int = 0
+    algorithm: Literal["choose", "simplex", "ipm"] = "choose"
+    presolve: bool = True
+    log: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def highs_options(self) -> dict[str, object]:
+        opts: dict[str, object] = {
+            "mip_rel_gap": float(self.mip_gap),
+            "solver": self.algorithm,
+            "presolve": "on" if self.presolve else "off",
+        }
+        if self.time_limit is not None:
+            opts["time_limit"] = float(self.time_limit)
+        if self.threads:
+            opts["threads"] = int(self.threads)
+        opts.update(self.extra)
+        return opts
+
+
+@dataclass
+class SolveResult:
+    """The outcome of one solve.
+
+    ``x`` holds the column values in the :class:`LinearProgram`'s order and ``row_dual`` the row
+    duals of the LP with the integer decisions fixed at their optimum (HiGHS's sign: a binding
+    ``<=`` row of a minimisation has a dual <= 0). Times in seconds.
+    """
+
+    status: Status
+    termination: str
+    has_solution: bool
+    objective: float | None = None
+    bound: float | None = None
+    mip_gap: float | None = None
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    iterations: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "optimal"
+
+
+class SolveError(RuntimeError):
+    """Raised when a solve does not end optimal and the caller did not ask for leniency."""
+
+    def __init__(self, result: SolveResult):
+        super().__init__(f"the solver stopped: {result.termination}")
+        self.result = result
+
+
+def status_from_highs(model_status: str, has_solution: bool) -> Status:
+    """Map HiGHS's model status text to the results contract's status."""
+    s = model_status.lower()
+    if s == "optimal":
+        return "optimal"
+    if "time limit" in s or "iteration limit" in s or "solution limit" in s:
+        return "time_limit"
+    if s == "infeasible":
+        return "infeasible"
+    if "unbounded" in s and "infeasible" in s:
+        return "infeasible"
+    if "unbounded" in s:
+        return "unbounded"
+    return "error"
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence file descriptor 1 (HiGHS prints a banner from C++ when an object is made)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)

@@ -1,0 +1,124 @@
+"""HiGHS driven directly through highspy: the model's arrays handed over in one ``passModel``.
+
+The fast path for very large models (no per-element Python at all). The object is persistent:
+:meth:`DirectHighs.set_row_bounds` changes a right-hand side in place and the next
+:meth:`solve` starts warm from the previous basis (LP).
+"""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+
+from optimizer.model.lp import LinearProgram
+from optimizer.solve.base import SolveResult, SolverOptions, quiet_stdout, status_from_highs
+
+_INF = highspy.kHighsInf
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    return np.clip(a, -_INF, _INF)
+
+
+class DirectHighs:
+    """A persistent HiGHS instance holding one :class:`LinearProgram`."""
+
+    name = "highs (direct)"
+
+    def __init__(self, lp: LinearProgram, options: SolverOptions):
+        t0 = time.perf_counter()
+        self.lp = lp
+        self.options = options
+        with quiet_stdout():
+            self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", bool(options.log))
+        A = lp.matrix
+        model = highspy.HighsLp()
+        model.num_col_ = lp.n_cols
+        model.num_row_ = lp.n_rows
+        model.col_cost_ = lp.cost
+        model.col_lower_ = _finite(lp.col_lower)
+        model.col_upper_ = _finite(lp.col_upper)
+        model.row_lower_ = _finite(lp.row_lower)
+        model.row_upper_ = _finite(lp.row_upper)
+        model.offset_ = float(lp.objective_constant)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = A.indptr.astype(np.int32)
+        model.a_matrix_.index_ = A.indices.astype(np.int32)
+        model.a_matrix_.value_ = A.data.astype(np.float64)
+        self._integer = np.flatnonzero(lp.integrality)
+        if len(self._integer):
+            kinds = np.where(lp.integrality > 0, highspy.HighsVarType.kInteger,
+                             highspy.HighsVarType.kContinuous)
+            model.integrality_ = list(kinds)
+        self.h.passModel(model)
+        for key, value in options.highs_options().items():
+            self.h.setOptionValue(key, value)
+        self.hand_over_seconds = time.perf_counter() - t0
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change row bounds in place (the next solve starts from the current basis)."""
+        rows = np.asarray(rows, dtype=np.int32)
+        self.h.changeRowsBounds(len(rows), rows, _finite(np.asarray(lower, float)),
+                                _finite(np.asarray(upper, float)))
+
+    def solve(self) -> SolveResult:
+        """Solve; for a MIP, solve again as an LP with the integers fixed to get duals."""
+        h = self.h
+        t0 = time.perf_counter()
+        h.run()
+        solve_s = time.perf_counter() - t0
+        info = h.getInfo()
+        text = h.modelStatusToString(h.getModelStatus())
+        has_solution = info.primal_solution_status == 2
+        status = status_from_highs(text, has_solution)
+        if status == "time_limit" and not has_solution:
+            status = "error"
+            text = f"{text} before any feasible portfolio was found"
+        result = SolveResult(
+            status=status,
+            termination=text,
+            has_solution=has_solution,
+            iterations=int(max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0)),
+            seconds={"hand_over": self.hand_over_seconds, "solve": solve_s},
+        )
+        if not has_solution:
+            return result
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=float)
+        result.x = x
+        result.objective = float(info.objective_function_value)
+        if len(self._integer):
+            result.bound = float(info.mip_dual_bound)
+            result.mip_gap = float(max(info.mip_gap, 0.0)) if np.isfinite(info.mip_gap) else None
+            t1 = time.perf_counter()
+            result.row_dual = self._fixed_lp_duals(x)
+            result.seconds["duals"] = time.perf_counter() - t1
+        else:
+            result.bound = result.objective
+            result.mip_gap = 0.0
+            result.row_dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+        return result
+
+    def _fixed_lp_duals(self, x: np.ndarray) -> np.ndarray | None:
+        """Row duals of the LP with every integer column fixed at its (rounded) value; the
+        integrality and bounds are restored afterwards so the object can be re-solved."""
+        h, idx = self.h, self._integer.astype(np.int32)
+        n = len(idx)
+        lo = _finite(self.lp.col_lower[idx])
+        up = _finite(self.lp.col_upper[idx])
+        fixed = np.round(x[idx])
+        cont = np.array([highspy.HighsVarType.kContinuous] * n)
+        integ = np.array([highspy.HighsVarType.kInteger] * n)
+        h.changeColsIntegrality(n, idx, cont)
+        h.changeColsBounds(n, idx, fixed, fixed)
+        try:
+            h.run()
+            sol = h.getSolution()
+            ok = h.modelStatusToString(h.getModelStatus()) == "Optimal" and sol.dual_valid
+            return np.asarray(sol.row_dual, dtype=float) if ok else None
+        finally:
+            h.changeColsBounds(n, idx, lo, up)
+            h.changeColsIntegrality(n, idx, integ)
