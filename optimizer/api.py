@@ -41,17 +41,26 @@ class RunConfig:
     def from_config(cls, cfg: Config, **overrides: Any) -> RunConfig:
         s = cfg.solver
         values = dict(
-            compress_time=cfg.model.compress_time, mip_gap=s.mip_gap, time_limit=s.time_limit,
-            threads=s.threads, interface=s.interface, algorithm=s.algorithm,
-            presolve=s.presolve, log=s.log,
+            compress_time=cfg.model.compress_time,
+            mip_gap=s.mip_gap,
+            time_limit=s.time_limit,
+            threads=s.threads,
+            interface=s.interface,
+            algorithm=s.algorithm,
+            presolve=s.presolve,
+            log=s.log,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def solver_options(self) -> SolverOptions:
         return SolverOptions(
-            time_limit=self.time_limit, mip_gap=self.mip_gap, threads=self.threads,
-            algorithm=self.algorithm, presolve=self.presolve, log=self.log,  # type: ignore[arg-type]
+            time_limit=self.time_limit,
+            mip_gap=self.mip_gap,
+            threads=self.threads,
+            algorithm=self.algorithm,
+            presolve=self.presolve,
+            log=self.log,  # type: ignore[arg-type]
         )
 
 
@@ -144,7 +153,11 @@ def run(
 
     t = time.perf_counter()
     pf = portfolio(
-        loaded.scenario, built, result, input_sha256=loaded.input_sha256, seconds=seconds,
+        loaded.scenario,
+        built,
+        result,
+        input_sha256=loaded.input_sha256,
+        seconds=seconds,
         interface=config.interface,
     )
     seconds["results"] = time.perf_counter() - t

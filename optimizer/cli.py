@@ -28,7 +28,13 @@ from rich.table import Table
 from optimizer import __version__
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_SOLVER, EXIT_INTERNAL = (
-    0, 1, 2, 3, 4, 5, 6,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
 )
 
 app = typer.Typer(
@@ -104,13 +110,24 @@ def print_summary(pf: dict, console: Console = out) -> None:
     """The terminal summary of a portfolio: per good, the budget and the risk."""
     status = pf["status"]
     colour = "green" if status == "optimal" else "yellow"
-    console.print(f"\n[bold]{_esc(pf['scenario'])}[/]  status: [{colour}]{status}[/]"
-                  + (f"  gap {pf['mip_gap']:.2%}" if pf.get("mip_gap") else ""))
+    console.print(
+        f"\n[bold]{_esc(pf['scenario'])}[/]  status: [{colour}]{status}[/]"
+        + (f"  gap {pf['mip_gap']:.2%}" if pf.get("mip_gap") else "")
+    )
     if not pf.get("goods"):
         return
     t = Table(title="Recommended portfolio", title_justify="left")
-    for col in ("good", "stock bought", "days of cover", "reserved / year", "domestic / year",
-                "exp. shortfall", "worst shortfall", "HHI before->after", "cash"):
+    for col in (
+        "good",
+        "stock bought",
+        "days of cover",
+        "reserved / year",
+        "domestic / year",
+        "exp. shortfall",
+        "worst shortfall",
+        "HHI before->after",
+        "cash",
+    ):
         t.add_column(col, justify="left" if col == "good" else "right")
     for g, v in pf["goods"].items():
         unit = v["unit"]
@@ -134,8 +151,12 @@ def print_summary(pf: dict, console: Console = out) -> None:
     budget = pf["budget"]
     rows = [("total", budget["total"])] + list(budget["lines"].items())
     for name, e in rows:
-        b.add_row(name, _money(e["limit"]) if e["limit"] is not None else "no limit",
-                  _money(e["used"]), f"{e['marginal_value']:.4g}")
+        b.add_row(
+            name,
+            _money(e["limit"]) if e["limit"] is not None else "no limit",
+            _money(e["used"]),
+            f"{e['marginal_value']:.4g}",
+        )
     console.print(b)
     c = pf["cost"]
     console.print(
@@ -145,8 +166,7 @@ def print_summary(pf: dict, console: Console = out) -> None:
         + (f" + {c['cvar_weight']:g} x CVaR" if c.get("cvar_weight") else "")
     )
     console.print(
-        f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} "
-        f"{_money(c['cvar'])}"
+        f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
     )
 
 
@@ -172,27 +192,54 @@ def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="The scenario file (YAML).", show_default=False)],
-    out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Results folder; replaced only when the run succeeds. "
-        "Default: <output.folder in config.yaml>/<scenario file name>.")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option(
-        "--set", help="Override a scenario value: --set budget.total=250M (repeatable; the "
-        "value is read as YAML).")] = None,
+    out_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            "-o",
+            help="Results folder; replaced only when the run succeeds. "
+            "Default: <output.folder in config.yaml>/<scenario file name>.",
+        ),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--set",
+            help="Override a scenario value: --set budget.total=250M (repeatable; the "
+            "value is read as YAML).",
+        ),
+    ] = None,
     config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
-        "config.yaml"),
+        "config.yaml"
+    ),
     time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit, seconds.")] = None,
     mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")] = None,
-    interface: Annotated[Optional[str], typer.Option(
-        help="pyomo (default) or direct (highspy arrays; for very large models).")] = None,
-    compress: Annotated[Optional[bool], typer.Option(
-        "--compress/--no-compress", help="Merge identical periods into blocks (exact).")] = None,
-    profile: Annotated[bool, typer.Option(
-        "--profile", help="Print where the time went: load, build, hand-over, solve, results.")
+    threads: Annotated[
+        Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")
+    ] = None,
+    interface: Annotated[
+        Optional[str],
+        typer.Option(help="pyomo (default) or direct (highspy arrays; for very large models)."),
+    ] = None,
+    compress: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--compress/--no-compress", help="Merge identical periods into blocks (exact)."
+        ),
+    ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile", help="Print where the time went: load, build, hand-over, solve, results."
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
-    json_out: Annotated[bool, typer.Option(
-        "--json", help="Print portfolio.json to standard output instead of the summary.")] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print portfolio.json to standard output instead of the summary."
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve one scenario and write its results folder.
@@ -200,7 +247,10 @@ def run(
     Writes portfolio.json, portfolio.csv, scenarios.csv and resolved.yaml into --out, all at
     once: a run that fails leaves an earlier folder untouched.
 
-    Example:  stockpile run scenarios/critical_raw_materials.yaml --out results/crm --set budget.total=250M
+    Example:
+
+        stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
+            --set budget.total=250M
     """
     from optimizer.api import RunConfig
     from optimizer.api import run as run_scenario
@@ -216,7 +266,11 @@ def run(
         err.print(f"[red]--interface must be 'pyomo' or 'direct', got {interface!r}[/]")
         raise typer.Exit(EXIT_USAGE)
     rc = RunConfig.from_config(
-        cfg, time_limit=time_limit, mip_gap=mip_gap, threads=threads, interface=interface,
+        cfg,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        interface=interface,
         compress_time=compress,
     )
     target = out_dir or Path(cfg.output.folder) / scenario.stem
@@ -229,9 +283,11 @@ def run(
     except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
         if debug:
             raise
-        err.print(f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
-                  "This is a bug in the engine, not in your scenario; rerun with --debug and "
-                  "report the output.")
+        err.print(
+            f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
+            "This is a bug in the engine, not in your scenario; rerun with --debug and "
+            "report the output."
+        )
         raise typer.Exit(EXIT_INTERNAL) from None
 
     for issue in result.loaded.warnings:
@@ -242,16 +298,20 @@ def run(
         _explain_infeasible(result)
         raise typer.Exit(EXIT_INFEASIBLE)
     if status in ("unbounded", "error") or not result.solve.has_solution:
-        err.print(f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
-                  f"nothing was written to {target}[/]")
+        err.print(
+            f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
+            f"nothing was written to {target}[/]"
+        )
         raise typer.Exit(EXIT_SOLVER)
 
     t = time.perf_counter()
     try:
         result.write(target, tuple(cfg.output.formats))
     except OSError as exc:
-        err.print(f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
-                  "untouched[/]")
+        err.print(
+            f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+            "untouched[/]"
+        )
         raise typer.Exit(EXIT_INTERNAL) from None
     result.seconds["write"] = time.perf_counter() - t
 
@@ -265,8 +325,10 @@ def run(
     if profile:
         _print_profile(pf, result.seconds)
     if status == "time_limit":
-        err.print(f"[yellow]stopped by the time limit: the portfolio written is the best found, "
-                  f"within {pf['mip_gap'] or 0:.2%} of optimal[/]")
+        err.print(
+            f"[yellow]stopped by the time limit: the portfolio written is the best found, "
+            f"within {pf['mip_gap'] or 0:.2%} of optimal[/]"
+        )
         raise typer.Exit(EXIT_TIME_LIMIT)
 
 
@@ -296,8 +358,9 @@ class _null:
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
-    set_: Annotated[Optional[list[str]], typer.Option(
-        "--set", help="Overrides to apply before checking.")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Overrides to apply before checking.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check scenario files without solving: exit 0 when all are valid, 1 otherwise."""
@@ -314,10 +377,25 @@ def validate(
         except ScenarioError as exc:
             issues, valid = list(exc.issues), False
         ok &= valid
-        report.append({"file": str(f), "valid": valid, "issues": [
-            {"file": i.file, "line": i.line, "column": i.column, "path": i.path,
-             "message": i.message, "hint": i.hint, "origin": i.origin, "severity": i.severity}
-            for i in issues]})
+        report.append(
+            {
+                "file": str(f),
+                "valid": valid,
+                "issues": [
+                    {
+                        "file": i.file,
+                        "line": i.line,
+                        "column": i.column,
+                        "path": i.path,
+                        "message": i.message,
+                        "hint": i.hint,
+                        "origin": i.origin,
+                        "severity": i.severity,
+                    }
+                    for i in issues
+                ],
+            }
+        )
         if not json_out:
             if valid:
                 out.print(f"[green]{f}: valid[/]")

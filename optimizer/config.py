@@ -80,7 +80,5 @@ def load_config(path: str | Path | None) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     except ValidationError as exc:
-        lines = [
-            f"{p}: {'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-        ]
+        lines = [f"{p}: {'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None

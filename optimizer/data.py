@@ -197,7 +197,9 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
             else:
                 hit_g = np.isin(np.arange(G), [gidx[g] for g in hit.goods if g in gidx])
             hit_j = hit_c & hit_g[sup_good_a]
-            severity[k, hit_j, start:stop] = np.maximum(severity[k, hit_j, start:stop], hit.severity)
+            severity[k, hit_j, start:stop] = np.maximum(
+                severity[k, hit_j, start:stop], hit.severity
+            )
             disrupted[k, hit_g, start:stop] = True
             price_mult[k, hit_g, start:stop] = d.price_multiplier
             demand_mult[k, hit_g, start:stop] = d.demand_multiplier
@@ -314,7 +316,9 @@ def _time_blocks(
             | (demand_mult[:, :, 1:] != demand_mult[:, :, :-1])
             | (online[None, :, 1:] != online[None, :, :-1])
         )
-        sup_change = (avail[:, :, 1:] != avail[:, :, :-1]) | (spot_ok[:, :, 1:] != spot_ok[:, :, :-1])
+        sup_change = (avail[:, :, 1:] != avail[:, :, :-1]) | (
+            spot_ok[:, :, 1:] != spot_ok[:, :, :-1]
+        )
         if sup_change.size:
             # fold the supplier changes onto their goods: any change of a supplier splits its good
             js = np.nonzero(sup_change)

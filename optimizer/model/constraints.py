@@ -33,8 +33,10 @@ def add_budget(m: BuiltModel, scenario: Scenario) -> None:
         keep = lever_mask[levers] & good_mask[goods]
         const = float(constant[np.ix_(good_mask, lever_mask)].sum())
         row_block.setdefault(block, []).append((name, limit - const, cols[keep], coefs[keep]))
+        limits[name] = limit
 
     row_block: dict[str, list] = {}
+    limits: dict[str, float] = {}
     budget = scenario.budget
     if budget.total is not None:
         row("total", "budget_total", budget.total, LEVERS, d.goods)
@@ -42,12 +44,15 @@ def add_budget(m: BuiltModel, scenario: Scenario) -> None:
         row(name, "budget_line", line.limit, line.levers or LEVERS, line.goods or d.goods)
     for block, entries in row_block.items():
         rows = lp.add_constraints(
-            block, len(entries), upper=np.array([e[1] for e in entries]),
+            block,
+            len(entries),
+            upper=np.array([e[1] for e in entries]),
             doc="first-stage cash of the covered levers and goods <= limit, euros",
         )
         for r, (name, _, c, v) in zip(rows, entries):
             lp.add_terms(np.full(len(c), r), c, v)
             m.budget_rows[name] = int(r)
+            m.info.setdefault("budget_limit", {})[name] = limits[name]
 
 
 def add_concentration_cap(m: BuiltModel, scenario: Scenario) -> None:
@@ -70,24 +75,30 @@ def add_concentration_cap(m: BuiltModel, scenario: Scenario) -> None:
     if pairs.empty:
         return
     rows = lp.add_constraints(
-        "concentration_cap", len(pairs), upper=0.0,
+        "concentration_cap",
+        len(pairs),
+        upper=0.0,
         doc="no-disruption purchases from one country <= share x supply of the good",
     )
     pairs["row"] = rows
     m.rows["concentration_cap"] = rows
     m.info["cap_pairs"] = pairs
     base = d.cell_k[d.sc_cell] == 0
-    sc = pd.DataFrame({
-        "col": m.cols["purchase"][base],
-        "good": d.supplier_good[d.sc_j[base]],
-        "sup_country": d.supplier_country[d.sc_j[base]],
-    })
+    sc = pd.DataFrame(
+        {
+            "col": m.cols["purchase"][base],
+            "good": d.supplier_good[d.sc_j[base]],
+            "sup_country": d.supplier_country[d.sc_j[base]],
+        }
+    )
     terms = sc.merge(pairs, on="good")
     coef = (terms.sup_country.to_numpy() == terms.country.to_numpy()) - share
     lp.add_terms(terms.row.to_numpy(), terms.col.to_numpy(), coef)
     prod = m.cols["produce"]
     base_cells = np.flatnonzero((d.cell_k == 0) & (prod >= 0))
-    pc = pd.DataFrame({"col": prod[base_cells], "good": d.cell_g[base_cells]}).merge(pairs, on="good")
+    pc = pd.DataFrame({"col": prod[base_cells], "good": d.cell_g[base_cells]}).merge(
+        pairs, on="good"
+    )
     lp.add_terms(pc.row.to_numpy(), pc.col.to_numpy(), -share)
 
 
@@ -96,7 +107,9 @@ def add_coverage(m: BuiltModel) -> None:
     lp, d = m.lp, m.data
     goods = np.flatnonzero(~np.isnan(d.coverage_units) & d.has_stock)
     rows = lp.add_constraints(
-        "coverage", len(goods), lower=d.coverage_units[goods] - d.stock_initial[goods],
+        "coverage",
+        len(goods),
+        lower=d.coverage_units[goods] - d.stock_initial[goods],
         doc="stock at the start covers the required days of demand",
     )
     lp.add_terms(rows, m.cols["buy"][goods], 1.0)
@@ -115,7 +128,9 @@ def add_service_level(m: BuiltModel) -> None:
     demand = np.bincount(inv, weights=d.cell_demand()[cells], minlength=len(uniq))
     share = d.max_shortfall[uniq % d.G]
     rows = lp.add_constraints(
-        "max_shortfall", len(uniq), upper=share * demand,
+        "max_shortfall",
+        len(uniq),
+        upper=share * demand,
         doc="total shortfall of a good in a scenario <= share of its demand",
     )
     lp.add_terms(rows[inv], m.cols["shortfall"][cells], 1.0)
@@ -127,4 +142,3 @@ def add_all(m: BuiltModel, scenario: Scenario) -> None:
     add_concentration_cap(m, scenario)
     add_coverage(m)
     add_service_level(m)
-

@@ -94,7 +94,8 @@ class LinearProgram:
     def add_terms(self, rows: np.ndarray, cols: np.ndarray, coefs: float | np.ndarray) -> None:
         """Add coefficients ``A[rows, cols] += coefs`` (arrays broadcast together)."""
         rows, cols, coefs = np.broadcast_arrays(
-            np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(rows, dtype=np.int64),
+            np.asarray(cols, dtype=np.int64),
             np.asarray(coefs, dtype=float),
         )
         keep = coefs != 0
@@ -157,7 +158,9 @@ class LinearProgram:
     @property
     def integrality(self) -> np.ndarray:
         """1 for integer or binary columns, 0 for continuous."""
-        parts = [np.full(b.size, b.kind != "continuous", dtype=np.int8) for b in self.variables.values()]
+        parts = [
+            np.full(b.size, b.kind != "continuous", dtype=np.int8) for b in self.variables.values()
+        ]
         return np.concatenate(parts) if parts else np.zeros(0, np.int8)
 
     @property

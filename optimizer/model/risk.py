@@ -25,16 +25,22 @@ def add_cvar(m: BuiltModel, cvar: CVaR | None) -> None:
     p = d.probability
     scale = 1.0 / (1.0 - cvar.alpha)
     eta = lp.add_variables(
-        "cvar_threshold", 1, -INF, INF, cvar.weight,
+        "cvar_threshold",
+        1,
+        -INF,
+        INF,
+        cvar.weight,
         doc="eta: the loss threshold (value at risk at the optimum), euros",
     )
     xi = lp.add_variables(
-        "cvar_excess_loss", d.K, 0.0, INF, cvar.weight * scale * p,
+        "cvar_excess_loss",
+        d.K,
+        0.0,
+        INF,
+        cvar.weight * scale * p,
         doc="xi_k: loss of scenario k above the threshold, euros",
     )
-    rows = lp.add_constraints(
-        "cvar_excess", d.K, lower=0.0, doc="xi_k >= loss_k - eta"
-    )
+    rows = lp.add_constraints("cvar_excess", d.K, lower=0.0, doc="xi_k >= loss_k - eta")
     lp.add_terms(rows, xi, 1.0)
     lp.add_terms(rows, np.repeat(eta, d.K), 1.0)
     lp.add_terms(rows[d.cell_k], m.cols["shortfall"], -d.damage[d.cell_g])
@@ -42,8 +48,9 @@ def add_cvar(m: BuiltModel, cvar: CVaR | None) -> None:
     m.cols["cvar_excess_loss"] = xi
     if cvar.limit is not None:
         row = lp.add_constraints("cvar_limit", 1, upper=cvar.limit, doc="CVaR <= limit, euros")
-        lp.add_terms(np.repeat(row, d.K + 1), np.concatenate([eta, xi]),
-                     np.concatenate([[1.0], scale * p]))
+        lp.add_terms(
+            np.repeat(row, d.K + 1), np.concatenate([eta, xi]), np.concatenate([[1.0], scale * p])
+        )
         m.rows["cvar_limit"] = row
 
 
@@ -53,7 +60,7 @@ def cvar_of(losses: np.ndarray, probs: np.ndarray, alpha: float) -> float:
     if len(losses) == 0:
         return 0.0
     order = np.argsort(losses)
-    l, p = losses[order], probs[order]
+    loss, p = losses[order], probs[order]
     # the minimum of the piecewise-linear function is reached at one of the losses
-    excess = np.maximum(l[None, :] - l[:, None], 0.0) @ p
-    return float(np.min(l + excess / (1.0 - alpha)))
+    excess = np.maximum(loss[None, :] - loss[:, None], 0.0) @ p
+    return float(np.min(loss + excess / (1.0 - alpha)))

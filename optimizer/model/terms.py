@@ -122,7 +122,11 @@ def add_stockpile_first_stage(m: BuiltModel) -> None:
     goods = np.flatnonzero(d.has_stock)
     coef = d.stock_unit_cost[goods] + d.storage_cost[goods] * d.years
     cols = lp.add_variables(
-        "buy", len(goods), 0.0, d.stock_max[goods] - d.stock_initial[goods], coef,
+        "buy",
+        len(goods),
+        0.0,
+        d.stock_max[goods] - d.stock_initial[goods],
+        coef,
         doc="units bought into the strategic stockpile",
     )
     m.cols["buy"] = _aligned(d.G, goods, cols)
@@ -140,14 +144,23 @@ def add_reserve(m: BuiltModel) -> None:
     sup = np.flatnonzero(d.has_reserve)
     fee = d.reserve_fee[sup] * d.years
     cols = lp.add_variables(
-        "reserve", len(sup), 0.0, d.reserve_max[sup], fee,
+        "reserve",
+        len(sup),
+        0.0,
+        d.reserve_max[sup],
+        fee,
         doc="capacity reserved under contract, units per year",
     )
     m.cols["reserve"] = _aligned(d.J, sup, cols)
     m.cash.add("reserve", cols, fee, d.supplier_good[sup])
     fixed = sup[d.reserve_fixed_cost[sup] > 0]
     ccols = lp.add_variables(
-        "contract", len(fixed), 0.0, 1.0, d.reserve_fixed_cost[fixed], kind="binary",
+        "contract",
+        len(fixed),
+        0.0,
+        1.0,
+        d.reserve_fixed_cost[fixed],
+        kind="binary",
         doc="1 if the reservation contract (with a fixed cost) is signed",
     )
     m.cols["contract"] = _aligned(d.J, fixed, ccols)
@@ -169,7 +182,11 @@ def add_domestic(m: BuiltModel) -> None:
     goods = np.flatnonzero(d.has_domestic)
     share = d.life_share[goods]
     cols = lp.add_variables(
-        "build", len(goods), 0.0, d.domestic_max[goods], d.capex[goods] * share,
+        "build",
+        len(goods),
+        0.0,
+        d.domestic_max[goods],
+        d.capex[goods] * share,
         doc="domestic capacity built, units per year",
     )
     m.cols["build"] = _aligned(d.G, goods, cols)
@@ -177,8 +194,13 @@ def add_domestic(m: BuiltModel) -> None:
 
     fixed = goods[d.plant_fixed_cost[goods] > 0]
     pcols = lp.add_variables(
-        "plant", len(fixed), 0.0, 1.0, d.plant_fixed_cost[fixed] * d.life_share[fixed],
-        kind="binary", doc="1 if the domestic plant (with a fixed cost) is built",
+        "plant",
+        len(fixed),
+        0.0,
+        1.0,
+        d.plant_fixed_cost[fixed] * d.life_share[fixed],
+        kind="binary",
+        doc="1 if the domestic plant (with a fixed cost) is built",
     )
     m.cols["plant"] = _aligned(d.G, fixed, pcols)
     m.cash.add("domestic", pcols, d.plant_fixed_cost[fixed], fixed)
@@ -189,7 +211,11 @@ def add_domestic(m: BuiltModel) -> None:
     modular = goods[~np.isnan(d.module[goods])]
     n_max = np.floor(d.domestic_max[modular] / d.module[modular] + 1e-9)
     mcols = lp.add_variables(
-        "modules", len(modular), 0.0, n_max, kind="integer",
+        "modules",
+        len(modular),
+        0.0,
+        n_max,
+        kind="integer",
         doc="whole modules of domestic capacity built",
     )
     m.cols["modules"] = _aligned(d.G, modular, mcols)
@@ -204,7 +230,12 @@ def add_demand_reduction(m: BuiltModel) -> None:
     d, lp = m.data, m.lp
     goods = np.flatnonzero(d.has_reduction & (d.preparation_cost > 0))
     cols = lp.add_variables(
-        "prepare", len(goods), 0.0, 1.0, d.preparation_cost[goods], kind="binary",
+        "prepare",
+        len(goods),
+        0.0,
+        1.0,
+        d.preparation_cost[goods],
+        kind="binary",
         doc="1 if the demand measure is prepared",
     )
     m.cols["prepare"] = _aligned(d.G, goods, cols)
@@ -232,13 +263,19 @@ def add_supply(m: BuiltModel) -> None:
     reservable = d.has_reserve[j] & (avail > 0)
     upper = np.where(reservable, INF, spot)
     cols = lp.add_variables(
-        "purchase", len(cell), 0.0, upper, d.probability[k] * price,
+        "purchase",
+        len(cell),
+        0.0,
+        upper,
+        d.probability[k] * price,
         doc="units bought from a supplier in a block of a scenario",
     )
     m.cols["purchase"] = cols
     rsc = np.flatnonzero(reservable)
     rows = lp.add_constraints(
-        "supplier_capacity", len(rsc), upper=spot[rsc],
+        "supplier_capacity",
+        len(rsc),
+        upper=spot[rsc],
         doc="purchase <= L * avail * (spot capacity + reserve) / P",
     )
     lp.add_terms(rows, cols[rsc], 1.0)
@@ -275,7 +312,10 @@ def add_stockpile_operation(m: BuiltModel) -> None:
     last = np.zeros(C, dtype=bool)
     last[tc] = (d.cell_t0 + d.cell_len)[tc] == d.T
     stock_cols = lp.add_variables(
-        "stock", len(tc), 0.0, INF,
+        "stock",
+        len(tc),
+        0.0,
+        INF,
         -np.where(last[tc], d.probability[d.cell_k[tc]] * credit[d.cell_g[tc]], 0.0),
         doc="stock held at the end of a block, units",
     )
@@ -295,7 +335,9 @@ def add_stockpile_operation(m: BuiltModel) -> None:
 
     first = d.cell_t0[tc] == 0
     rows = lp.add_constraints(
-        "stock_balance", len(tc), np.where(first, d.stock_initial[d.cell_g[tc]], 0.0),
+        "stock_balance",
+        len(tc),
+        np.where(first, d.stock_initial[d.cell_g[tc]], 0.0),
         np.where(first, d.stock_initial[d.cell_g[tc]], 0.0),
         doc="stock = previous stock - release + refill",
     )
@@ -308,7 +350,9 @@ def add_stockpile_operation(m: BuiltModel) -> None:
     m.rows["stock_balance"] = _aligned(C, tc, rows)
 
     cap_rows = lp.add_constraints(
-        "stock_cap", len(ref), upper=d.stock_initial[d.cell_g[ref]],
+        "stock_cap",
+        len(ref),
+        upper=d.stock_initial[d.cell_g[ref]],
         doc="stock <= initial + buy (refill never lifts it above)",
     )
     lp.add_terms(cap_rows, m.cols["stock"][ref], 1.0)
@@ -330,8 +374,12 @@ def add_demand_balance(m: BuiltModel) -> None:
     dom = np.flatnonzero(d.has_domestic[g])
     online = d.online[g[dom], t0[dom]]
     prod_cols = lp.add_variables(
-        "produce", len(dom), 0.0, np.where(online, INF, 0.0),
-        p[dom] * d.production_cost[g[dom]], doc="units produced domestically in a block",
+        "produce",
+        len(dom),
+        0.0,
+        np.where(online, INF, 0.0),
+        p[dom] * d.production_cost[g[dom]],
+        doc="units produced domestically in a block",
     )
     m.cols["produce"] = _aligned(C, dom, prod_cols)
     on = dom[online]
@@ -345,7 +393,11 @@ def add_demand_balance(m: BuiltModel) -> None:
     red = np.flatnonzero(d.has_reduction[g])
     red_up = d.reduction_share[g[red]] * demand[red]
     red_cols = lp.add_variables(
-        "reduce", len(red), 0.0, red_up, p[red] * d.reduction_cost[g[red]],
+        "reduce",
+        len(red),
+        0.0,
+        red_up,
+        p[red] * d.reduction_cost[g[red]],
         doc="units of demand cut by demand measures in a block",
     )
     m.cols["reduce"] = _aligned(C, red, red_cols)
@@ -362,7 +414,10 @@ def add_demand_balance(m: BuiltModel) -> None:
     m.cols["shortfall"] = short_cols
 
     rows = lp.add_constraints(
-        "demand_balance", C, demand, demand,
+        "demand_balance",
+        C,
+        demand,
+        demand,
         doc="purchases + production + release - refill + reduction + shortfall = demand",
     )
     m.rows["demand_balance"] = rows

@@ -49,8 +49,9 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
     loader uses to find the line; the dotted ``Issue.path`` cannot always be split back)."""
     found: list[tuple[KeyPath, Issue]] = []
 
-    def add(path: KeyPath, message: str, hint: str | None = None,
-            severity: Severity = "error") -> None:
+    def add(
+        path: KeyPath, message: str, hint: str | None = None, severity: Severity = "error"
+    ) -> None:
         issue = Issue(None, None, None, format_path(path), message, hint, None, severity)
         found.append((path, issue))
 
@@ -98,27 +99,36 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
     # --- disruptions --------------------------------------------------------------------------
     total_probability = sum(d.probability for d in scenario.disruptions.values())
     if total_probability > 1 + _TOL:
-        listed = ", ".join(f"{name} {_pct(d.probability)}"
-                           for name, d in scenario.disruptions.items())
-        add(("disruptions",),
+        listed = ", ".join(
+            f"{name} {_pct(d.probability)}" for name, d in scenario.disruptions.items()
+        )
+        add(
+            ("disruptions",),
             f"probabilities add up to {_pct(total_probability)}, more than 100 %; the "
             "no-disruption scenario needs what is left",
-            f"lower some of them so they add up to at most 100 % ({listed})")
+            f"lower some of them so they add up to at most 100 % ({listed})",
+        )
     years = scenario.window.years
     window_end = format_duration(years)
     for d, disruption in scenario.disruptions.items():
         if disruption.start >= years - _TOL:
-            add(("disruptions", d, "start"),
+            add(
+                ("disruptions", d, "start"),
                 f"starts at {format_duration(disruption.start)}, at or after the window's end "
                 f"({window_end}): it never happens in the window",
-                "start it earlier or lengthen window.years", "warning")
+                "start it earlier or lengthen window.years",
+                "warning",
+            )
             continue
         for h, hit in enumerate(disruption.hits):
             if hit.start is not None and hit.start >= years - _TOL:
-                add(("disruptions", d, "hits", h, "start"),
+                add(
+                    ("disruptions", d, "hits", h, "start"),
                     f"starts at {format_duration(hit.start)}, at or after the window's end "
                     f"({window_end}): it never happens in the window",
-                    "start it earlier or lengthen window.years", "warning")
+                    "start it earlier or lengthen window.years",
+                    "warning",
+                )
 
     # --- goods --------------------------------------------------------------------------------
     coverage_cost: dict[str, float] = {}
@@ -129,9 +139,13 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
 
         if not good.suppliers and domestic is None and stock is None:
             if good.demand > 0:
-                add(("goods", g),
+                add(
+                    ("goods", g),
                     "has no suppliers, no domestic capacity and no stockpile: its whole demand "
-                    "is a shortfall", "add suppliers:, domestic: or stockpile:", "warning")
+                    "is a shortfall",
+                    "add suppliers:, domestic: or stockpile:",
+                    "warning",
+                )
         else:
             spot = sum(s.capacity for s in good.suppliers.values())
             reserve = sum(s.reserve.max for s in good.suppliers.values() if s.reserve)
@@ -140,50 +154,64 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
             cut = good.demand_reduction.max_share if good.demand_reduction else 0.0
             needed = good.demand * (1 - cut)
             if supply < needed * (1 - _TOL):
-                after_cut = (f" ({_qty(needed, unit)} after the largest demand reduction)"
-                             if cut > 0 else "")
-                add(("goods", g, "demand"),
+                after_cut = (
+                    f" ({_qty(needed, unit)} after the largest demand reduction)" if cut > 0 else ""
+                )
+                add(
+                    ("goods", g, "demand"),
                     f"its sources can supply at most {_qty(supply, unit)} a year (suppliers "
                     f"{_num(spot)}, reserves {_num(reserve)}, domestic {_num(home)}), below its "
                     f"demand of {_qty(good.demand, unit)} a year{after_cut}: it will show a "
                     "shortfall every period",
-                    "check the capacities and the units (flows are per year)", "warning")
+                    "check the capacities and the units (flows are per year)",
+                    "warning",
+                )
 
         if stock is not None and stock.max is not None and stock.initial > stock.max * (1 + _TOL):
-            add(("goods", g, "stockpile", "initial"),
+            add(
+                ("goods", g, "stockpile", "initial"),
                 f"the initial stock of {_qty(stock.initial, unit)} is more than stockpile.max "
-                f"({_qty(stock.max, unit)})", "raise stockpile.max or lower stockpile.initial")
+                f"({_qty(stock.max, unit)})",
+                "raise stockpile.max or lower stockpile.initial",
+            )
 
         if good.coverage_days is not None and good.coverage_days > 0:
             days = good.coverage_days
             required = good.demand * days / _DAYS_PER_YEAR
             what = f"{_num(days)} days of coverage need a stock of {_qty(required, unit)}"
             if stock is None:
-                add(("goods", g, "coverage_days"),
+                add(
+                    ("goods", g, "coverage_days"),
                     f"{what} at the start, but {g} has no stockpile section",
-                    "add a stockpile: section (at least unit_cost) or remove coverage_days")
+                    "add a stockpile: section (at least unit_cost) or remove coverage_days",
+                )
             else:
                 if stock.max is not None and required > stock.max * (1 + _TOL):
-                    add(("goods", g, "coverage_days"),
+                    add(
+                        ("goods", g, "coverage_days"),
                         f"{what}, more than stockpile.max ({_qty(stock.max, unit)})",
-                        f"raise stockpile.max to at least {_num(required)} or lower "
-                        "coverage_days")
+                        f"raise stockpile.max to at least {_num(required)} or lower coverage_days",
+                    )
                 to_buy = max(0.0, required - stock.initial)
                 cost = to_buy * stock.unit_cost
                 coverage_cost[g] = cost
                 total = scenario.budget.total
                 if total is not None and cost > total * (1 + _TOL):
-                    add(("goods", g, "coverage_days"),
+                    add(
+                        ("goods", g, "coverage_days"),
                         f"buying the {_qty(to_buy, unit)} that {_num(days)} days of coverage "
                         f"need costs {_eur(cost)}, more than budget.total ({_eur(total)})",
-                        "raise budget.total or lower coverage_days")
+                        "raise budget.total or lower coverage_days",
+                    )
 
         module = domestic.module if domestic is not None else None
         if domestic is not None and module is not None and module > domestic.max * (1 + _TOL):
-            add(("goods", g, "domestic", "module"),
+            add(
+                ("goods", g, "domestic", "module"),
                 f"a module of {_qty(module, unit)} a year is larger than domestic.max "
                 f"({_qty(domestic.max, unit)} a year): not one whole module can be built",
-                "raise domestic.max or use a smaller module")
+                "raise domestic.max or use a smaller module",
+            )
 
     # --- coverage against the budget, all goods together -----------------------------------
     total = scenario.budget.total
@@ -191,20 +219,24 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         single_too_big = any(c > total * (1 + _TOL) for c in coverage_cost.values())
         together = sum(coverage_cost.values())
         if not single_too_big and together > total * (1 + _TOL):
-            add(("budget", "total"),
+            add(
+                ("budget", "total"),
                 f"the stock that coverage_days require costs {_eur(together)} for all goods "
                 f"together, more than budget.total ({_eur(total)})",
-                "raise budget.total or lower coverage_days")
+                "raise budget.total or lower coverage_days",
+            )
     for line_name, line in scenario.budget.lines.items():
         if line.levers is not None and "stockpile" not in line.levers:
             continue
         covered = [g for g in coverage_cost if line.goods is None or g in line.goods]
         cost = sum(coverage_cost[g] for g in covered)
         if covered and cost > line.limit * (1 + _TOL):
-            add(("budget", "lines", line_name, "limit"),
+            add(
+                ("budget", "lines", line_name, "limit"),
                 f"the stock that coverage_days require of {', '.join(covered)} costs "
                 f"{_eur(cost)}, more than this line's limit ({_eur(line.limit)})",
-                "raise the limit or lower coverage_days")
+                "raise the limit or lower coverage_days",
+            )
     return found
 
 

@@ -107,8 +107,9 @@ def load_scenario_dict(
     """
     root = _Loc(name)
     if not isinstance(data, dict):
-        raise ScenarioError([_issue(root, (), "the scenario must be a mapping of keys, got "
-                                    f"{_show(data)}")])
+        raise ScenarioError(
+            [_issue(root, (), f"the scenario must be a mapping of keys, got {_show(data)}")]
+        )
     data = copy.deepcopy(data)
     data, locs = _extend(data, {}, root, Path.cwd(), "", chain=())
     return _finish(data, locs, root, Path(name), name, overrides)
@@ -131,7 +132,11 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
 
 
 def _finish(
-    data: dict[str, Any], locs: _Locs, root: _Loc, source: Path, display: str,
+    data: dict[str, Any],
+    locs: _Locs,
+    root: _Loc,
+    source: Path,
+    display: str,
     overrides: Sequence[str],
 ) -> LoadedScenario:
     """Apply overrides, validate, check, and build the result."""
@@ -146,8 +151,16 @@ def _finish(
     warnings: list[Issue] = []
     for path, issue in located_checks(scenario):
         loc = _locate(path, locs, root)
-        placed = Issue(loc.file, loc.line, loc.column, issue.path, issue.message, issue.hint,
-                       loc.origin, issue.severity)
+        placed = Issue(
+            loc.file,
+            loc.line,
+            loc.column,
+            issue.path,
+            issue.message,
+            issue.hint,
+            loc.origin,
+            issue.severity,
+        )
         (warnings if issue.severity == "warning" else errors).append(placed)
     if errors:
         raise ScenarioError(_dedupe(sort_issues(errors, display)))
@@ -169,13 +182,18 @@ def _load_file(
 ) -> tuple[dict[str, Any], _Locs, _Loc]:
     """One file and, through ``extends:``, the files it builds on, merged."""
     data, locs, root = _read_yaml(path, display)
-    data, locs = _extend(data, locs, root, path.parent, os.path.dirname(display),
-                         chain + ((_real(path), display),))
+    data, locs = _extend(
+        data, locs, root, path.parent, os.path.dirname(display), chain + ((_real(path), display),)
+    )
     return data, locs, root
 
 
 def _extend(
-    data: dict[str, Any], locs: _Locs, root: _Loc, base_dir: Path, display_dir: str,
+    data: dict[str, Any],
+    locs: _Locs,
+    root: _Loc,
+    base_dir: Path,
+    display_dir: str,
     chain: tuple[tuple[Path, str], ...],
 ) -> tuple[dict[str, Any], _Locs]:
     """Resolve the ``extends:`` key of ``data``, if any: load that file and merge ``data`` over
@@ -190,23 +208,27 @@ def _extend(
         return ScenarioError([_issue(at, ("extends",), message, hint)])
 
     if not isinstance(target_name, str) or not target_name.strip():
-        raise fail(f"expected the name of a scenario file such as base.yaml, got "
-                   f"{_show(target_name)}")
+        raise fail(
+            f"expected the name of a scenario file such as base.yaml, got {_show(target_name)}"
+        )
     target_name = target_name.strip()
     target = base_dir / target_name
     target_display = os.path.normpath(os.path.join(display_dir, target_name))
     real = _real(target)
     seen = [p for p, _ in chain]
     if real in seen:
-        names = [name for _, name in chain[seen.index(real):]]
-        raise fail(f"`extends:` makes a cycle: {' -> '.join([*names, target_display])}",
-                   "remove the `extends:` that leads back to a file already extended")
+        names = [name for _, name in chain[seen.index(real) :]]
+        raise fail(
+            f"`extends:` makes a cycle: {' -> '.join([*names, target_display])}",
+            "remove the `extends:` that leads back to a file already extended",
+        )
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise fail(f"more than {MAX_EXTENDS_DEPTH} files extend one another")
     if not target.exists():
-        raise fail(f"the file it extends, `{target_name}`, does not exist "
-                   f"(looked for {target_display})",
-                   "the path is relative to the file that has the `extends:`")
+        raise fail(
+            f"the file it extends, `{target_name}`, does not exist (looked for {target_display})",
+            "the path is relative to the file that has the `extends:`",
+        )
     if not target.is_file():
         raise fail(f"`{target_name}` is not a file (looked for {target_display})")
     base_data, base_locs, _ = _load_file(target, target_display, chain)
@@ -216,8 +238,12 @@ def _extend(
 
 
 def _merge(
-    base: dict[str, Any], base_locs: _Locs, over: dict[str, Any], over_locs: _Locs,
-    prefix: KeyPath, out: _Locs,
+    base: dict[str, Any],
+    base_locs: _Locs,
+    over: dict[str, Any],
+    over_locs: _Locs,
+    prefix: KeyPath,
+    out: _Locs,
 ) -> dict[str, Any]:
     """Deep merge of mappings, ``over`` winning; lists and plain values are replaced whole.
     ``out`` receives the location of every key path of the result: the file that set it."""
@@ -271,15 +297,25 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], _Locs, _Loc]:
     except IsADirectoryError:
         raise ScenarioError([_issue(file_loc, (), "this is a folder, not a file")]) from None
     except OSError as exc:
-        raise ScenarioError([_issue(file_loc, (), f"cannot read the file: "
-                                    f"{exc.strerror or exc}")]) from None
+        raise ScenarioError(
+            [_issue(file_loc, (), f"cannot read the file: {exc.strerror or exc}")]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Issue(display, line, None, "",
-                                   f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-                                   "save the file as UTF-8")]) from None
+        raise ScenarioError(
+            [
+                Issue(
+                    display,
+                    line,
+                    None,
+                    "",
+                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
     return _parse_document(text, display)
 
 
@@ -288,13 +324,29 @@ def _parse_document(text: str, display: str | None) -> tuple[dict[str, Any], _Lo
     node = _compose(text, display, origin=None)
     file_loc = _Loc(display)
     if node is None:
-        raise ScenarioError([_issue(file_loc, (), "the file is empty",
-                                    "a scenario needs at least window: and goods:")])
+        raise ScenarioError(
+            [
+                _issue(
+                    file_loc,
+                    (),
+                    "the file is empty",
+                    "a scenario needs at least window: and goods:",
+                )
+            ]
+        )
     root = _Loc(display, node.start_mark.line + 1, node.start_mark.column + 1)
     if not isinstance(node, MappingNode):
-        raise ScenarioError([_issue(root, (), "the top level must be a mapping of keys "
-                                    "(name:, window:, goods:, ...), got "
-                                    f"{_node_kind(node)}")])
+        raise ScenarioError(
+            [
+                _issue(
+                    root,
+                    (),
+                    "the top level must be a mapping of keys "
+                    "(name:, window:, goods:, ...), got "
+                    f"{_node_kind(node)}",
+                )
+            ]
+        )
     builder = _Builder(display, origin=None)
     data = builder.run(node)
     if builder.issues:
@@ -311,18 +363,30 @@ def _compose(text: str, display: str | None, origin: str | None) -> Node | None:
         message = exc.problem or exc.context or "the YAML cannot be read"
         if exc.context and exc.problem:
             message = f"{exc.problem} ({exc.context})"
-        issue = Issue(display, mark.line + 1 if mark else None,
-                      mark.column + 1 if mark else None, "", message.strip(),
-                      _yaml_hint(message), origin)
+        issue = Issue(
+            display,
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+            "",
+            message.strip(),
+            _yaml_hint(message),
+            origin,
+        )
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
         line = before.count("\n") + 1
         column = exc.position - (before.rfind("\n") + 1) + 1
         char = exc.character
         shown = f"U+{char:04X}" if isinstance(char, int) else f"U+{ord(char[:1] or ' '):04X}"
-        issue = Issue(display, line, column, "",
-                      f"the text holds a character YAML does not allow ({shown})",
-                      "remove it or put the value in quotes", origin)
+        issue = Issue(
+            display,
+            line,
+            column,
+            "",
+            f"the text holds a character YAML does not allow ({shown})",
+            "remove it or put the value in quotes",
+            origin,
+        )
     except yaml.YAMLError as exc:
         issue = Issue(display, None, None, "", f"the YAML cannot be read: {exc}", None, origin)
     except RecursionError:
@@ -378,14 +442,14 @@ class _Builder:
     def build(self, node: Node, path: KeyPath) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
-            self.fail(node, f"the YAML expands to more than {MAX_VALUES} values (through "
-                      "aliases)")
+            self.fail(node, f"the YAML expands to more than {MAX_VALUES} values (through aliases)")
             raise _Abort
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.active:
-            self.issues.append(self._at(node, path, "a YAML alias refers to the section that "
-                                        "contains it"))
+            self.issues.append(
+                self._at(node, path, "a YAML alias refers to the section that contains it")
+            )
             return None
         self.active.add(id(node))
         try:
@@ -417,18 +481,28 @@ class _Builder:
                 self.merge_into(merged, merged_locs, value_node, path)
                 continue
             if not isinstance(key_node, ScalarNode):
-                self.issues.append(self._at(key_node, path,
-                                            "a key must be a plain name, found "
-                                            f"{_node_kind(key_node)}"))
+                self.issues.append(
+                    self._at(
+                        key_node, path, f"a key must be a plain name, found {_node_kind(key_node)}"
+                    )
+                )
                 continue
             key = key_node.value
             key_path = path + (key,)
             line = key_node.start_mark.line + 1
             if key in seen:
                 loc = self.loc(key_node)
-                self.issues.append(Issue(loc.file, loc.line, loc.column, format_path(key_path),
-                                         f"duplicate key, already set on line {seen[key]}",
-                                         "keep only one of them", self.origin))
+                self.issues.append(
+                    Issue(
+                        loc.file,
+                        loc.line,
+                        loc.column,
+                        format_path(key_path),
+                        f"duplicate key, already set on line {seen[key]}",
+                        "keep only one of them",
+                        self.origin,
+                    )
+                )
                 continue
             seen[key] = line
             self.locs[key_path] = self.loc(key_node)
@@ -439,14 +513,20 @@ class _Builder:
                 _copy_locs(value, path + (key,), merged_locs, self.locs)
         return result
 
-    def merge_into(self, merged: dict[str, Any], merged_locs: _Locs, node: Node,
-                   path: KeyPath) -> None:
+    def merge_into(
+        self, merged: dict[str, Any], merged_locs: _Locs, node: Node, path: KeyPath
+    ) -> None:
         """A merge key (``<<: *defaults`` or ``<<: [*a, *b]``): earlier sources win."""
         sources = node.value if isinstance(node, SequenceNode) else [node]
         for source in sources:
             if not isinstance(source, MappingNode):
-                self.issues.append(self._at(source, path, "`<<:` must be followed by an alias "
-                                            "of a section (*name) or a list of them"))
+                self.issues.append(
+                    self._at(
+                        source,
+                        path,
+                        "`<<:` must be followed by an alias of a section (*name) or a list of them",
+                    )
+                )
                 continue
             saved = self.locs
             self.locs = {}
@@ -482,13 +562,16 @@ class _Builder:
 
     def _at(self, node: Node, path: KeyPath, message: str, hint: str | None = None) -> Issue:
         loc = self.loc(node)
-        return Issue(loc.file, loc.line, loc.column, format_path(path), message, hint,
-                     self.origin)
+        return Issue(loc.file, loc.line, loc.column, format_path(path), message, hint, self.origin)
 
     def _tag_issue(self, node: Node, path: KeyPath) -> Issue:
         tag = node.tag.replace(_TAG, "!!")
-        return self._at(node, path, f"the YAML tag `{tag}` is not supported here",
-                        "remove the tag; write plain values, lists and sections")
+        return self._at(
+            node,
+            path,
+            f"the YAML tag `{tag}` is not supported here",
+            "remove the tag; write plain values, lists and sections",
+        )
 
 
 def _node_kind(node: Node) -> str:
@@ -515,8 +598,10 @@ def _parse_override(text: str) -> tuple[list[str | int], Any, str]:
         return ScenarioError([Issue(None, None, None, path, message, hint, origin)])
 
     if not sep:
-        raise fail(f"an override must look like key.path=value, got `{text}`",
-                   "for example --set budget.total=250M")
+        raise fail(
+            f"an override must look like key.path=value, got `{text}`",
+            "for example --set budget.total=250M",
+        )
     if not key:
         raise fail("the key before `=` is empty", "for example --set budget.total=250M")
     segments: list[str | int] = []
@@ -524,21 +609,44 @@ def _parse_override(text: str) -> tuple[list[str | int], Any, str]:
         match = _SEGMENT_RE.match(part.strip())
         name = match.group(1).strip() if match else ""
         if not match or (not name and not match.group(2)) or (not name and not segments):
-            raise fail(f"`{key}` has an empty or malformed part between dots",
-                       "write the keys separated by single dots: goods.gallium.demand", key)
+            raise fail(
+                f"`{key}` has an empty or malformed part between dots",
+                "write the keys separated by single dots: goods.gallium.demand",
+                key,
+            )
         if name:
             segments.append(name)
         segments.extend(int(i) for i in _INDEX_RE.findall(match.group(2)))
     if not value_text.strip():
         return segments, None, origin
-    node = _compose(value_text, None, origin)
+    try:
+        node = _compose(value_text, None, origin)
+    except ScenarioError as exc:
+        raise ScenarioError(
+            [
+                Issue(
+                    None,
+                    None,
+                    None,
+                    format_path(segments),
+                    f"the value cannot be read as YAML: {i.message}",
+                    i.hint,
+                    origin,
+                )
+                for i in exc.issues
+            ]
+        ) from None
     if node is None:
         return segments, None, origin
     builder = _Builder(None, origin)
     value = builder.run(node)
     if builder.issues:
-        raise ScenarioError([Issue(None, None, None, format_path(segments), i.message, i.hint,
-                                   origin) for i in builder.issues])
+        raise ScenarioError(
+            [
+                Issue(None, None, None, format_path(segments), i.message, i.hint, origin)
+                for i in builder.issues
+            ]
+        )
     return segments, value, origin
 
 
@@ -559,8 +667,9 @@ def _apply_overrides(data: dict[str, Any], locs: _Locs, overrides: Sequence[str]
         raise ScenarioError(issues)
 
 
-def _set_path(data: dict[str, Any], locs: _Locs, segments: list[str | int], value: Any,
-              origin: _Loc) -> tuple[str, str | None] | None:
+def _set_path(
+    data: dict[str, Any], locs: _Locs, segments: list[str | int], value: Any, origin: _Loc
+) -> tuple[str, str | None] | None:
     """Set ``value`` at the key path; a (message, hint) when the path cannot be followed."""
     current: Any = data
     path: KeyPath = ()
@@ -576,16 +685,22 @@ def _set_path(data: dict[str, Any], locs: _Locs, segments: list[str | int], valu
                 current[key] = {}
                 locs[path] = origin
             elif not isinstance(current[key], (dict, list)):
-                return (f"`{format_path(path)}` holds the value {_show(current[key])}, not a "
-                        "section, so it has no keys below it", None)
+                return (
+                    f"`{format_path(path)}` holds the value {_show(current[key])}, not a "
+                    "section, so it has no keys below it",
+                    None,
+                )
             current = current[key]
         else:  # a list
             index = segment if isinstance(segment, int) else _as_index(segment)
             if index is None or not 0 <= index < len(current):
-                return (f"`{format_path(path)}` is a list of {len(current)} items; "
-                        f"there is no item `{segment}`",
-                        f"use a position from 0 to {len(current) - 1}, as in "
-                        f"{format_path(path)}[0]" if current else None)
+                return (
+                    f"`{format_path(path)}` is a list of {len(current)} items; "
+                    f"there is no item `{segment}`",
+                    f"use a position from 0 to {len(current) - 1}, as in {format_path(path)}[0]"
+                    if current
+                    else None,
+                )
             path = path + (index,)
             if last:
                 current[index] = value
@@ -593,8 +708,11 @@ def _set_path(data: dict[str, Any], locs: _Locs, segments: list[str | int], valu
             if current[index] is None:
                 current[index] = {}
             elif not isinstance(current[index], (dict, list)):
-                return (f"`{format_path(path)}` holds the value {_show(current[index])}, not a "
-                        "section, so it has no keys below it", None)
+                return (
+                    f"`{format_path(path)}` holds the value {_show(current[index])}, not a "
+                    "section, so it has no keys below it",
+                    None,
+                )
             current = current[index]
     for p in [p for p in locs if p[: len(path)] == path]:
         del locs[p]
@@ -660,6 +778,11 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
             message = f"must be {op} {_bound(bound)}, got {_show_raw(value)}"
     elif kind in ("value_error", "assertion_error"):
         message = re.sub(r"^(Value error|Assertion failed), ", "", str(err["msg"]))
+        as_python = f"got {value!r}"
+        pythonic = isinstance(value, bool) or not isinstance(value, (str, int, float))
+        if pythonic and message.endswith(as_python):
+            # the parsers show the value as Python writes it: None, True, {'a': 1}
+            message = message[: len(message) - len(as_python)] + f"got {_show(value)}"
     elif kind in ("model_type", "model_attributes_type"):
         names = _field_names(path)
         message = f"expected a section of keys, got {_show(value)}"
@@ -684,8 +807,11 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
     elif kind == "too_short":
         wanted = {("goods",): "one good"}.get(path)
         n = ctx.get("min_length", 1)
-        message = (f"must list at least {wanted}" if wanted
-                   else f"must list at least {n} entr{'y' if n == 1 else 'ies'}, got none")
+        message = (
+            f"must list at least {wanted}"
+            if wanted
+            else f"must list at least {n} entr{'y' if n == 1 else 'ies'}, got none"
+        )
     else:
         text = str(err.get("msg", "invalid value"))
         text = re.sub(r"^Input should be", "should be", text)
@@ -721,8 +847,11 @@ def _annotation_at(path: KeyPath) -> Any:
             if not isinstance(part, str) or part not in fields:
                 return None
             info = fields[part]
-            tp = typing.Annotated[(info.annotation, *info.metadata)] if info.metadata \
+            tp = (
+                typing.Annotated[(info.annotation, *info.metadata)]
+                if info.metadata
                 else info.annotation
+            )
         elif origin is dict:
             tp = typing.get_args(tp)[1]
         elif origin is list:
@@ -763,8 +892,9 @@ def _is_share(path: KeyPath) -> bool:
         t = stack.pop()
         if typing.get_origin(t) is typing.Annotated:
             args = typing.get_args(t)
-            if any(isinstance(m, BeforeValidator) and m.func is parse_share
-                   for m in t.__metadata__):
+            if any(
+                isinstance(m, BeforeValidator) and m.func is parse_share for m in t.__metadata__
+            ):
                 return True
             stack.append(args[0])
         elif typing.get_origin(t) in (Union, types.UnionType):

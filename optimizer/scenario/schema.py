@@ -171,8 +171,15 @@ class Domestic(_Strict):
     """If set, capacity is built in whole modules of this size (units per year)."""
     lead_time: Duration = 0.0
     """Time from the window's start until the capacity produces."""
-    lifetime: Annotated[float, BeforeValidator(parse_duration_years), Field(gt=0),
-                        PlainSerializer(format_duration, return_type=str)] | None = None
+    lifetime: (
+        Annotated[
+            float,
+            BeforeValidator(parse_duration_years),
+            Field(gt=0),
+            PlainSerializer(format_duration, return_type=str),
+        ]
+        | None
+    ) = None
     """Economic life of the plant; only the share min(1, window / lifetime) of capex and fixed
     cost counts in the objective. The whole cost counts when left out."""
 

@@ -50,8 +50,9 @@ class DirectHighs:
         model.a_matrix_.value_ = A.data.astype(np.float64)
         self._integer = np.flatnonzero(lp.integrality)
         if len(self._integer):
-            kinds = np.where(lp.integrality > 0, highspy.HighsVarType.kInteger,
-                             highspy.HighsVarType.kContinuous)
+            kinds = np.where(
+                lp.integrality > 0, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+            )
             model.integrality_ = list(kinds)
         self.h.passModel(model)
         for key, value in options.highs_options().items():
@@ -61,8 +62,9 @@ class DirectHighs:
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change row bounds in place (the next solve starts from the current basis)."""
         rows = np.asarray(rows, dtype=np.int32)
-        self.h.changeRowsBounds(len(rows), rows, _finite(np.asarray(lower, float)),
-                                _finite(np.asarray(upper, float)))
+        self.h.changeRowsBounds(
+            len(rows), rows, _finite(np.asarray(lower, float)), _finite(np.asarray(upper, float))
+        )
 
     def solve(self) -> SolveResult:
         """Solve; for a MIP, solve again as an LP with the integers fixed to get duals."""

@@ -49,8 +49,10 @@ def to_pyomo(lp: LinearProgram, name: str = "portfolio") -> tuple[pyo.ConcreteMo
         lo = [_bound(v) for v in block.lower]
         up = [_bound(v) for v in block.upper]
         var = pyo.Var(
-            range(block.size), domain=_DOMAIN[block.kind],
-            bounds=lambda _m, i, lo=lo, up=up: (lo[i], up[i]), doc=block.doc,
+            range(block.size),
+            domain=_DOMAIN[block.kind],
+            bounds=lambda _m, i, lo=lo, up=up: (lo[i], up[i]),
+            doc=block.doc,
         )
         m.add_component(block.name, var)
         columns.extend(var[i] for i in range(block.size))
@@ -78,7 +80,7 @@ def to_pyomo(lp: LinearProgram, name: str = "portfolio") -> tuple[pyo.ConcreteMo
 
         con = pyo.Constraint(range(block.size), rule=rule, doc=block.doc)
         m.add_component(block.name, con)
-        rows.extend(con[i] if i in con else None for i in range(block.size))
+        rows.extend(con[i] if i in con else None for i in range(block.size))  # noqa: SIM401
 
     cost = lp.cost
     nz = np.flatnonzero(cost)
@@ -131,9 +133,14 @@ class PyomoHighs:
     def _minimal_updates(self) -> None:
         au = self.opt.config.auto_updates
         for flag in (
-            "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-            "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-            "update_vars", "update_named_expressions", "update_objective",
+            "check_for_new_or_removed_constraints",
+            "check_for_new_or_removed_vars",
+            "check_for_new_or_removed_params",
+            "check_for_new_objective",
+            "update_constraints",
+            "update_vars",
+            "update_named_expressions",
+            "update_objective",
         ):
             setattr(au, flag, False)
 
@@ -155,8 +162,12 @@ class PyomoHighs:
     def solve(self) -> SolveResult:
         t0 = time.perf_counter()
         if self._infeasible_constant_row:
-            return SolveResult("infeasible", "a requirement with no decision in it cannot hold",
-                               False, seconds={"build": self.build_seconds})
+            return SolveResult(
+                "infeasible",
+                "a requirement with no decision in it cannot hold",
+                False,
+                seconds={"build": self.build_seconds},
+            )
         if not self._instance_set:
             self.opt.set_instance(self.model)
             self._instance_set = True
