@@ -174,8 +174,10 @@ def test_money_that_is_not_money(tmp_path: Path) -> None:
     assert "Value error" not in issue.message
 
 
-@pytest.mark.parametrize(("written", "share"), [("65%", 0.65), ("0.65", 0.65), ("12.5%", 0.125),
-                                                ("100%", 1.0), ("0", 0.0)])
+@pytest.mark.parametrize(
+    ("written", "share"),
+    [("65%", 0.65), ("0.65", 0.65), ("12.5%", 0.125), ("100%", 1.0), ("0", 0.0)],
+)
 def test_percentages(tmp_path: Path, written: str, share: float) -> None:
     path, _ = scenario_with(tmp_path, "share: 65%", f"share: {written}")
     cap = load_scenario(path).scenario.risk.concentration_cap
@@ -194,8 +196,14 @@ def test_share_over_100_percent(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("written", "years"),
-    [("18 months", 1.5), ("2 quarters", 0.5), ("3 years", 3.0), ("6 weeks", 6 / 52),
-     ("1 year", 1.0), ("90 days", 90 / 365)],
+    [
+        ("18 months", 1.5),
+        ("2 quarters", 0.5),
+        ("3 years", 3.0),
+        ("6 weeks", 6 / 52),
+        ("1 year", 1.0),
+        ("90 days", 90 / 365),
+    ],
 )
 def test_durations(tmp_path: Path, written: str, years: float) -> None:
     path, _ = scenario_with(tmp_path, "duration: 3 years", f"duration: {written}")
@@ -230,8 +238,10 @@ def test_unknown_key_did_you_mean(tmp_path: Path) -> None:
     assert issue.path == "goods.gallium.stockpil"
     assert issue.message == "unknown key `stockpil`"
     assert issue.hint == "did you mean `stockpile`?"
-    assert issue.format() == (f"{path}:{issue.line}: goods.gallium.stockpil: unknown key "
-                              "`stockpil` (hint: did you mean `stockpile`?)")
+    assert issue.format() == (
+        f"{path}:{issue.line}: goods.gallium.stockpil: unknown key "
+        "`stockpil` (hint: did you mean `stockpile`?)"
+    )
 
 
 def test_unknown_key_in_a_list_item_and_without_close_match(tmp_path: Path) -> None:
@@ -263,8 +273,9 @@ def test_negative_capacity(tmp_path: Path) -> None:
     assert (issue.file, issue.line, issue.column) == (str(path), line, 9)
     assert issue.path == "goods.gallium.suppliers.japan.capacity"
     assert issue.message == "must be >= 0, got -5"
-    assert issue.format() == (f"{path}:{line}: goods.gallium.suppliers.japan.capacity: "
-                              "must be >= 0, got -5")
+    assert issue.format() == (
+        f"{path}:{line}: goods.gallium.suppliers.japan.capacity: must be >= 0, got -5"
+    )
 
 
 def test_wrong_kinds_of_values_are_explained_plainly(tmp_path: Path) -> None:
@@ -274,8 +285,9 @@ def test_wrong_kinds_of_values_are_explained_plainly(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", text)
     issues = issues_of(path)
     messages = {i.path: i for i in issues}
-    assert messages["window"].message == "expected a section of keys, got nothing (the value " \
-        "is empty)"
+    assert (
+        messages["window"].message == "expected a section of keys, got nothing (the value is empty)"
+    )
     assert messages["disruptions.china_export_ban.hits"].hint == "write [CN]"
     lever = messages["budget.lines.stockpile_fund.levers[0]"]
     assert lever.hint == "did you mean `stockpile`?"
@@ -302,11 +314,14 @@ def test_norway_is_a_country_not_false(tmp_path: Path) -> None:
 
 
 def test_merge_keys_are_supported(tmp_path: Path) -> None:
-    text = edit(VALID, "      china:\n        country: CN\n",
-                "      china: &base\n        country: CN\n")
-    text = edit(text, "      germany: {country: DE, unit_cost: 850k, capacity: 2, "
-                "spot_lead_time: 6 months}",
-                "      germany: {<<: *base, country: DE}")
+    text = edit(
+        VALID, "      china:\n        country: CN\n", "      china: &base\n        country: CN\n"
+    )
+    text = edit(
+        text,
+        "      germany: {country: DE, unit_cost: 850k, capacity: 2, spot_lead_time: 6 months}",
+        "      germany: {<<: *base, country: DE}",
+    )
     loaded = load_scenario(write(tmp_path, "s.yaml", text))
     germany = loaded.scenario.goods["gallium"].suppliers["germany"]
     assert (germany.country, germany.capacity, germany.unit_cost) == ("DE", 60, 550e3)
@@ -340,8 +355,11 @@ def test_unknown_country(tmp_path: Path) -> None:
 
 def test_unknown_good_in_a_hit_and_in_a_budget_line(tmp_path: Path) -> None:
     text = edit(VALID, "goods: [gallium], severity: 100%", "goods: [galium], severity: 100%")
-    text = edit(text, "levers: [domestic, reserve], goods: [gallium]",
-                "levers: [domestic, reserve], goods: [copper]")
+    text = edit(
+        text,
+        "levers: [domestic, reserve], goods: [gallium]",
+        "levers: [domestic, reserve], goods: [copper]",
+    )
     path = write(tmp_path, "s.yaml", text)
     budget, hit = issues_of(path)
     assert budget.path == "budget.lines.industry_fund.goods[0]"
@@ -396,9 +414,13 @@ def test_coverage_without_stockpile_and_module_too_large(tmp_path: Path) -> None
 
 def test_warnings_do_not_stop_the_load(tmp_path: Path) -> None:
     text = edit(VALID, "    start: 6 months", "    start: 6 years")
-    text = text.replace("goods:\n  gallium:", "goods:\n  indium: {demand: 1, damage: 1M}\n"
-                        "  germanium:\n    demand: 10\n    damage: 1M\n    suppliers:\n"
-                        "      x: {country: CN, unit_cost: 1, capacity: 2}\n  gallium:", 1)
+    text = text.replace(
+        "goods:\n  gallium:",
+        "goods:\n  indium: {demand: 1, damage: 1M}\n"
+        "  germanium:\n    demand: 10\n    damage: 1M\n    suppliers:\n"
+        "      x: {country: CN, unit_cost: 1, capacity: 2}\n  gallium:",
+        1,
+    )
     path = write(tmp_path, "s.yaml", text)
     loaded = load_scenario(path)
     by_path = {w.path: w for w in loaded.warnings}
@@ -409,8 +431,9 @@ def test_warnings_do_not_stop_the_load(tmp_path: Path) -> None:
     assert "whole demand is a shortfall" in by_path["goods.indium"].message
     short = by_path["goods.germanium.demand"]
     assert "will show a shortfall every period" in short.message
-    assert short.format().startswith(f"{path}:{line_of(text, 'demand: 10')}: "
-                                      "goods.germanium.demand: warning: ")
+    assert short.format().startswith(
+        f"{path}:{line_of(text, 'demand: 10')}: goods.germanium.demand: warning: "
+    )
     assert len(loaded.warnings) == 3
 
 
@@ -552,10 +575,16 @@ def test_malformed_base_file_is_named(tmp_path: Path) -> None:
 
 def test_set_overrides_are_applied(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", VALID)
-    loaded = load_scenario(path, ["budget.total=250M", "risk.cvar.limit=800M",
-                                  "disruptions.russia_and_china.hits.0.severity=50%",
-                                  "disruptions.china_export_ban.hits[0].countries=[RU]",
-                                  "goods.gallium.domestic.module=5"])
+    loaded = load_scenario(
+        path,
+        [
+            "budget.total=250M",
+            "risk.cvar.limit=800M",
+            "disruptions.russia_and_china.hits.0.severity=50%",
+            "disruptions.china_export_ban.hits[0].countries=[RU]",
+            "goods.gallium.domestic.module=5",
+        ],
+    )
     s = loaded.scenario
     assert s.budget.total == 250e6
     assert s.risk.cvar is not None and s.risk.cvar.limit == 800e6
@@ -583,8 +612,10 @@ def test_set_override_error_carries_its_origin(tmp_path: Path) -> None:
     assert "expected an amount of money" in issue.message
 
 
-@pytest.mark.parametrize("override", ["budget.total", "=5", " =5", "budget..total=5",
-                                      "budget.total=[1,", "window.years.x=1"])
+@pytest.mark.parametrize(
+    "override",
+    ["budget.total", "=5", " =5", "budget..total=5", "budget.total=[1,", "window.years.x=1"],
+)
 def test_malformed_overrides(tmp_path: Path, override: str) -> None:
     path = write(tmp_path, "s.yaml", VALID)
     issue = only_issue(path, (override,))
@@ -594,10 +625,16 @@ def test_malformed_overrides(tmp_path: Path, override: str) -> None:
 
 def test_apply_overrides() -> None:
     data = {"budget": {"total": 1}, "risk": None, "hits": [{"a": 1}]}
-    out = apply_overrides(data, ["budget.total=250M", "risk.cvar.limit=5", "new.deep.key=x",
-                                 "hits.0.a=2", "budget.lines="])
-    assert out == {"budget": {"total": "250M", "lines": None}, "risk": {"cvar": {"limit": 5}},
-                   "hits": [{"a": 2}], "new": {"deep": {"key": "x"}}}
+    out = apply_overrides(
+        data,
+        ["budget.total=250M", "risk.cvar.limit=5", "new.deep.key=x", "hits.0.a=2", "budget.lines="],
+    )
+    assert out == {
+        "budget": {"total": "250M", "lines": None},
+        "risk": {"cvar": {"limit": 5}},
+        "hits": [{"a": 2}],
+        "new": {"deep": {"key": "x"}},
+    }
     assert data == {"budget": {"total": 1}, "risk": None, "hits": [{"a": 1}]}
     with pytest.raises(ScenarioError) as info:
         apply_overrides(data, ["nothing", "hits.3.a=1"])
@@ -673,12 +710,15 @@ def _paths(value: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str 
 
 BASE_DATA = yaml.safe_load(VALID)
 ALL_PATHS = _paths(BASE_DATA)
-GARBAGE_CHARS = st.sampled_from(list(":{}[]&*!|>'\"%@`#-?,\t\n =~<.") + ["<<", "---", "..."]) \
-    | st.characters(codec="utf-8")
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
-                    st.text(max_size=20))
-VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3),
-                   st.dictionaries(st.text(max_size=8), SCALARS, max_size=3))
+GARBAGE_CHARS = st.sampled_from(
+    list(":{}[]&*!|>'\"%@`#-?,\t\n =~<.") + ["<<", "---", "..."]
+) | st.characters(codec="utf-8")
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=3),
+    st.dictionaries(st.text(max_size=8), SCALARS, max_size=3),
+)
 
 
 @st.composite
@@ -699,10 +739,13 @@ def corrupted_files(draw: st.DrawFn) -> tuple[str, list[str]]:
         parent[draw(st.text(max_size=12))] = parent.pop(last)
     elif kind == "override":
         key = ".".join(str(p) for p in path)
-        value = draw(st.text(max_size=20) | st.sampled_from(["-5", "250M", "[1, 2]", "{a: 1}",
-                                                              "", "120%", "3 years"]))
-        overrides.append(draw(st.sampled_from([f"{key}={value}", key, f"{key}.x={value}",
-                                               f"={value}"])))
+        value = draw(
+            st.text(max_size=20)
+            | st.sampled_from(["-5", "250M", "[1, 2]", "{a: 1}", "", "120%", "3 years"])
+        )
+        overrides.append(
+            draw(st.sampled_from([f"{key}={value}", key, f"{key}.x={value}", f"={value}"]))
+        )
     if kind == "garbage":
         lines = VALID.splitlines(keepends=True)
         at = draw(st.integers(0, len(lines)))
@@ -726,8 +769,9 @@ def corruption_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=corrupted_files())
-def test_corruptions_only_raise_scenario_error(corruption_dir: Path,
-                                               case: tuple[str, list[str]]) -> None:
+def test_corruptions_only_raise_scenario_error(
+    corruption_dir: Path, case: tuple[str, list[str]]
+) -> None:
     text, overrides = case
     path = corruption_dir / "corrupted.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")

@@ -652,6 +652,8 @@ def _parse_override(text: str) -> tuple[list[str | int], Any, str]:
 
 def _apply_overrides(data: dict[str, Any], locs: _Locs, overrides: Sequence[str]) -> None:
     """Apply the overrides to ``data`` in place, recording their origin in ``locs``."""
+    if isinstance(overrides, str):  # one override given as a plain string
+        overrides = [overrides]
     issues: list[Issue] = []
     for text in overrides:
         try:

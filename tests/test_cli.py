@@ -1,0 +1,179 @@
+"""The ``stockpile`` command: exit codes, files written, atomic replacement, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "scenarios" / "critical_raw_materials.yaml"
+runner = CliRunner()
+
+TINY = {
+    "name": "tiny",
+    "window": {"years": 1, "period": "quarter"},
+    "budget": {"total": "1k"},
+    "countries": {"CN": {}, "JP": {}},
+    "goods": {
+        "gallium": {
+            "unit": "t",
+            "demand": 40,
+            "damage": 100,
+            "stockpile": {"unit_cost": 10},
+            "suppliers": {
+                "china": {"country": "CN", "unit_cost": 1, "capacity": 60},
+                "japan": {"country": "JP", "unit_cost": 3, "capacity": 5},
+            },
+        }
+    },
+    "disruptions": {
+        "ban": {
+            "probability": "30%",
+            "start": "3 months",
+            "duration": "6 months",
+            "hits": [{"countries": ["CN"]}],
+        }
+    },
+}
+
+
+def _write(tmp_path: Path, data: dict, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    return p
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_run_writes_every_file_and_exits_0(tmp_path):
+    out = tmp_path / "out"
+    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", "none.yaml")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "portfolio.csv", "portfolio.json", "resolved.yaml", "scenarios.csv",
+    ]
+    pf = json.loads((out / "portfolio.json").read_text())
+    assert pf["status"] == "optimal"
+    assert "Recommended portfolio" in r.output
+
+
+def test_input_hash_is_sha256_of_resolved_yaml(tmp_path):
+    import hashlib
+
+    out = tmp_path / "out"
+    _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "-q")
+    pf = json.loads((out / "portfolio.json").read_text())
+    digest = hashlib.sha256((out / "resolved.yaml").read_bytes()).hexdigest()
+    assert pf["input_sha256"] == digest
+
+
+def test_set_override_changes_the_answer(tmp_path):
+    """Budget 1k buys the whole stock need; ``--set budget.total=20`` lets it buy only 2 units
+    (10 euros each), so the used budget is 20 and its marginal value positive."""
+    out = tmp_path / "out"
+    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--set", "budget.total=20",
+             "--json")
+    assert r.exit_code == 0, r.output
+    pf = json.loads(r.stdout)
+    assert pf["budget"]["total"]["limit"] == pytest.approx(20)
+    assert pf["budget"]["total"]["used"] == pytest.approx(20)
+    assert pf["goods"]["gallium"]["stockpile"]["buy"] == pytest.approx(2)
+    assert pf["budget"]["total"]["marginal_value"] > 0
+
+
+def test_scenario_mistake_exit_1_no_traceback_and_old_results_kept(tmp_path):
+    out = tmp_path / "out"
+    good = _write(tmp_path, TINY)
+    assert _run("run", str(good), "--out", str(out), "-q").exit_code == 0
+    before = (out / "portfolio.json").read_text()
+    bad = dict(TINY, goods={"gallium": dict(TINY["goods"]["gallium"], stockpil={"x": 1})})
+    r = _run("run", str(_write(tmp_path, bad, "bad.yaml")), "--out", str(out))
+    assert r.exit_code == 1
+    assert "Traceback" not in r.output
+    assert "goods.gallium.stockpil" in r.output and "stockpile" in r.output
+    assert (out / "portfolio.json").read_text() == before
+
+
+def test_infeasible_exit_3_names_the_conflict_and_keeps_old_results(tmp_path):
+    """A 0 % service level in a 6-month total ban of the only supplier needs
+    6/12 * 40 = 20 t of stock at 10 euros = 200 euros; a budget of 100 cannot pay it."""
+    out = tmp_path / "out"
+    assert _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "-q").exit_code == 0
+    before = (out / "portfolio.json").read_text()
+    data = yaml.safe_load(yaml.safe_dump(TINY))
+    data["goods"]["gallium"]["max_shortfall"] = "0%"
+    data["goods"]["gallium"]["suppliers"].pop("japan")
+    data["budget"]["total"] = 100
+    data["disruptions"]["ban"]["hits"][0]["severity"] = "100%"
+    r = _run("run", str(_write(tmp_path, data, "inf.yaml")), "--out", str(out))
+    assert r.exit_code == 3, r.output
+    assert "no feasible portfolio" in r.output
+    assert "total budget" in r.output and "EUR 100" in r.output
+    assert "service level for gallium" in r.output
+    assert (out / "portfolio.json").read_text() == before
+
+
+def test_missing_file_and_malformed_yaml_exit_1(tmp_path):
+    r = _run("run", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    p = tmp_path / "broken.yaml"
+    p.write_text("name: x\ngoods: [1, 2\n")
+    r = _run("run", str(p), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 1 and "broken.yaml:" in r.output and "Traceback" not in r.output
+
+
+def test_bad_config_is_reported(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("solver: {mip_gap: -1}\n")
+    r = _run("run", str(_write(tmp_path, TINY)), "--config", str(cfg), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 1 and "mip_gap" in r.output
+
+
+def test_validate_and_json(tmp_path):
+    good = _write(tmp_path, TINY)
+    bad = _write(tmp_path, dict(TINY, window={"years": -1}), "bad.yaml")
+    r = _run("validate", str(good))
+    assert r.exit_code == 0 and "valid" in r.output
+    r = _run("validate", str(good), str(bad), "--json")
+    assert r.exit_code == 1
+    report = json.loads(r.stdout)
+    assert [x["valid"] for x in report] == [True, False]
+    assert report[1]["issues"][0]["path"] == "window.years"
+
+
+def test_schema_is_json_schema():
+    r = _run("schema")
+    schema = json.loads(r.stdout)
+    assert schema["additionalProperties"] is False
+    assert "goods" in schema["properties"]
+
+
+def test_help_teaches():
+    r = _run("run", "--help")
+    assert "--set" in r.output and "--out" in r.output and "Example" in r.output
+
+
+def test_python_m_optimizer_works():
+    r = subprocess.run([sys.executable, "-m", "optimizer", "--version"], capture_output=True,
+                       text=True, check=False)
+    assert r.returncode == 0 and "stockpile" in r.stdout
+
+
+def test_shipped_scenario_runs_from_the_readme(tmp_path):
+    """The README's first command on the shipped scenario: optimal, every good reported."""
+    out = tmp_path / "crm"
+    r = _run("run", str(SHIPPED), "--out", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    pf = json.loads((out / "portfolio.json").read_text())
+    assert pf["status"] == "optimal"
+    assert set(pf["goods"]) == set(yaml.safe_load(SHIPPED.read_text())["goods"])
