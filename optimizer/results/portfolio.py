@@ -1,0 +1,338 @@
+"""Stage five: from the solver's column values to the answer people and scripts read.
+
+:func:`portfolio` builds the ``portfolio.json`` dictionary of the results contract;
+:func:`period_table` the per-(scenario, good, period) table of ``scenarios.csv``;
+:func:`goods_table` the one-row-per-good table of ``portfolio.csv``. Quantities use the
+scenario file's units: stock in units, capacities and reserves per year, shortfalls in units over
+the window, money in euros over the window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer import __version__
+from optimizer.model.risk import cvar_of
+from optimizer.model.terms import LEVERS, BuiltModel
+from optimizer.scenario.schema import Scenario
+from optimizer.solve.base import SolveResult
+
+_TOL = 1e-7
+
+
+def _val(x: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return np.where(cols >= 0, x[np.maximum(cols, 0)], 0.0)
+
+
+def _clean(v: float, tol: float = 1e-9) -> float:
+    """Round solver noise (1e-12) to zero so that reports do not show -0.0 or 1e-13."""
+    return 0.0 if abs(v) < tol else float(v)
+
+
+class Solution:
+    """Column values arranged by domain entity, shared by every results table."""
+
+    def __init__(self, m: BuiltModel, x: np.ndarray):
+        d = self.data = m.data
+        self.m = m
+        self.x = x
+        self.buy = _val(x, m.cols["buy"])
+        self.reserve = _val(x, m.cols["reserve"])
+        self.build = _val(x, m.cols["build"])
+        self.prepare = _val(x, m.cols["prepare"])
+        self.purchase = x[m.cols["purchase"]]
+        self.produce = _val(x, m.cols["produce"])
+        self.release = _val(x, m.cols["release"])
+        self.refill = _val(x, m.cols["refill"])
+        self.reduce = _val(x, m.cols["reduce"])
+        self.shortfall = x[m.cols["shortfall"]]
+        self.level = d.stock_initial + self.buy
+        tracked = m.cols["stock"] >= 0
+        self.stock_end = np.where(tracked, _val(x, m.cols["stock"]), self.level[d.cell_g])
+        # per (scenario, good) totals
+        K, G = d.K, d.G
+        self.shortfall_kg = np.zeros((K, G))
+        np.add.at(self.shortfall_kg, (d.cell_k, d.cell_g), self.shortfall)
+        self.demand_kg = np.zeros((K, G))
+        np.add.at(self.demand_kg, (d.cell_k, d.cell_g), d.cell_demand())
+        self.loss_k = self.shortfall_kg @ d.damage
+        last = (d.cell_t0 + d.cell_len) == d.T
+        self.stock_final_kg = np.zeros((K, G))
+        self.stock_final_kg[d.cell_k[last], d.cell_g[last]] = self.stock_end[last]
+        self.cash = m.cash.by_good_and_lever(x, G)
+
+    def operating_cost_k(self) -> np.ndarray:
+        """Second-stage cost of each scenario without the residual credit, euros: purchases at
+        the scenario's prices, production, demand reduction and shortfall damage."""
+        d = self.data
+        k_sc = d.cell_k[d.sc_cell]
+        g_sc = d.cell_g[d.sc_cell]
+        price = d.supplier_cost[d.sc_j] * d.price_mult[k_sc, g_sc, d.cell_t0[d.sc_cell]]
+        cost = np.bincount(k_sc, weights=price * self.purchase, minlength=d.K)
+        g = d.cell_g
+        per_cell = (
+            self.produce * d.production_cost[g]
+            + self.reduce * d.reduction_cost[g]
+            + self.shortfall * d.damage[g]
+        )
+        return cost + np.bincount(d.cell_k, weights=per_cell, minlength=d.K)
+
+    def residual_credit_g(self) -> np.ndarray:
+        """Expected credit for the stock held at the window's end, per good, euros."""
+        d = self.data
+        credit = d.residual_value * d.stock_unit_cost * d.has_stock
+        return (d.probability @ self.stock_final_kg) * credit
+
+
+def supply_shares_before(m: BuiltModel, g: int) -> dict[str, float]:
+    """No levers, no cap, no disruption: normal demand met from spot capacity, cheapest
+    supplier first; shares by country over what is supplied."""
+    d = m.data
+    js = np.flatnonzero(d.supplier_good == g)
+    order = js[np.argsort(d.supplier_cost[js], kind="stable")]
+    need = d.demand_pp[g]
+    by_country: dict[str, float] = {}
+    for j in order:
+        take = min(need, d.spot_pp[j])
+        if take > 0:
+            c = d.countries[d.supplier_country[j]]
+            by_country[c] = by_country.get(c, 0.0) + take
+            need -= take
+    return _shares(by_country)
+
+
+def _shares(amounts: dict[str, float]) -> dict[str, float]:
+    total = sum(amounts.values())
+    if total <= _TOL:
+        return {}
+    return {k: _clean(v / total) for k, v in sorted(amounts.items(), key=lambda kv: -kv[1])
+            if v / total > 1e-9}
+
+
+def _hhi(shares: dict[str, float]) -> float:
+    return float(sum(s * s for s in shares.values()))
+
+
+def supply_shares_after(sol: Solution, g: int) -> dict[str, float]:
+    """The optimum's no-disruption mix over the window: purchases by supplier country and
+    domestic production (key ``domestic``)."""
+    d = sol.data
+    base = (d.cell_k[d.sc_cell] == 0) & (d.supplier_good[d.sc_j] == g)
+    amounts: dict[str, float] = {}
+    for c, q in zip(d.supplier_country[d.sc_j[base]], sol.purchase[base]):
+        amounts[d.countries[c]] = amounts.get(d.countries[c], 0.0) + q
+    prod = sol.produce[(d.cell_k == 0) & (d.cell_g == g)].sum()
+    if prod > _TOL:
+        amounts["domestic"] = prod
+    return _shares(amounts)
+
+
+def portfolio(
+    scenario: Scenario,
+    m: BuiltModel,
+    result: SolveResult,
+    *,
+    input_sha256: str,
+    seconds: dict[str, float],
+    interface: str,
+) -> dict:
+    """The ``portfolio.json`` dictionary (every key of the results contract, plus more)."""
+    d = m.data
+    out: dict = {
+        "scenario": scenario.name,
+        "input_sha256": input_sha256,
+        "engine_version": __version__,
+        "status": result.status,
+        "termination": result.termination,
+        "mip_gap": result.mip_gap,
+        "objective": result.objective,
+    }
+    solver = {
+        "name": "highs",
+        "interface": interface,
+        "seconds": seconds.get("solve", 0.0),
+        "build_seconds": seconds.get("build", 0.0),
+        "times": {k: round(v, 4) for k, v in seconds.items()},
+        "iterations": result.iterations,
+        "model": {**m.lp.stats(), "periods": d.T, "scenarios": d.K, "blocks": int(d.C)},
+    }
+    if not result.has_solution or result.x is None:
+        out.update({"cost": None, "budget": None, "goods": {}, "scenarios": {}, "solver": solver})
+        return out
+    sol = Solution(m, result.x)
+    alpha = scenario.risk.cvar.alpha if scenario.risk.cvar else 0.95
+    weight = scenario.risk.cvar.weight if scenario.risk.cvar else 0.0
+    cvar = cvar_of(sol.loss_k, d.probability, alpha)
+    residual = sol.residual_credit_g()
+    life = np.ones((d.G, len(LEVERS)))
+    life[:, LEVERS.index("domestic")] = d.life_share
+    economic_g = (sol.cash * life).sum(axis=1) - residual
+    op_k = sol.operating_cost_k()
+    out["cost"] = {
+        "first_stage_cash": _clean(sol.cash.sum()),
+        "first_stage_economic": _clean(economic_g.sum()),
+        "expected_second_stage": _clean(float(d.probability @ op_k)),
+        "expected_loss": _clean(float(d.probability @ sol.loss_k)),
+        "cvar": _clean(cvar),
+        "cvar_alpha": alpha,
+        "cvar_weight": weight,
+        "expected_residual_credit": _clean(residual.sum()),
+    }
+    out["budget"] = _budget(scenario, m, sol, result)
+    out["goods"] = {g: _good(m, sol, i, economic_g[i]) for i, g in enumerate(d.goods)}
+    out["scenarios"] = {
+        name: {
+            "probability": float(d.probability[k]),
+            "loss": _clean(sol.loss_k[k]),
+            "cost": _clean(op_k[k]),
+            "shortfall": {g: _clean(sol.shortfall_kg[k, i]) for i, g in enumerate(d.goods)},
+        }
+        for k, name in enumerate(d.scenarios)
+    }
+    out["solver"] = solver
+    return out
+
+
+def _budget(scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResult) -> dict:
+    d = m.data
+    lever_idx = {v: i for i, v in enumerate(LEVERS)}
+
+    def used(levers, goods) -> float:
+        gi = [d.goods.index(g) for g in goods if g in d.goods]
+        li = [lever_idx[v] for v in levers]
+        return float(sol.cash[np.ix_(gi, li)].sum())
+
+    def entry(name: str, limit: float | None, levers, goods) -> dict:
+        u = used(levers, goods)
+        mv = 0.0
+        row = m.budget_rows.get(name)
+        if row is not None and result.row_dual is not None and u >= (limit or 0) - 1e-6 * max(
+            1.0, abs(limit or 0)
+        ):
+            mv = max(0.0, -float(result.row_dual[row]))
+        return {"limit": limit, "used": _clean(u), "marginal_value": _clean(mv)}
+
+    b = scenario.budget
+    return {
+        "total": entry("total", b.total, LEVERS, d.goods),
+        "lines": {
+            name: entry(name, line.limit, line.levers or LEVERS, line.goods or d.goods)
+            for name, line in b.lines.items()
+        },
+        "marginal_values_from": "LP with integer decisions fixed" if m.lp.is_mip else "LP",
+    }
+
+
+def _good(m: BuiltModel, sol: Solution, g: int, economic: float) -> dict:
+    d = m.data
+    p = d.probability
+    per_day = d.demand_pp[g] * d.periods_per_year / 365.0
+    level = float(sol.level[g])
+    js = np.flatnonzero((d.supplier_good == g) & d.has_reserve)
+    before = supply_shares_before(m, g)
+    after = supply_shares_after(sol, g)
+    expected_short = float(p @ sol.shortfall_kg[:, g])
+    cash = sol.cash[g]
+    total_demand = float(p @ sol.demand_kg[:, g])
+    return {
+        "unit": d.units[g],
+        "stockpile": {
+            "buy": _clean(sol.buy[g]),
+            "level": _clean(level),
+            "days_of_cover": _clean(level / per_day) if per_day > 0 else None,
+            "cash": _clean(cash[LEVERS.index("stockpile")]),
+        },
+        "reserve": {d.supplier_names[j]: _clean(sol.reserve[j]) for j in js},
+        "domestic": {
+            "capacity": _clean(sol.build[g]),
+            "built": bool(sol.build[g] > 1e-6),
+            "cash": _clean(cash[LEVERS.index("domestic")]),
+        },
+        "demand_reduction": {
+            "prepared": bool(sol.prepare[g] > 0.5) if m.cols["prepare"][g] >= 0 else None,
+            "expected_reduction": _clean(float(
+                p @ np.bincount(d.cell_k[d.cell_g == g], weights=sol.reduce[d.cell_g == g],
+                                minlength=d.K)
+            )),
+            "cash": _clean(cash[LEVERS.index("demand_reduction")]),
+        },
+        "cash": _clean(cash.sum()),
+        "cash_by_lever": {lever: _clean(cash[i]) for i, lever in enumerate(LEVERS)},
+        "economic_cost": _clean(economic),
+        "expected_shortfall": _clean(expected_short),
+        "expected_shortfall_share": _clean(expected_short / total_demand) if total_demand else 0.0,
+        "worst_shortfall": _clean(float(sol.shortfall_kg[:, g].max())),
+        "expected_damage": _clean(expected_short * d.damage[g]),
+        "supply_shares": {"before": before, "after": after},
+        "hhi": {"before": _clean(_hhi(before)), "after": _clean(_hhi(after))},
+    }
+
+
+def goods_table(pf: dict) -> pd.DataFrame:
+    """One row per good (``portfolio.csv``): each lever's decision, cash, economic cost,
+    expected and worst shortfall, supply shares and HHI before/after."""
+    rows = []
+    for g, v in pf.get("goods", {}).items():
+        rows.append({
+            "good": g,
+            "unit": v["unit"],
+            "stock_buy": v["stockpile"]["buy"],
+            "stock_level": v["stockpile"]["level"],
+            "days_of_cover": v["stockpile"]["days_of_cover"],
+            "stockpile_cash_eur": v["stockpile"]["cash"],
+            "reserve_per_year": "; ".join(f"{k}={q:g}" for k, q in v["reserve"].items() if q),
+            "reserve_total_per_year": sum(v["reserve"].values()),
+            "domestic_capacity_per_year": v["domestic"]["capacity"],
+            "domestic_cash_eur": v["domestic"]["cash"],
+            "demand_reduction_expected": v["demand_reduction"]["expected_reduction"],
+            "cash_eur": v["cash"],
+            "economic_cost_eur": v["economic_cost"],
+            "expected_shortfall": v["expected_shortfall"],
+            "worst_shortfall": v["worst_shortfall"],
+            "expected_damage_eur": v["expected_damage"],
+            "shares_before": "; ".join(f"{k}={s:.3f}" for k, s in v["supply_shares"]["before"].items()),
+            "shares_after": "; ".join(f"{k}={s:.3f}" for k, s in v["supply_shares"]["after"].items()),
+            "hhi_before": v["hhi"]["before"],
+            "hhi_after": v["hhi"]["after"],
+        })
+    return pd.DataFrame(rows)
+
+
+def period_table(m: BuiltModel, x: np.ndarray) -> pd.DataFrame:
+    """One row per (scenario, good, period), blocks spread evenly over their periods: demand,
+    purchases per supplier (``purchase_<supplier>``), production, release, refill, reduction,
+    shortfall, stock at the period's end, the disrupted flag and the price multiplier."""
+    d = m.data
+    sol = Solution(m, x)
+    L = d.cell_len
+    rep = np.repeat(np.arange(d.C), L)
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(L) - L, L)
+    period = d.cell_t0[rep] + offset
+    frame = {
+        "scenario": pd.Categorical.from_codes(d.cell_k[rep], d.scenarios),
+        "good": pd.Categorical.from_codes(d.cell_g[rep], d.goods),
+        "period": period + 1,
+        "disrupted": d.disrupted[d.cell_k[rep], d.cell_g[rep], period],
+        "price_multiplier": d.price_mult[d.cell_k[rep], d.cell_g[rep], period],
+        "demand": (d.cell_demand() / L)[rep],
+    }
+    names = sorted(set(d.supplier_names), key=d.supplier_names.index)
+    name_idx = np.array([names.index(n) for n in d.supplier_names])
+    per_cell = np.zeros((d.C, len(names)))
+    np.add.at(per_cell, (d.sc_cell, name_idx[d.sc_j]), sol.purchase)
+    for i, n in enumerate(names):
+        frame[f"purchase_{n}"] = (per_cell[:, i] / L)[rep]
+    for col, arr in (("production", sol.produce), ("release", sol.release),
+                     ("refill", sol.refill), ("reduction", sol.reduce),
+                     ("shortfall", sol.shortfall)):
+        frame[col] = (arr / L)[rep]
+    # stock moves linearly inside a block from its previous end to its end
+    first = d.cell_t0 == 0
+    prev = np.where(first, sol.level[d.cell_g], np.roll(sol.stock_end, 1))
+    frac = (offset + 1) / L[rep]
+    frame["stock"] = prev[rep] + (sol.stock_end - prev)[rep] * frac
+    df = pd.DataFrame(frame)
+    num = df.select_dtypes("number").columns.drop(["period", "price_multiplier"])
+    df[num] = df[num].where(df[num].abs() > 1e-9, 0.0)
+    return df
