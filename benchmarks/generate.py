@@ -5,13 +5,15 @@
 
 - demand 10 to 5,000 units a year per good, prices 2k to 2M euros a unit, damage 3 to 20 x price;
 - ``suppliers`` suppliers per good, each in a different country out of a pool of about ten
-  (CN and RU always among them), one dominant country per good (CN most often) holding 50 to 90 %
-  of the capacity; the others dearer, some only after a spot lead time;
+  (CN and RU always among them), one dominant country per good (CN most often), the cheapest,
+  with capacity for 50 to 90 % of the demand (a little more); the others dearer, with capacity for
+  at least 40 % of the demand between them, some only after a spot lead time;
 - every lever kind: a stockpile on most goods, reservation options (with a fee; some with a fixed
   contract cost when ``integer``), domestic capacity on about a fifth of the goods (lead time,
   lifetime; a fixed plant cost or whole modules when ``integer``), demand reduction on some;
-- a total budget and two budget lines sized to bind, sometimes the 65 % concentration cap on CN and
-  RU, a CVaR weight;
+- a total budget and two budget lines sized to bind (on the supply that the disruptions cut from
+  the goods worth protecting), sometimes the 65 % concentration cap on CN and RU (with two or
+  more suppliers per good), a CVaR weight;
 - ``scenarios`` disruptions whose probabilities add up to about 30 %, each with 1 to 3 hits
   (countries x goods x severity; some hits with their own start and duration, so they overlap) and
   price and demand multipliers.
@@ -114,7 +116,8 @@ def synthetic_scenario(
             caps[0] = demand * rng.uniform(1.0, 1.3)
         else:
             caps[0] = demand * share_dom * rng.uniform(1.0, 1.2)
-            caps[1:] = demand * (1 - share_dom) * rng.uniform(1.1, 1.6) * rng.dirichlet(
+            # enough for the 65 % concentration cap to be met without a shortfall
+            caps[1:] = demand * max(1 - share_dom, 0.4) * rng.uniform(1.1, 1.6) * rng.dirichlet(
                 np.ones(suppliers - 1)
             )
         premiums = np.concatenate([[1.0], rng.uniform(1.05, 1.5, suppliers - 1)])
@@ -290,7 +293,7 @@ def synthetic_scenario(
         if "domestic" in good:
             need["industry"] += 0.2 * good["domestic"]["max"] * good["domestic"]["capex"]
     need_total = need["stockpile"] + need["industry"]
-    scale = rng.uniform(0.4, 0.7, 3)
+    scale = rng.uniform(0.25, 0.5, 3)
     budget = {
         "total": _sig(max(need_total, 1e6) * scale[0], 3),
         "lines": {
@@ -305,7 +308,7 @@ def synthetic_scenario(
         },
     }
     risk: dict = {"cvar": {"alpha": 0.95, "weight": round(float(rng.uniform(0.1, 0.5)), 2)}}
-    if rng.random() < 0.5:
+    if rng.random() < 0.5 and suppliers >= 2:  # a cap on a single-supplier good forces shortfalls
         risk = {"concentration_cap": {"share": "65%", "countries": ["CN", "RU"]}, **risk}
 
     return {

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from optimizer.config import Config
 from optimizer.data import ModelData, prepare
@@ -99,14 +98,18 @@ class RunResult:
         """Write the results folder atomically (see ``results.md``)."""
         writers = {}
         if "json" in formats:
-            writers["portfolio.json"] = lambda p: p.write_text(dumps_json(self.portfolio))
+            writers["portfolio.json"] = lambda p: p.write_text(
+                dumps_json(self.portfolio), encoding="utf-8"
+            )
         if "csv" in formats:
             writers["portfolio.csv"] = lambda p: self.goods.to_csv(p, index=False)
             writers["scenarios.csv"] = lambda p: self.periods.to_csv(
                 p, index=False, float_format="%.10g"
             )
         if "yaml" in formats:
-            writers["resolved.yaml"] = lambda p: p.write_text(self.loaded.resolved_yaml)
+            writers["resolved.yaml"] = lambda p: p.write_text(
+                self.loaded.resolved_yaml, encoding="utf-8"
+            )
         return write_folder(Path(out), writers)
 
 
@@ -163,7 +166,3 @@ def run(
     seconds["results"] = time.perf_counter() - t
     pf["solver"]["times"] = {k: round(v, 4) for k, v in seconds.items()}
     return RunResult(loaded, data, built, result, pf, seconds, solver)
-
-
-def resolved_yaml(loaded: LoadedScenario) -> str:
-    return yaml.safe_dump(loaded.resolved, sort_keys=False)

@@ -409,10 +409,23 @@ def validate(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editors' autocompletion and checks)."""
+def schema(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reference documentation instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of scenario files (for editors' autocompletion and checks).
+
+    With --markdown, print the reference page (docs/scenario-reference.md) generated from the
+    same field descriptions.
+    """
     from optimizer.scenario.schema import Scenario
 
+    if markdown:
+        from optimizer.scenario.reference import markdown as render
+
+        sys.stdout.write(render())
+        return
     sys.stdout.write(json.dumps(Scenario.model_json_schema(mode="validation"), indent=2) + "\n")
 
 

@@ -128,7 +128,9 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
     gidx = {g: i for i, g in enumerate(goods)}
 
     countries = list(scenario.countries)
-    for good in scenario.goods.values():  # tolerate countries not listed (validation warns)
+    for (
+        good
+    ) in scenario.goods.values():  # countries used but not listed (load_scenario refuses them)
         for s in good.suppliers.values():
             if s.country not in countries:
                 countries.append(s.country)

@@ -60,7 +60,10 @@ def test_run_writes_every_file_and_exits_0(tmp_path):
     r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", "none.yaml")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "portfolio.csv", "portfolio.json", "resolved.yaml", "scenarios.csv",
+        "portfolio.csv",
+        "portfolio.json",
+        "resolved.yaml",
+        "scenarios.csv",
     ]
     pf = json.loads((out / "portfolio.json").read_text())
     assert pf["status"] == "optimal"
@@ -81,8 +84,9 @@ def test_set_override_changes_the_answer(tmp_path):
     """Budget 1k buys the whole stock need; ``--set budget.total=20`` lets it buy only 2 units
     (10 euros each), so the used budget is 20 and its marginal value positive."""
     out = tmp_path / "out"
-    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--set", "budget.total=20",
-             "--json")
+    r = _run(
+        "run", str(_write(tmp_path, TINY)), "--out", str(out), "--set", "budget.total=20", "--json"
+    )
     assert r.exit_code == 0, r.output
     pf = json.loads(r.stdout)
     assert pf["budget"]["total"]["limit"] == pytest.approx(20)
@@ -164,8 +168,12 @@ def test_help_teaches():
 
 
 def test_python_m_optimizer_works():
-    r = subprocess.run([sys.executable, "-m", "optimizer", "--version"], capture_output=True,
-                       text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "optimizer", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0 and "stockpile" in r.stdout
 
 

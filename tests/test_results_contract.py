@@ -59,14 +59,22 @@ SCENARIO = {
             "domestic": {"capex": 20, "fixed_cost": 50, "max": 10, "lead_time": "6 months"},
             "suppliers": {
                 "china": {"country": "CN", "unit_cost": 1, "capacity": 60},
-                "japan": {"country": "JP", "unit_cost": 3, "capacity": 5,
-                          "reserve": {"max": 20, "fee": 2, "fixed_cost": 5}},
+                "japan": {
+                    "country": "JP",
+                    "unit_cost": 3,
+                    "capacity": 5,
+                    "reserve": {"max": 20, "fee": 2, "fixed_cost": 5},
+                },
             },
         }
     },
     "disruptions": {
-        "ban": {"probability": "20%", "start": "6 months", "duration": "1 year",
-                "hits": [{"countries": ["CN"], "severity": "100%"}]},
+        "ban": {
+            "probability": "20%",
+            "start": "6 months",
+            "duration": "1 year",
+            "hits": [{"countries": ["CN"], "severity": "100%"}],
+        },
     },
 }
 
@@ -113,13 +121,34 @@ def test_cash_adds_up_over_goods_and_budget(result):
 def test_tables_have_their_columns(result, tmp_path):
     out = result.write(tmp_path / "out")
     goods = pd.read_csv(out / "portfolio.csv")
-    for col in ("good", "stock_buy", "reserve_total_per_year", "domestic_capacity_per_year",
-                "cash_eur", "economic_cost_eur", "expected_shortfall", "worst_shortfall",
-                "shares_before", "shares_after", "hhi_before", "hhi_after"):
+    for col in (
+        "good",
+        "stock_buy",
+        "reserve_total_per_year",
+        "domestic_capacity_per_year",
+        "cash_eur",
+        "economic_cost_eur",
+        "expected_shortfall",
+        "worst_shortfall",
+        "shares_before",
+        "shares_after",
+        "hhi_before",
+        "hhi_after",
+    ):
         assert col in goods.columns
     periods = pd.read_csv(out / "scenarios.csv")
-    for col in ("scenario", "good", "period", "purchase_china", "purchase_japan", "production",
-                "release", "reduction", "shortfall", "stock"):
+    for col in (
+        "scenario",
+        "good",
+        "period",
+        "purchase_china",
+        "purchase_japan",
+        "production",
+        "release",
+        "reduction",
+        "shortfall",
+        "stock",
+    ):
         assert col in periods.columns
     # one row per (scenario, good, period): 2 scenarios x 1 good x 8 quarters
     assert len(periods) == 2 * 1 * 8
@@ -127,13 +156,21 @@ def test_tables_have_their_columns(result, tmp_path):
     pf = result.portfolio
     for name, s in pf["scenarios"].items():
         assert periods[periods.scenario == name].shortfall.sum() == pytest.approx(
-            s["shortfall"]["gallium"], abs=1e-6)
+            s["shortfall"]["gallium"], abs=1e-6
+        )
 
 
 def test_periods_balance(result):
     """Each period: purchases + production + release - refill + reduction + shortfall =
     demand."""
     p = result.periods
-    supply = (p.purchase_china + p.purchase_japan + p.production + p.release - p.refill
-              + p.reduction + p.shortfall)
+    supply = (
+        p.purchase_china
+        + p.purchase_japan
+        + p.production
+        + p.release
+        - p.refill
+        + p.reduction
+        + p.shortfall
+    )
     assert (supply - p.demand).abs().max() < 1e-6

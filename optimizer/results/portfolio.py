@@ -106,8 +106,11 @@ def _shares(amounts: dict[str, float]) -> dict[str, float]:
     total = sum(amounts.values())
     if total <= _TOL:
         return {}
-    return {k: _clean(v / total) for k, v in sorted(amounts.items(), key=lambda kv: -kv[1])
-            if v / total > 1e-9}
+    return {
+        k: _clean(v / total)
+        for k, v in sorted(amounts.items(), key=lambda kv: -kv[1])
+        if v / total > 1e-9
+    }
 
 
 def _hhi(shares: dict[str, float]) -> float:
@@ -207,8 +210,10 @@ def _budget(scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResul
         u = used(levers, goods)
         mv = 0.0
         row = m.budget_rows.get(name)
-        if row is not None and result.row_dual is not None and u >= (limit or 0) - 1e-6 * max(
-            1.0, abs(limit or 0)
+        if (
+            row is not None
+            and result.row_dual is not None
+            and u >= (limit or 0) - 1e-6 * max(1.0, abs(limit or 0))
         ):
             mv = max(0.0, -float(result.row_dual[row]))
         return {"limit": limit, "used": _clean(u), "marginal_value": _clean(mv)}
@@ -251,10 +256,14 @@ def _good(m: BuiltModel, sol: Solution, g: int, economic: float) -> dict:
         },
         "demand_reduction": {
             "prepared": bool(sol.prepare[g] > 0.5) if m.cols["prepare"][g] >= 0 else None,
-            "expected_reduction": _clean(float(
-                p @ np.bincount(d.cell_k[d.cell_g == g], weights=sol.reduce[d.cell_g == g],
-                                minlength=d.K)
-            )),
+            "expected_reduction": _clean(
+                float(
+                    p
+                    @ np.bincount(
+                        d.cell_k[d.cell_g == g], weights=sol.reduce[d.cell_g == g], minlength=d.K
+                    )
+                )
+            ),
             "cash": _clean(cash[LEVERS.index("demand_reduction")]),
         },
         "cash": _clean(cash.sum()),
@@ -274,28 +283,34 @@ def goods_table(pf: dict) -> pd.DataFrame:
     expected and worst shortfall, supply shares and HHI before/after."""
     rows = []
     for g, v in pf.get("goods", {}).items():
-        rows.append({
-            "good": g,
-            "unit": v["unit"],
-            "stock_buy": v["stockpile"]["buy"],
-            "stock_level": v["stockpile"]["level"],
-            "days_of_cover": v["stockpile"]["days_of_cover"],
-            "stockpile_cash_eur": v["stockpile"]["cash"],
-            "reserve_per_year": "; ".join(f"{k}={q:g}" for k, q in v["reserve"].items() if q),
-            "reserve_total_per_year": sum(v["reserve"].values()),
-            "domestic_capacity_per_year": v["domestic"]["capacity"],
-            "domestic_cash_eur": v["domestic"]["cash"],
-            "demand_reduction_expected": v["demand_reduction"]["expected_reduction"],
-            "cash_eur": v["cash"],
-            "economic_cost_eur": v["economic_cost"],
-            "expected_shortfall": v["expected_shortfall"],
-            "worst_shortfall": v["worst_shortfall"],
-            "expected_damage_eur": v["expected_damage"],
-            "shares_before": "; ".join(f"{k}={s:.3f}" for k, s in v["supply_shares"]["before"].items()),
-            "shares_after": "; ".join(f"{k}={s:.3f}" for k, s in v["supply_shares"]["after"].items()),
-            "hhi_before": v["hhi"]["before"],
-            "hhi_after": v["hhi"]["after"],
-        })
+        rows.append(
+            {
+                "good": g,
+                "unit": v["unit"],
+                "stock_buy": v["stockpile"]["buy"],
+                "stock_level": v["stockpile"]["level"],
+                "days_of_cover": v["stockpile"]["days_of_cover"],
+                "stockpile_cash_eur": v["stockpile"]["cash"],
+                "reserve_per_year": "; ".join(f"{k}={q:g}" for k, q in v["reserve"].items() if q),
+                "reserve_total_per_year": sum(v["reserve"].values()),
+                "domestic_capacity_per_year": v["domestic"]["capacity"],
+                "domestic_cash_eur": v["domestic"]["cash"],
+                "demand_reduction_expected": v["demand_reduction"]["expected_reduction"],
+                "cash_eur": v["cash"],
+                "economic_cost_eur": v["economic_cost"],
+                "expected_shortfall": v["expected_shortfall"],
+                "worst_shortfall": v["worst_shortfall"],
+                "expected_damage_eur": v["expected_damage"],
+                "shares_before": "; ".join(
+                    f"{k}={s:.3f}" for k, s in v["supply_shares"]["before"].items()
+                ),
+                "shares_after": "; ".join(
+                    f"{k}={s:.3f}" for k, s in v["supply_shares"]["after"].items()
+                ),
+                "hhi_before": v["hhi"]["before"],
+                "hhi_after": v["hhi"]["after"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -323,9 +338,13 @@ def period_table(m: BuiltModel, x: np.ndarray) -> pd.DataFrame:
     np.add.at(per_cell, (d.sc_cell, name_idx[d.sc_j]), sol.purchase)
     for i, n in enumerate(names):
         frame[f"purchase_{n}"] = (per_cell[:, i] / L)[rep]
-    for col, arr in (("production", sol.produce), ("release", sol.release),
-                     ("refill", sol.refill), ("reduction", sol.reduce),
-                     ("shortfall", sol.shortfall)):
+    for col, arr in (
+        ("production", sol.produce),
+        ("release", sol.release),
+        ("refill", sol.refill),
+        ("reduction", sol.reduce),
+        ("shortfall", sol.shortfall),
+    ):
         frame[col] = (arr / L)[rep]
     # stock moves linearly inside a block from its previous end to its end
     first = d.cell_t0 == 0

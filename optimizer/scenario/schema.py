@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
 )
 
 from optimizer.scenario.units import (
@@ -32,20 +33,40 @@ from optimizer.scenario.units import (
 
 # --- quantity types ---------------------------------------------------------------------------
 
-Money = Annotated[float, BeforeValidator(parse_money), Field(ge=0)]
+_NUMBER_TEXT = r"^\s*[-+]?[0-9][0-9_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*$"
+_MONEY_TEXT = r"^\s*[-+]?[0-9][0-9_,]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*(k|K|m|M|bn|BN|b|B)?\s*$"
+_SHARE_TEXT = r"^\s*[0-9]+(\.[0-9]*)?\s*%\s*$"
+_DURATION_TEXT = r"^\s*[0-9]+(\.[0-9]*)?\s*(day|week|month|quarter|year)s?\s*$"
+
+
+def _number_or_text(pattern: str, minimum: float | None = 0, maximum: float | None = None):
+    number: dict = {"type": "number"}
+    if minimum is not None:
+        number["minimum"] = minimum
+    if maximum is not None:
+        number["maximum"] = maximum
+    return WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]})
+
+
+Money = Annotated[float, BeforeValidator(parse_money), Field(ge=0), _number_or_text(_MONEY_TEXT)]
 """Euros, >= 0; ``2.5M``, ``750k``, ``1.2bn``, ``2.5e6`` accepted."""
-Number = Annotated[float, BeforeValidator(parse_number)]
-Flow = Annotated[float, BeforeValidator(parse_number), Field(ge=0)]
+Number = Annotated[float, BeforeValidator(parse_number), _number_or_text(_NUMBER_TEXT, None)]
+Flow = Annotated[float, BeforeValidator(parse_number), Field(ge=0), _number_or_text(_NUMBER_TEXT)]
 """Units of the good per year, >= 0."""
-Quantity = Annotated[float, BeforeValidator(parse_number), Field(ge=0)]
+Quantity = Annotated[
+    float, BeforeValidator(parse_number), Field(ge=0), _number_or_text(_NUMBER_TEXT)
+]
 """Units of the good, >= 0."""
-Share = Annotated[float, BeforeValidator(parse_share), Field(ge=0, le=1)]
+Share = Annotated[
+    float, BeforeValidator(parse_share), Field(ge=0, le=1), _number_or_text(_SHARE_TEXT, 0, 1)
+]
 """A fraction in [0, 1]; ``65%`` accepted."""
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration_years),
     Field(ge=0),
     PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _DURATION_TEXT}),
 ]
 """A duration with its unit (``18 months``), held in years."""
 
@@ -65,7 +86,9 @@ class _Strict(BaseModel):
 class Window(_Strict):
     """The planning window: how long costs are counted, and the length of one period."""
 
-    years: Annotated[float, BeforeValidator(parse_number), Field(gt=0, le=100)]
+    years: Annotated[
+        float, BeforeValidator(parse_number), Field(gt=0, le=100), _number_or_text(_NUMBER_TEXT, 0)
+    ]
     """Length of the planning window in years; costs (storage, contract fees) are counted over
     it."""
     period: PeriodName = "month"
@@ -115,9 +138,13 @@ class ConcentrationCap(_Strict):
 class CVaR(_Strict):
     """Conditional value at risk of the scenario loss (shortfall damage in euros)."""
 
-    alpha: Annotated[float, BeforeValidator(parse_share), Field(ge=0, lt=1)] = 0.95
+    alpha: Annotated[
+        float, BeforeValidator(parse_share), Field(ge=0, lt=1), _number_or_text(_SHARE_TEXT, 0, 1)
+    ] = 0.95
     """Confidence level: CVaR is the expected loss in the worst (1 - alpha) of probability."""
-    weight: Annotated[float, BeforeValidator(parse_number), Field(ge=0)] = 0.0
+    weight: Annotated[
+        float, BeforeValidator(parse_number), Field(ge=0), _number_or_text(_NUMBER_TEXT)
+    ] = 0.0
     """Weight of CVaR in the objective (euros of objective per euro of CVaR)."""
     limit: Money | None = None
     """Upper limit on CVaR in euros; none when left out."""
@@ -167,7 +194,10 @@ class Domestic(_Strict):
     """Production cost per unit, in euros."""
     max: Flow
     """Largest capacity that can be built, in units per year."""
-    module: Annotated[float, BeforeValidator(parse_number), Field(gt=0)] | None = None
+    module: (
+        Annotated[float, BeforeValidator(parse_number), Field(gt=0), _number_or_text(_NUMBER_TEXT)]
+        | None
+    ) = None
     """If set, capacity is built in whole modules of this size (units per year)."""
     lead_time: Duration = 0.0
     """Time from the window's start until the capacity produces."""
@@ -177,6 +207,7 @@ class Domestic(_Strict):
             BeforeValidator(parse_duration_years),
             Field(gt=0),
             PlainSerializer(format_duration, return_type=str),
+            WithJsonSchema({"type": "string", "pattern": _DURATION_TEXT}),
         ]
         | None
     ) = None
@@ -232,7 +263,10 @@ class Good(_Strict):
     """Normal demand, in units per year."""
     damage: Money
     """Damage per unit not supplied (value of lost supply), in euros."""
-    coverage_days: Annotated[float, BeforeValidator(parse_number), Field(ge=0)] | None = None
+    coverage_days: (
+        Annotated[float, BeforeValidator(parse_number), Field(ge=0), _number_or_text(_NUMBER_TEXT)]
+        | None
+    ) = None
     """Required initial stock, in days of normal demand."""
     max_shortfall: Share | None = None
     """Largest shortfall in any scenario, as a share of that scenario's demand over the
@@ -274,9 +308,13 @@ class Disruption(_Strict):
     """How long the disruption lasts."""
     hits: list[Hit] = Field(min_length=1)
     """What it cuts."""
-    price_multiplier: Annotated[float, BeforeValidator(parse_number), Field(gt=0)] = 1.0
+    price_multiplier: Annotated[
+        float, BeforeValidator(parse_number), Field(gt=0), _number_or_text(_NUMBER_TEXT)
+    ] = 1.0
     """Multiplier on the prices of the goods it hits, from every supplier, while it lasts."""
-    demand_multiplier: Annotated[float, BeforeValidator(parse_number), Field(gt=0)] = 1.0
+    demand_multiplier: Annotated[
+        float, BeforeValidator(parse_number), Field(gt=0), _number_or_text(_NUMBER_TEXT)
+    ] = 1.0
     """Multiplier on the demand for the goods it hits, while it lasts."""
 
 

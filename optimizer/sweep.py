@@ -1,0 +1,874 @@
+"""Sweeps: solve one scenario at many values of a budget or of any numeric parameter.
+
+Two entry points:
+
+- :func:`sweep_budget` traces the **frontier** of the total budget or of one budget line. The
+  model is built once; each further level only changes the budget row's right-hand side
+  (``limit - constant cash``, see ``optimizer/model/constraints.py``) in the persistent solver
+  and re-solves it. For an LP HiGHS keeps its basis, so each re-solve starts warm; for a MIP
+  solved through ``interface="direct"`` the previous level's solution is handed over as a start
+  (with a larger budget it stays feasible). Every ``cold_check_every``-th level is solved once
+  more cold, in a fresh solver, and the two objectives compared (HiGHS has had hot-start bugs;
+  a cold start is the reference).
+- :func:`sweep_param` traces a sensitivity curve of any numeric scenario value (a disruption's
+  probability, a price multiplier, the cap share) by rebuilding the model for each value.
+
+Both return a :class:`SweepResult`: ``frontier`` (one row per level), ``goods`` (per level and
+good, long format), ``switches`` (levels where a lever switches on) and timings;
+:meth:`SweepResult.write` writes ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png`` and
+``sweep.json`` into a results folder, atomically.
+
+Levels are solved in increasing order (small RHS steps keep warm starts short). ``workers > 1``
+spreads the levels over processes, each holding its own persistent model (HiGHS ``threads`` is
+fixed per process, so each worker runs with ``threads=1``): the choice when warm starts do not
+help, as for a MIP.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from optimizer.api import RunConfig, load, run
+from optimizer.results.portfolio import portfolio
+from optimizer.scenario.loader import LoadedScenario
+from optimizer.scenario.units import parse_money, parse_share
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called after each level is solved."""
+
+#: Quantities above this count as a lever being used (units or units per year).
+_ON = 1e-6
+#: Relative objective difference above which a warm and a cold solve disagree.
+_AGREE = 1e-6
+#: Most points one range may ask for.
+MAX_STEPS = 10_000
+
+FRONTIER_COLUMNS = [
+    "level",
+    "status",
+    "objective",
+    "cash_used",
+    "expected_loss",
+    "cvar",
+    "marginal_value",
+    "seconds",
+    "warm",
+    "iterations",
+]
+GOODS_COLUMNS = [
+    "level",
+    "good",
+    "stock_buy",
+    "reserve_total",
+    "domestic_capacity",
+    "expected_shortfall",
+    "worst_shortfall",
+    "cash",
+]
+
+
+# --- ranges -----------------------------------------------------------------------------------
+
+
+def parse_range(text: str) -> np.ndarray:
+    """``FROM:TO:STEPS`` as ``STEPS`` evenly spaced values, both ends included.
+
+    ``FROM`` and ``TO`` are amounts of money (``0``, ``250M``, ``1.2bn``, ``2.5e6``) or, when
+    either ends in ``%``, shares (``0%:100%:11`` gives 0, 0.1, ..., 1). ``STEPS`` is the number of
+    points, a whole number >= 2 (1 only when ``FROM`` equals ``TO``). Raises ``ValueError`` with
+    a message saying what was expected.
+
+    >>> parse_range("0:400M:5").tolist()
+    [0.0, 100000000.0, 200000000.0, 300000000.0, 400000000.0]
+    """
+    example = "write FROM:TO:STEPS, e.g. 0:400M:21 (21 levels from 0 to 400M) or 0%:100%:11"
+    if not isinstance(text, str):
+        raise ValueError(f"expected a range as text; {example}; got {text!r}")
+    parts = text.split(":")
+    if len(parts) != 3 or not all(p.strip() for p in parts):
+        raise ValueError(f"a range has three parts separated by ':'; {example}; got {text!r}")
+    lo_text, hi_text, steps_text = (p.strip() for p in parts)
+    share = lo_text.endswith("%") or hi_text.endswith("%")
+    parse = parse_share if share else parse_money
+    try:
+        lo = parse(lo_text)
+        hi = parse(hi_text)
+    except ValueError as exc:
+        raise ValueError(f"in the range {text!r}: {exc}") from None
+    try:
+        steps = int(steps_text.replace("_", ""))
+    except ValueError:
+        raise ValueError(
+            f"in the range {text!r}: STEPS is the number of levels, a whole number such as 21, "
+            f"got {steps_text!r} (a step size is not accepted: 0:400M:21 has steps of 20M)"
+        ) from None
+    if steps < 1:
+        raise ValueError(f"in the range {text!r}: STEPS must be at least 1, got {steps}")
+    if steps > MAX_STEPS:
+        raise ValueError(
+            f"in the range {text!r}: at most {MAX_STEPS:,} levels in one sweep, got {steps:,}"
+        )
+    if steps == 1 and lo != hi:
+        raise ValueError(
+            f"in the range {text!r}: one level cannot span {lo_text} to {hi_text}; "
+            "use at least 2 STEPS (both ends are included)"
+        )
+    return np.linspace(lo, hi, steps)
+
+
+def parse_param(text: str) -> tuple[str, np.ndarray]:
+    """``key.path=FROM:TO:STEPS`` (the ``--param`` option) as the key path and its values."""
+    key, sep, rng = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(
+            f"expected key.path=FROM:TO:STEPS, e.g. disruptions.ban.probability=0:20%:11, "
+            f"got {text!r}"
+        )
+    return key.strip(), parse_range(rng)
+
+
+# --- the result -------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """A sweep's answer.
+
+    ``frontier``: one row per level (``FRONTIER_COLUMNS``): the level (euros for a budget, the
+    parameter's value otherwise), solver status, objective, cash used (of the swept budget; of
+    all first-stage cash for a parameter sweep), expected loss and CVaR of the shortfall damage,
+    the marginal value of the swept budget (of the total budget for a parameter sweep; NaN
+    without one), seconds spent on the level, ``warm`` (the solve started from an earlier
+    level's basis or solution) and simplex/IPM iterations.
+
+    ``goods``: long format, one row per (level, good) (``GOODS_COLUMNS``).
+
+    ``switches``: ``(level, text)`` at the first level where a lever is used that was not at
+    the level before: a stockpile started, a contract signed, a plant built, demand measures
+    prepared.
+
+    ``timings``: ``total_seconds`` (the whole sweep, wall clock), ``first_seconds`` (the first,
+    cold level including load and build: what one ``stockpile run`` costs), ``ratio`` (total /
+    first), ``warm_solve_seconds_mean`` / ``cold_solve_seconds`` (solver time only) and
+    ``cold_check_seconds`` (time spent re-solving levels cold for checking).
+    """
+
+    scenario: str
+    key: str
+    kind: Literal["budget", "param"]
+    interface: str
+    frontier: pd.DataFrame
+    goods: pd.DataFrame
+    switches: list[tuple[float, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, Any] = field(default_factory=dict)
+    cold_checks: list[dict[str, Any]] = field(default_factory=list)
+    portfolios: list[dict] = field(default_factory=list, repr=False)
+    is_mip: bool = False
+    workers: int = 1
+
+    @property
+    def label(self) -> str:
+        """What was swept, for people: ``total budget``, ``budget line X`` or the key path."""
+        if self.kind == "budget":
+            if self.key == "budget.total":
+                return "total budget"
+            return f"budget line {self.key.split('.')[2]}"
+        return self.key
+
+    def summary(self) -> dict[str, Any]:
+        """``sweep.json``: what was swept, the timings, the checks, the switches, warnings."""
+        f = self.frontier
+        return {
+            "scenario": self.scenario,
+            "swept": self.key,
+            "kind": self.kind,
+            "levels": [float(v) for v in f["level"]],
+            "statuses": {s: int(n) for s, n in f["status"].value_counts().items()},
+            "interface": self.interface,
+            "mip": self.is_mip,
+            "workers": self.workers,
+            "timings": {k: _round(v) for k, v in self.timings.items()},
+            "cold_checks": self.cold_checks,
+            "switches": [{"level": float(lv), "lever": text} for lv, text in self.switches],
+            "warnings": list(self.warnings),
+        }
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png`` and ``sweep.json``
+        into ``out_dir`` atomically (complete or not at all)."""
+        from optimizer.charts import frontier_chart
+        from optimizer.results.write import dumps_json, write_folder
+
+        writers = {
+            "frontier.csv": lambda p: self.frontier.to_csv(p, index=False, float_format="%.10g"),
+            "frontier_goods.csv": lambda p: self.goods.to_csv(p, index=False, float_format="%.10g"),
+            "frontier.png": lambda p: frontier_chart(self, p),
+            "sweep.json": lambda p: p.write_text(dumps_json(self.summary())),
+        }
+        return write_folder(Path(out_dir), writers)
+
+
+def _round(v: Any) -> Any:
+    return round(v, 4) if isinstance(v, float) and math.isfinite(v) else v
+
+
+# --- one level's rows -------------------------------------------------------------------------
+
+
+@dataclass
+class _Level:
+    """What one solved level contributes (picklable: workers send these back)."""
+
+    index: int
+    level: float
+    portfolio: dict
+    seconds: float
+    solve_seconds: float
+    warm: bool
+    iterations: int
+    x: np.ndarray | None = None
+    cold_check: dict | None = None
+
+
+def _budget_entry(pf: dict, name: str | None) -> dict | None:
+    b = pf.get("budget")
+    if not b:
+        return None
+    if name is None or name == "total":
+        return b["total"]
+    return b["lines"].get(name)
+
+
+def _frontier_row(lv: _Level, budget_name: str | None, kind: str) -> dict:
+    pf = lv.portfolio
+    cost = pf.get("cost") or {}
+    nan = float("nan")
+    entry = _budget_entry(pf, budget_name)
+    if kind == "budget":
+        cash = entry["used"] if entry else nan
+    else:
+        cash = cost.get("first_stage_cash", nan)
+    mv = nan
+    if entry is not None and (kind == "budget" or entry.get("limit") is not None):
+        mv = entry["marginal_value"]
+    objective = pf.get("objective")
+    return {
+        "level": lv.level,
+        "status": pf["status"],
+        "objective": nan if objective is None else objective,
+        "cash_used": nan if cash is None else cash,
+        "expected_loss": cost.get("expected_loss", nan),
+        "cvar": cost.get("cvar", nan),
+        "marginal_value": mv,
+        "seconds": lv.seconds,
+        "warm": lv.warm,
+        "iterations": lv.iterations,
+    }
+
+
+def _goods_rows(lv: _Level) -> list[dict]:
+    rows = []
+    for g, v in (lv.portfolio.get("goods") or {}).items():
+        rows.append(
+            {
+                "level": lv.level,
+                "good": g,
+                "stock_buy": v["stockpile"]["buy"],
+                "reserve_total": float(sum(v["reserve"].values())),
+                "domestic_capacity": v["domestic"]["capacity"],
+                "expected_shortfall": v["expected_shortfall"],
+                "worst_shortfall": v["worst_shortfall"],
+                "cash": v["cash"],
+            }
+        )
+    return rows
+
+
+def levers_on(pf: dict) -> dict[tuple, str]:
+    """The first-stage levers a portfolio uses, each with the text naming it."""
+    on: dict[tuple, str] = {}
+    for g, v in (pf.get("goods") or {}).items():
+        if v["stockpile"]["buy"] > _ON:
+            on[(g, "stockpile")] = f"{g}: stockpile started"
+        for sup, q in v["reserve"].items():
+            if q > _ON:
+                on[(g, "reserve", sup)] = f"{g}: contract signed with {sup}"
+        if v["domestic"]["capacity"] > _ON:
+            on[(g, "domestic")] = f"{g}: plant built"
+        if v["demand_reduction"].get("prepared"):
+            on[(g, "demand_reduction")] = f"{g}: demand measures prepared"
+    return on
+
+
+def find_switches(levels: Sequence[float], portfolios: Sequence[dict]) -> list[tuple[float, str]]:
+    """``(level, text)`` for each lever used at a level but not at the previous level with a
+    solution (levels in increasing order; the first level has nothing to compare with)."""
+    out: list[tuple[float, str]] = []
+    prev: dict[tuple, str] | None = None
+    for level, pf in zip(levels, portfolios):
+        if not pf.get("goods"):
+            continue
+        on = levers_on(pf)
+        if prev is not None:
+            out.extend((float(level), text) for key, text in on.items() if key not in prev)
+        prev = on
+    return out
+
+
+def _assemble(
+    levels_done: list[_Level],
+    *,
+    scenario: str,
+    key: str,
+    kind: Literal["budget", "param"],
+    budget_name: str | None,
+    interface: str,
+    is_mip: bool,
+    workers: int,
+    total_seconds: float,
+    warnings: list[str],
+) -> SweepResult:
+    levels_done = sorted(levels_done, key=lambda lv: lv.index)
+    frontier = pd.DataFrame(
+        [_frontier_row(lv, budget_name, kind) for lv in levels_done], columns=FRONTIER_COLUMNS
+    )
+    frontier["warm"] = frontier["warm"].astype(bool)
+    goods = pd.DataFrame(
+        [row for lv in levels_done for row in _goods_rows(lv)], columns=GOODS_COLUMNS
+    )
+    pfs = [lv.portfolio for lv in levels_done]
+    checks = [lv.cold_check for lv in levels_done if lv.cold_check is not None]
+    warm_solves = [lv.solve_seconds for lv in levels_done if lv.warm]
+    cold_solves = [lv.solve_seconds for lv in levels_done if not lv.warm]
+    first = levels_done[0].seconds if levels_done else float("nan")
+    timings: dict[str, Any] = {
+        "total_seconds": total_seconds,
+        "first_seconds": first,
+        "ratio": total_seconds / first if first and first > 0 else float("nan"),
+        "levels": len(levels_done),
+        "warm_levels": len(warm_solves),
+        "cold_solve_seconds": float(np.mean(cold_solves)) if cold_solves else float("nan"),
+        "warm_solve_seconds_mean": float(np.mean(warm_solves)) if warm_solves else float("nan"),
+        "cold_check_seconds": float(sum(c["seconds"] for c in checks)),
+    }
+    return SweepResult(
+        scenario=scenario,
+        key=key,
+        kind=kind,
+        interface=interface,
+        frontier=frontier,
+        goods=goods,
+        switches=find_switches([lv.level for lv in levels_done], pfs),
+        warnings=warnings + [c["warning"] for c in checks if c.get("warning")],
+        timings=timings,
+        cold_checks=[{k: v for k, v in c.items() if k != "warning"} for c in checks],
+        portfolios=pfs,
+        is_mip=is_mip,
+        workers=workers,
+    )
+
+
+# --- budget sweeps ----------------------------------------------------------------------------
+
+
+def _source(scenario: str | Path | dict | LoadedScenario) -> str | Path | dict:
+    """Something :func:`optimizer.api.run` can load again with overrides."""
+    if isinstance(scenario, LoadedScenario):
+        return scenario.resolved
+    return scenario
+
+
+def _budget_key(line: str | None) -> tuple[str, str]:
+    """(override key path, name in ``budget_rows``) of the total or of one line."""
+    if line is None or line == "total":
+        return "budget.total", "total"
+    return f"budget.lines.{line}.limit", line
+
+
+def _with_limit(scenario, name: str, level: float):
+    """``scenario`` (frozen pydantic) with the limit of budget ``name`` set to ``level``, so
+    that each level's portfolio reports its own limit."""
+    b = scenario.budget
+    if name == "total":
+        budget = b.model_copy(update={"total": float(level)})
+    else:
+        lines = dict(b.lines)
+        lines[name] = lines[name].model_copy(update={"limit": float(level)})
+        budget = b.model_copy(update={"lines": lines})
+    return scenario.model_copy(update={"budget": budget})
+
+
+def _levels(levels: Sequence[float] | np.ndarray) -> np.ndarray:
+    arr = np.unique(np.asarray(levels, dtype=float))  # sorted, duplicates dropped
+    if arr.size == 0:
+        raise ValueError("a sweep needs at least one level")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("every level of a sweep must be a finite number")
+    return arr
+
+
+def _set_mip_start(solver: Any, x: np.ndarray | None) -> bool:
+    """Hand the previous level's solution to HiGHS as a MIP start (``direct`` interface only:
+    Pyomo's HiGHS interface does not pass starts). Returns whether it was handed over."""
+    h = getattr(solver, "h", None)
+    if h is None or x is None:
+        return False
+    import highspy
+
+    sol = highspy.HighsSolution()
+    sol.col_value = np.asarray(x, dtype=float).tolist()
+    sol.value_valid = True
+    return h.setSolution(sol) == highspy.HighsStatus.kOk
+
+
+class _LevelSolver:
+    """A persistent model of one scenario with a budget row, re-solved at one level after
+    another; used by the main process and by each worker."""
+
+    def __init__(self, scenario, built, solver, config: RunConfig, name: str, sha: str):
+        self.scenario = scenario
+        self.built = built
+        self.solver = solver
+        self.config = config
+        self.name = name
+        self.sha = sha
+        self.row = built.budget_rows[name]
+        self.constant = float(built.info["budget_limit"][name] - built.lp.row_upper[self.row])
+        self.is_mip = built.lp.is_mip
+        self.prev_x: np.ndarray | None = None
+        self.solved = 0
+
+    def _portfolio(self, level: float, result, seconds: dict) -> dict:
+        return portfolio(
+            _with_limit(self.scenario, self.name, level),
+            self.built,
+            result,
+            input_sha256=self.sha,
+            seconds=seconds,
+            interface=self.config.interface,
+        )
+
+    def solve(self, index: int, level: float, cold_check: bool) -> _Level:
+        t0 = time.perf_counter()
+        self.solver.set_row_bounds([self.row], [-np.inf], [level - self.constant])
+        warm = self.solved > 0
+        if self.is_mip:
+            warm = self.config.interface == "direct" and _set_mip_start(self.solver, self.prev_x)
+        result = self.solver.solve()
+        self.solved += 1
+        if result.x is not None:
+            self.prev_x = result.x
+        pf = self._portfolio(level, result, dict(result.seconds))
+        lv = _Level(
+            index,
+            float(level),
+            pf,
+            time.perf_counter() - t0,
+            result.seconds.get("solve", 0.0),
+            warm,
+            result.iterations,
+            result.x,
+        )
+        if cold_check:
+            lv.cold_check = self.cold_check(level, result)
+            if lv.cold_check.pop("replace", None) is not None:
+                lv.portfolio = lv.cold_check.pop("portfolio")
+                lv.warm = False
+        return lv
+
+    def cold_check(self, level: float, warm_result) -> dict:
+        """Solve ``level`` again from scratch in a fresh HiGHS (direct: no Pyomo rebuild) and
+        compare objectives. If they disagree the cold answer is kept."""
+        from optimizer.solve import make_solver
+
+        t0 = time.perf_counter()
+        fresh = make_solver(self.built.lp, self.config.solver_options(), "direct")
+        fresh.set_row_bounds([self.row], [-np.inf], [level - self.constant])
+        cold = fresh.solve()
+        check: dict[str, Any] = {
+            "level": float(level),
+            "warm_status": warm_result.status,
+            "cold_status": cold.status,
+            "warm_objective": warm_result.objective,
+            "cold_objective": cold.objective,
+            "rel_diff": None,
+        }
+        tol = max(_AGREE, 2 * self.config.mip_gap) if self.is_mip else _AGREE
+        agree = cold.status == warm_result.status
+        if agree and cold.objective is not None and warm_result.objective is not None:
+            diff = abs(cold.objective - warm_result.objective)
+            rel = diff / max(1.0, abs(cold.objective))
+            check["rel_diff"] = rel
+            agree = rel <= tol
+        check["agree"] = bool(agree)
+        check["seconds"] = time.perf_counter() - t0
+        if not agree:
+            check["warning"] = (
+                f"level {level:,.6g}: the warm re-solve gave {warm_result.status} "
+                f"{warm_result.objective!r}, a cold solve {cold.status} {cold.objective!r}; "
+                "the cold answer is kept"
+            )
+            if cold.has_solution:
+                check["replace"] = True
+                check["portfolio"] = self._portfolio(level, cold, dict(cold.seconds))
+        return check
+
+
+def _check_at(index: int, every: int) -> bool:
+    """Whether level ``index`` (0-based, in solve order) gets a cold check: the
+    ``every``-th, ``2 every``-th, ... level; never the first (it is cold already)."""
+    return every > 0 and index > 0 and (index + 1) % every == 0
+
+
+def sweep_budget(
+    scenario: str | Path | dict | LoadedScenario,
+    levels: Sequence[float] | np.ndarray,
+    line: str | None = None,
+    config: RunConfig | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+    cold_check_every: int = 10,
+    overrides: Sequence[str] = (),
+) -> SweepResult:
+    """Solve ``scenario`` at each budget level (euros) of the total budget, or of the budget line
+    ``line``, re-solving one persistent model.
+
+    The model is built once (:func:`optimizer.api.run` at the lowest level, with the budget set
+    by an override, which creates the total budget if the scenario has none); each further level
+    changes only the budget row's upper bound to ``level - constant`` (the constant is the
+    storage of the initial stock) and re-solves: warm for an LP (HiGHS keeps its basis), with
+    the previous solution as a start for a MIP on ``interface="direct"``. Levels are sorted
+    increasing and de-duplicated. Every ``cold_check_every``-th level (0: never) is also solved
+    cold in a fresh solver; a disagreement beyond 1e-6 relative (or twice the MIP gap) is
+    recorded in ``warnings`` and the cold answer kept.
+
+    ``workers > 1`` spreads the levels over that many processes, each building its own model
+    once and running HiGHS with ``threads=1``: for a MIP, where a warm start buys little.
+    ``overrides`` (``key.path=value``) are applied to the scenario first, as ``--set`` does.
+
+    Raises :class:`~optimizer.scenario.errors.ScenarioError` for a bad scenario and
+    ``ValueError`` for a budget line the scenario does not have.
+    """
+    config = config or RunConfig()
+    arr = _levels(levels)
+    if np.any(arr < 0):
+        raise ValueError(f"a budget cannot be negative, got {arr.min():,.6g}")
+    src = _source(scenario)
+    key, name = _budget_key(line)
+    overrides = tuple(overrides)
+    if name != "total":
+        base = load(scenario if isinstance(scenario, LoadedScenario) else src, overrides)
+        if name not in base.scenario.budget.lines:
+            have = ", ".join(base.scenario.budget.lines) or "none"
+            raise ValueError(f"the scenario has no budget line {name!r} (its lines: {have})")
+    if workers > 1 and len(arr) > 1:
+        return _sweep_budget_pool(
+            src, arr, key, name, config, progress, workers, cold_check_every, overrides
+        )
+
+    t0 = time.perf_counter()
+    first = run(src, config, overrides=(*overrides, f"{key}={float(arr[0])!r}"))
+    solver = _LevelSolver(
+        first.loaded.scenario, first.model, first.solver, config, name, first.loaded.input_sha256
+    )
+    solver.solved = 1
+    solver.prev_x = first.solve.x
+    done = [
+        _Level(
+            0,
+            float(arr[0]),
+            first.portfolio,
+            time.perf_counter() - t0,
+            first.solve.seconds.get("solve", 0.0),
+            False,
+            first.solve.iterations,
+        )
+    ]
+    if progress:
+        progress(1, len(arr))
+    for i in range(1, len(arr)):
+        done.append(solver.solve(i, float(arr[i]), _check_at(i, cold_check_every)))
+        if progress:
+            progress(i + 1, len(arr))
+    return _assemble(
+        done,
+        scenario=first.loaded.scenario.name,
+        key=key,
+        kind="budget",
+        budget_name=name,
+        interface=config.interface,
+        is_mip=solver.is_mip,
+        workers=1,
+        total_seconds=time.perf_counter() - t0,
+        warnings=[w.format() for w in first.loaded.warnings],
+    )
+
+
+# --- workers ----------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(src, overrides, key, name, level, config: RunConfig) -> None:
+    """Build the model once per worker process (no solve); tasks then re-solve it."""
+    from optimizer.data import prepare
+    from optimizer.model import build_model
+    from optimizer.solve import make_solver
+
+    t0 = time.perf_counter()
+    loaded = load(src, (*overrides, f"{key}={float(level)!r}"))
+    data = prepare(loaded.scenario, compress_time=config.compress_time)
+    built = build_model(loaded.scenario, data)
+    _ = built.lp.matrix
+    solver = make_solver(built.lp, config.solver_options(), config.interface)
+    _WORKER["solver"] = _LevelSolver(
+        loaded.scenario, built, solver, config, name, loaded.input_sha256
+    )
+    _WORKER["setup"] = time.perf_counter() - t0
+    _WORKER["name"] = loaded.scenario.name
+    _WORKER["warnings"] = [w.format() for w in loaded.warnings]
+
+
+def _worker_level(index: int, level: float, cold_check: bool) -> tuple[_Level, dict]:
+    s: _LevelSolver = _WORKER["solver"]
+    lv = s.solve(index, level, cold_check)
+    lv.x = None  # not needed in the parent; keeps the pickle small
+    setup = _WORKER.pop("setup", None)
+    if setup is not None:  # the worker's first level pays for its build
+        lv.seconds += setup
+    return lv, {"name": _WORKER["name"], "warnings": _WORKER["warnings"], "is_mip": s.is_mip}
+
+
+def _pool(workers: int, initializer=None, initargs=()):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: a forked child would inherit HiGHS's thread pool in an unknown state
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def _collect(futures, total: int, progress: Progress | None) -> list:
+    from concurrent.futures import as_completed
+
+    out = []
+    for n, fut in enumerate(as_completed(futures), start=1):
+        out.append(fut.result())
+        if progress:
+            progress(n, total)
+    return out
+
+
+def _sweep_budget_pool(src, arr, key, name, config, progress, workers, every, overrides):
+    t0 = time.perf_counter()
+    cfg = replace(config, threads=1)
+    workers = min(workers, len(arr))
+    with _pool(workers, _worker_init, (src, overrides, key, name, float(arr[0]), cfg)) as ex:
+        futures = [
+            ex.submit(_worker_level, i, float(lv), _check_at(i, every)) for i, lv in enumerate(arr)
+        ]
+        results = _collect(futures, len(arr), progress)
+    done = [lv for lv, _ in results]
+    meta = results[0][1]
+    return _assemble(
+        done,
+        scenario=meta["name"],
+        key=key,
+        kind="budget",
+        budget_name=name,
+        interface=config.interface,
+        is_mip=meta["is_mip"],
+        workers=workers,
+        total_seconds=time.perf_counter() - t0,
+        warnings=meta["warnings"],
+    )
+
+
+# --- parameter sweeps -------------------------------------------------------------------------
+
+
+def _split_key(key: str) -> list[str]:
+    return [p for p in key.replace("[", ".").replace("]", "").split(".") if p != ""]
+
+
+def _lookup(data: Any, key: str) -> tuple[bool, Any]:
+    """(found, value) of ``key`` (``a.b[0].c`` or ``a.b.0.c``) in plain data."""
+    node = data
+    for part in _split_key(key):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def _format_value(v: float) -> str:
+    """A value for an override: ``repr`` of the float reads back exactly (YAML or the
+    scenario's number parsers)."""
+    return repr(float(v))
+
+
+def _param_level(src, config: RunConfig, overrides, key: str, index: int, value: float) -> _Level:
+    t0 = time.perf_counter()
+    res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value)}"))
+    return _Level(
+        index,
+        float(value),
+        res.portfolio,
+        time.perf_counter() - t0,
+        res.solve.seconds.get("solve", 0.0),
+        False,
+        res.solve.iterations,
+    )
+
+
+def sweep_param(
+    scenario: str | Path | dict | LoadedScenario,
+    key_path: str,
+    values: Sequence[float] | np.ndarray,
+    config: RunConfig | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    overrides: Sequence[str] = (),
+) -> SweepResult:
+    """Solve ``scenario`` with the numeric value at ``key_path`` (``disruptions.ban.probability``,
+    ``disruptions.ban.price_multiplier``, ``risk.concentration_cap.share``, list items as
+    ``hits[0].severity`` or ``hits.0.severity``) set to each of ``values``.
+
+    Correct first, fast second: the model is **rebuilt** for every value through
+    ``run(..., overrides=[f"{key_path}={value}"])``, because a parameter may sit anywhere
+    (matrix coefficients, costs, scenario probabilities, the set of rows) and only a rebuild is
+    right for all of them. Each value therefore costs one cold ``stockpile run``;
+    ``workers > 1`` runs values in parallel processes (``threads=1`` each). Budgets are swept
+    faster by :func:`sweep_budget`.
+
+    The frontier's ``marginal_value`` is that of the total budget (NaN without one);
+    ``cash_used`` is all first-stage cash. Raises ``ValueError`` when the value at
+    ``key_path`` exists and is not a number, and
+    :class:`~optimizer.scenario.errors.ScenarioError` when a value is out of range (a
+    probability above 100 %, say).
+    """
+    config = config or RunConfig()
+    src = _source(scenario)
+    overrides = tuple(overrides)
+    key = key_path.strip()
+    if not key or "=" in key:
+        raise ValueError(f"expected a key path such as disruptions.ban.probability, got {key!r}")
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError("a parameter sweep needs one or more finite values")
+    arr = np.unique(arr)
+    base = load(scenario if isinstance(scenario, LoadedScenario) else src, overrides)
+    found, current = _lookup(base.resolved, key)
+    if (
+        found
+        and current is not None
+        and (isinstance(current, (bool, dict, list)) or not isinstance(current, (int, float)))
+    ):
+        raise ValueError(
+            f"{key} is not a number in this scenario (it is {current!r}); --param sweeps "
+            "numeric values only"
+        )
+
+    t0 = time.perf_counter()
+    if workers > 1 and len(arr) > 1:
+        cfg = replace(config, threads=1)
+        with _pool(min(workers, len(arr))) as ex:
+            futures = [
+                ex.submit(_param_level, src, cfg, overrides, key, i, float(v))
+                for i, v in enumerate(arr)
+            ]
+            done = _collect(futures, len(arr), progress)
+    else:
+        done = []
+        for i, v in enumerate(arr):
+            done.append(_param_level(src, config, overrides, key, i, float(v)))
+            if progress:
+                progress(i + 1, len(arr))
+    is_mip = any(
+        (pf.get("solver") or {}).get("model", {}).get("integer_variables", 0) > 0
+        for pf in (lv.portfolio for lv in done)
+    )
+    return _assemble(
+        done,
+        scenario=base.scenario.name,
+        key=key,
+        kind="param",
+        budget_name="total",
+        interface=config.interface,
+        is_mip=is_mip,
+        workers=workers,
+        total_seconds=time.perf_counter() - t0,
+        warnings=[w.format() for w in base.warnings],
+    )
+
+
+# --- progress for the command line ------------------------------------------------------------
+
+
+class ProgressBar:
+    """``progress(done, total)`` drawing a rich progress bar with the time remaining, shown only
+    once the sweep has run for ``delay`` seconds (short sweeps print nothing)."""
+
+    def __init__(self, console, description: str = "sweeping", delay: float = 2.0):
+        self.console = console
+        self.description = description
+        self.delay = delay
+        self.start = time.perf_counter()
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.perf_counter() - self.start < self.delay or done >= total:
+                return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("remaining"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=total, completed=0)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> ProgressBar:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
