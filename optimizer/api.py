@@ -19,7 +19,7 @@ from optimizer.data import ModelData, prepare
 from optimizer.model import BuiltModel, build_model
 from optimizer.results import dumps_json, goods_table, period_table, portfolio, write_folder
 from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
-from optimizer.solve import SolveResult, SolverOptions, make_solver
+from optimizer.solve import SolveResult, SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface
 
 
@@ -31,7 +31,8 @@ class RunConfig:
     mip_gap: float = 1e-4
     time_limit: float | None = None
     threads: int = 0
-    interface: Interface = "pyomo"
+    interface: Interface = "auto"
+    pyomo_max_columns: int = 50_000
     algorithm: str = "choose"
     presolve: bool = True
     log: bool = False
@@ -45,6 +46,7 @@ class RunConfig:
             time_limit=s.time_limit,
             threads=s.threads,
             interface=s.interface,
+            pyomo_max_columns=s.pyomo_max_columns,
             algorithm=s.algorithm,
             presolve=s.presolve,
             log=s.log,
@@ -149,7 +151,8 @@ def run(
     _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
     seconds["build"] = time.perf_counter() - t
 
-    solver = make_solver(built.lp, config.solver_options(), config.interface)
+    interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
+    solver = make_solver(built.lp, config.solver_options(), interface)
     result = solver.solve()
     for key, value in result.seconds.items():
         seconds[key if key != "build" else "pyomo_build"] = value
@@ -161,7 +164,7 @@ def run(
         result,
         input_sha256=loaded.input_sha256,
         seconds=seconds,
-        interface=config.interface,
+        interface=interface,
     )
     seconds["results"] = time.perf_counter() - t
     pf["solver"]["times"] = {k: round(v, 4) for k, v in seconds.items()}

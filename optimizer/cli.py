@@ -219,7 +219,9 @@ def run(
     ] = None,
     interface: Annotated[
         Optional[str],
-        typer.Option(help="pyomo (default) or direct (highspy arrays; for very large models)."),
+        typer.Option(
+            help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays)."
+        ),
     ] = None,
     compress: Annotated[
         Optional[bool],
@@ -262,8 +264,8 @@ def run(
     except ConfigError as exc:
         err.print(f"[red]{_esc(str(exc))}[/]")
         raise typer.Exit(EXIT_INPUT) from None
-    if interface not in (None, "pyomo", "direct"):
-        err.print(f"[red]--interface must be 'pyomo' or 'direct', got {interface!r}[/]")
+    if interface not in (None, "auto", "pyomo", "direct"):
+        err.print(f"[red]--interface must be auto, pyomo or direct, got {interface!r}[/]")
         raise typer.Exit(EXIT_USAGE)
     rc = RunConfig.from_config(
         cfg,

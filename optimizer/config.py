@@ -19,9 +19,12 @@ class _Strict(BaseModel):
 class SolverConfig(_Strict):
     """HiGHS and the interface that drives it."""
 
-    interface: Literal["pyomo", "direct"] = "pyomo"
-    """``pyomo``: Pyomo's contrib HiGHS interface, in memory (the default). ``direct``: the
-    model's arrays handed to highspy in one call, for very large models."""
+    interface: Literal["auto", "pyomo", "direct"] = "auto"
+    """``pyomo``: Pyomo's contrib HiGHS interface, in memory. ``direct``: the model's arrays
+    handed to highspy in one call. ``auto`` (default): Pyomo up to ``pyomo_max_columns``
+    columns, direct above, where Pyomo's build would cost more than the solve."""
+    pyomo_max_columns: int = Field(50_000, ge=0)
+    """With ``interface: auto``, the largest model (in columns) sent through Pyomo."""
     time_limit: float | None = Field(600.0, gt=0)
     """Seconds; a run stopped by it with a feasible answer writes that answer, flagged."""
     mip_gap: float = Field(1e-4, ge=0, le=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from optimizer.model.lp import LinearProgram
 from optimizer.solve.base import (
+    PYOMO_MAX_COLUMNS,
     Interface,
     SolveError,
     SolveResult,
@@ -12,9 +13,20 @@ from optimizer.solve.base import (
 )
 
 
-def make_solver(lp: LinearProgram, options: SolverOptions, interface: Interface = "pyomo"):
-    """A persistent solver for ``lp``: ``pyomo`` (Pyomo's contrib HiGHS interface, the default)
-    or ``direct`` (highspy, one array hand-over; for very large models)."""
+def choose_interface(
+    lp: LinearProgram, interface: Interface, pyomo_max_columns: int = PYOMO_MAX_COLUMNS
+) -> str:
+    """``auto`` becomes ``pyomo`` up to ``pyomo_max_columns`` columns, ``direct`` above."""
+    if interface == "auto":
+        return "pyomo" if lp.n_cols <= pyomo_max_columns else "direct"
+    return interface
+
+
+def make_solver(lp: LinearProgram, options: SolverOptions, interface: Interface = "auto"):
+    """A persistent solver for ``lp``: ``pyomo`` (Pyomo's contrib HiGHS interface, in memory),
+    ``direct`` (highspy, one array hand-over; for very large models) or ``auto`` (Pyomo up to
+    :data:`PYOMO_MAX_COLUMNS` columns)."""
+    interface = choose_interface(lp, interface)
     if interface == "direct":
         from optimizer.solve.direct import DirectHighs
 
@@ -26,4 +38,13 @@ def make_solver(lp: LinearProgram, options: SolverOptions, interface: Interface 
     raise ValueError(f"unknown solver interface {interface!r}; use 'pyomo' or 'direct'")
 
 
-__all__ = ["Interface", "SolveError", "SolveResult", "SolverOptions", "Status", "make_solver"]
+__all__ = [
+    "PYOMO_MAX_COLUMNS",
+    "Interface",
+    "choose_interface",
+    "SolveError",
+    "SolveResult",
+    "SolverOptions",
+    "Status",
+    "make_solver",
+]

@@ -16,7 +16,12 @@ from typing import Literal
 import numpy as np
 
 Status = Literal["optimal", "time_limit", "infeasible", "unbounded", "error"]
-Interface = Literal["pyomo", "direct"]
+Interface = Literal["auto", "pyomo", "direct"]
+
+#: With ``interface: auto``, models up to this many columns go through Pyomo, larger ones
+#: straight to highspy: Pyomo's element-by-element build and hand-over cost about 1 s per
+#: 10,000 columns, more than HiGHS's own solve of these LPs (benchmarks/README.md).
+PYOMO_MAX_COLUMNS = 50_000
 
 
 @dataclass(frozen=True)
