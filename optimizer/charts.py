@@ -101,11 +101,12 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 12) 
             f"... and {len(groups) - max_groups} more levels with switches "
             "(sweep.json lists them all)"
         )
-    key_height = 0.2 * len(key) + (0.35 if key else 0.0)
-
-    fig = plt.figure(figsize=(11, 6.2 + key_height), dpi=120)
-    plot_h = 5.2 / (6.2 + key_height)
-    ax = fig.add_axes((0.08, 1 - 0.09 - plot_h * 0.93, 0.80, plot_h * 0.93 - 0.04))
+    # layout in inches: title 0.75, plot 4.6, axis label 0.65, key (one line = 0.19)
+    key_h = 0.19 * len(key) + (0.15 if key else 0.0)
+    height = 0.75 + 4.6 + 0.65 + key_h
+    fig = plt.figure(figsize=(11, height), dpi=120)
+    bottom = (0.65 + key_h) / height
+    ax = fig.add_axes((0.08, bottom, 0.80, 4.6 / height))
     ax.plot(x[ok], loss[ok] / y_div, "-o", color=LOSS_COLOUR, ms=4, lw=2, label="expected loss")
     ax.plot(
         x[ok],
@@ -123,9 +124,11 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 12) 
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
+    legend_ax = ax
 
     if np.isfinite(mv[ok]).any():
         ax2 = ax.twinx()
+        # constant between kinks: drawn as steps, changing half-way between two levels
         ax2.plot(
             x[ok],
             mv[ok],
@@ -133,12 +136,14 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 12) 
             color=MV_COLOUR,
             ms=3.5,
             lw=1.5,
-            label="marginal value of the budget (right axis)",
+            drawstyle="steps-mid",
+            label=f"marginal value of the {_mv_name(result)} (right axis)",
         )
         ax2.set_ylabel("marginal value (EUR saved per extra EUR)", color=MV_COLOUR)
         ax2.tick_params(axis="y", colors=MV_COLOUR)
         ax2.set_ylim(bottom=0, top=max(1e-9, float(np.nanmax(mv[ok]))) * 1.15)
         ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
+        legend_ax = ax2
         h2, l2 = ax2.get_legend_handles_labels()
         handles += h2
         labels += l2
@@ -185,11 +190,11 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 12) 
         handles.append(Line2D([], [], ls=":", color=SWITCH_COLOUR, lw=0.8))
         labels.append("a lever switches on (numbered, see below)")
 
-    ax.legend(handles, labels, loc="upper right", fontsize=8.5, framealpha=0.9)
+    legend_ax.legend(handles, labels, loc="upper right", fontsize=8.5, framealpha=0.95)
     title = f"{result.scenario}: frontier of the {result.label}"
     if result.kind == "param":
         title = f"{result.scenario}: sensitivity to {result.key}"
-    fig.suptitle(title, x=0.08, ha="left", fontsize=12, fontweight="bold", y=0.985)
+    fig.text(0.08, 1 - 0.12 / height, title, ha="left", va="top", fontsize=12, fontweight="bold")
     t = result.timings
     sub = f"{len(f)} levels"
     if t.get("total_seconds") is not None:
@@ -198,22 +203,29 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 12) 
             sub += f" ({t['ratio']:.2f}x one cold run)"
     if result.warnings:
         sub += f"; {len(result.warnings)} warning(s), see sweep.json"
-    fig.text(0.08, 1 - 0.055 * 6.2 / (6.2 + key_height), sub, fontsize=9, color="#555555")
+    fig.text(0.08, 1 - 0.42 / height, sub, fontsize=9, color="#555555", va="top")
     if key:
         fig.text(
             0.08,
-            (key_height - 0.25) / (6.2 + key_height),
+            (key_h + 0.02) / height,
             "\n".join(key),
             fontsize=8.5,
             va="top",
             ha="left",
-            family="DejaVu Sans",
             linespacing=1.35,
         )
     path = Path(path)
     fig.savefig(path, format="png")
     plt.close(fig)
     return path
+
+
+def _mv_name(result: SweepResult) -> str:
+    return result.label if result.kind == "budget" else "total budget"
+
+
+def _mv_name(result: SweepResult) -> str:
+    return result.label if result.kind == "budget" else "total budget"
 
 
 def _alpha(result: SweepResult) -> float:

@@ -185,3 +185,39 @@ def test_shipped_scenario_runs_from_the_readme(tmp_path):
     pf = json.loads((out / "portfolio.json").read_text())
     assert pf["status"] == "optimal"
     assert set(pf["goods"]) == set(yaml.safe_load(SHIPPED.read_text())["goods"])
+
+
+def test_time_limit_writes_flagged_portfolio_and_exits_4(tmp_path, monkeypatch):
+    """A run stopped by the time limit with a feasible portfolio writes it, flags it in
+    portfolio.json and exits 4 (the solver outcome is simulated: a real time-out is not
+    reproducible on a tiny model)."""
+    import optimizer.api as api
+
+    real_run = api.run
+
+    def stopped(*args, **kwargs):
+        result = real_run(*args, **kwargs)
+        result.solve.status = "time_limit"
+        result.solve.mip_gap = 0.02
+        result.portfolio.update(status="time_limit", mip_gap=0.02)
+        return result
+
+    monkeypatch.setattr(api, "run", stopped)
+    out = tmp_path / "out"
+    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "-q")
+    assert r.exit_code == 4
+    assert "time limit" in r.output and "2.00%" in r.output
+    pf = json.loads((out / "portfolio.json").read_text())
+    assert pf["status"] == "time_limit" and pf["mip_gap"] == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize(
+    ("highs_status", "expected"),
+    [("Optimal", "optimal"), ("Time limit reached", "time_limit"), ("Infeasible", "infeasible"),
+     ("Primal infeasible or unbounded", "infeasible"), ("Unbounded", "unbounded"),
+     ("Solve error", "error")],
+)
+def test_solver_status_mapping(highs_status, expected):
+    from optimizer.solve.base import status_from_highs
+
+    assert status_from_highs(highs_status, True) == expected

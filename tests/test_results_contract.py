@@ -174,3 +174,13 @@ def test_periods_balance(result):
         + p.shortfall
     )
     assert (supply - p.demand).abs().max() < 1e-6
+
+
+def test_threads_can_change_within_one_process():
+    """HiGHS fixes its thread pool at the first solve of a process; a later run with another
+    ``threads`` value must still solve (the engine resets the pool)."""
+    first = run(SCENARIO, RunConfig(threads=0, interface="direct"))
+    for threads, interface in ((1, "direct"), (2, "pyomo"), (1, "pyomo")):
+        again = run(SCENARIO, RunConfig(threads=threads, interface=interface))
+        assert again.status == "optimal"
+        assert again.objective == pytest.approx(first.objective, rel=1e-6)

@@ -100,6 +100,21 @@ def status_from_highs(model_status: str, has_solution: bool) -> Status:
     return "error"
 
 
+_scheduler_threads: list[int] = []
+
+
+def prepare_scheduler(threads: int) -> None:
+    """HiGHS fixes its thread pool at the first solve of a process; a later solve asking for
+    another ``threads`` value ends with status NotSet (see benchmarks/README.md). Reset the
+    pool whenever the value changes, so that runs with different settings can share a
+    process (tests, sweeps, batch workers)."""
+    if _scheduler_threads and _scheduler_threads[-1] != threads:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
+
+
 @contextlib.contextmanager
 def quiet_stdout():
     """Silence file descriptor 1 (HiGHS prints a banner from C++ when an object is made)."""

@@ -13,7 +13,13 @@ import highspy
 import numpy as np
 
 from optimizer.model.lp import LinearProgram
-from optimizer.solve.base import SolveResult, SolverOptions, quiet_stdout, status_from_highs
+from optimizer.solve.base import (
+    SolveResult,
+    SolverOptions,
+    prepare_scheduler,
+    quiet_stdout,
+    status_from_highs,
+)
 
 _INF = highspy.kHighsInf
 
@@ -70,6 +76,7 @@ class DirectHighs:
         """Solve; for a MIP, solve again as an LP with the integers fixed to get duals."""
         h = self.h
         t0 = time.perf_counter()
+        prepare_scheduler(self.options.threads)
         h.run()
         solve_s = time.perf_counter() - t0
         info = h.getInfo()

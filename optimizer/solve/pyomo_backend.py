@@ -21,7 +21,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from optimizer.model.lp import LinearProgram
-from optimizer.solve.base import SolveResult, SolverOptions, Status
+from optimizer.solve.base import SolveResult, SolverOptions, Status, prepare_scheduler
 
 _DOMAIN = {"continuous": pyo.Reals, "binary": pyo.Binary, "integer": pyo.Integers}
 
@@ -173,6 +173,7 @@ class PyomoHighs:
             self._instance_set = True
             self._minimal_updates()
         hand_over = time.perf_counter() - t0
+        prepare_scheduler(self.options.threads)
         res = self.opt.solve(self.model)
         solve_s = res.timing_info.highs_time if res.timing_info.highs_time is not None else 0.0
         h = self.opt._solver_model  # the live highspy object, for iteration counts
