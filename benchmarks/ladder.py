@@ -94,13 +94,20 @@ def worker(spec: dict) -> dict:
     run_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     write_error = None
+    files: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="ladder-") as tmp:
+        folder = Path(tmp) / "results"
         try:
-            result.write(Path(tmp) / "results")
+            if spec.get("formats"):
+                result.write(folder, formats=tuple(spec["formats"]))
+            else:
+                result.write(folder)  # the engine's default formats
         except Exception as exc:  # noqa: BLE001 - reported in the table, not raised
             write_error = f"{type(exc).__name__}: {exc}"
-    write_s = time.perf_counter() - t1
-    total_s = time.perf_counter() - t0
+        write_s = time.perf_counter() - t1
+        total_s = time.perf_counter() - t0
+        if folder.is_dir():
+            files = {f.name: f.stat().st_size for f in sorted(folder.iterdir()) if f.is_file()}
 
     seconds = dict(result.seconds)
     seconds["write"] = write_s
@@ -118,6 +125,7 @@ def worker(spec: dict) -> dict:
         "import_s": import_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "write_error": write_error,
+        "files": files,
     }
 
 
@@ -159,8 +167,13 @@ def _int(x) -> str:
     return "" if x is None else f"{int(x):,}"
 
 
+def _label(case: dict) -> str:
+    dims = "x".join(map(str, case["dims"]))
+    return dims if case["size"] == dims else f"{case['size']} {dims}"
+
+
 def row_of(case: dict) -> list[str]:
-    label = f"{case['size']} {'x'.join(map(str, case['dims']))}"
+    label = _label(case)
     head = [label, "yes" if case["compress"] else "no", case["interface"], case["algorithm"]]
     res = case.get("result")
     if res is None:
@@ -187,12 +200,12 @@ def stage_row(case: dict) -> list[str] | None:
     res = case.get("result")
     if not res or "seconds" not in res:
         return None
-    label = f"{case['size']} {'x'.join(map(str, case['dims']))}"
+    label = _label(case)
     sec = res["seconds"]
     return [label, "yes" if case["compress"] else "no", case["interface"], case["algorithm"]] + [
         _f(sec.get(s)) if s in sec else "" for s in STAGES
     ] + [_f(res["total_s"]), _int(res.get("iterations")), _f(res.get("import_s")),
-         _f(res.get("generate_s"))]
+         _f(res.get("generate_s")), _f(sum((res.get("files") or {}).values()) / 1e6)]
 
 
 def markdown(header: list[str], rows: list[list[str]]) -> str:
@@ -210,7 +223,7 @@ def compression_lines(cases: list[dict]) -> list[str]:
         mine = [c for c in cases if c["size"] == size]
         dims = mine[0]["dims"]
 
-        def model(compress: bool):
+        def model(compress: bool, mine: list[dict] = mine):
             for c in mine:
                 res = c.get("result") or {}
                 if c["compress"] == compress and "model" in res:
@@ -254,7 +267,11 @@ def environment() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GB RAM"
     except OSError:
         pass
-    return (f"{platform.system()} {platform.machine()}, {cpus} CPUs{mem}; Python "
+    try:
+        load = ", load average {:.2f} {:.2f} {:.2f} at the start".format(*os.getloadavg())
+    except OSError:
+        load = ""
+    return (f"{platform.system()} {platform.machine()}, {cpus} CPUs{mem}{load}; Python "
             f"{platform.python_version()}; {versions}")
 
 
@@ -300,6 +317,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-uncompressed-above", default="M",
                    help="skip the uncompressed model of sizes larger than this one (S, M, L, or "
                         "none to never skip; default M, so L runs compressed only)")
+    p.add_argument("--formats", default=None,
+                   help="formats of the results folder written by each case, e.g. json,csv,yaml "
+                        "(default: RunResult.write's default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="also write the report (markdown) to this file")
     p.add_argument("--json", type=Path, help="also write the raw measurements (JSON)")
@@ -359,19 +379,31 @@ def main(argv: list[str] | None = None) -> int:
                         "size": size, "dims": list(dims), "compress": compress,
                         "interface": interface, "algorithm": algorithm, "seed": args.seed,
                         "integer": integer, "time_limit": args.time_limit, "skip_reason": skip,
+                        "formats": [f.strip() for f in args.formats.split(",") if f.strip()]
+                        if args.formats else None,
                     })
 
     command = "python benchmarks/ladder.py " + " ".join(
         a for a in (sys.argv[1:] if argv is None else argv)
     )
     started = _dt.datetime.now().isoformat(timespec="seconds")
+    env = environment()
+
+    def written_files() -> str:
+        names = dict.fromkeys(
+            n for c in cases for n in ((c.get("result") or {}).get("files") or {})
+        )
+        what = ", ".join(names) if names else "nothing written yet"
+        how = ("formats " + ", ".join(args.formats.split(","))) if args.formats else (
+            "the engine's default formats")
+        return f"{what} ({how})"
 
     def report() -> str:
         rows = [row_of(c) for c in cases if "result" in c or c["skip_reason"]]
         stages = [r for r in (stage_row(c) for c in cases) if r]
         parts = [
             f"Command: `{command.strip()}`  ",
-            f"Started {started}; {environment()}.  ",
+            f"Started {started}; {env}.  ",
             f"Scenarios: `generate.py` seed {args.seed}, "
             f"{'with integer levers (MIP)' if integer else 'LP (integer=False)'}; solver time "
             f"limit {args.time_limit:g} s, kill after {kill_after:g} s; each case in a fresh "
@@ -380,7 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             markdown(COLUMNS, rows),
             "",
             "build s = prepare + build (+ pyomo_build); total s = load + build + hand-over + solve "
-            "+ results + writing the results folder (end to end, in the case's process).",
+            "+ results + writing the results folder (end to end, in the case's process). "
+            f"Results folder: {written_files()}.",
             "",
             "Compression (uncompressed / compressed):",
             "",
@@ -392,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             "total):",
             "",
             markdown(["size", "compressed", "interface", "algorithm", *STAGES, "total",
-                      "iterations", "import", "generate"], stages),
+                      "iterations", "import", "generate", "folder MB"], stages),
         ]
         return "\n".join(parts) + "\n"
 
@@ -404,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{label} ...", file=sys.stderr, flush=True)
         spec = {k: case[k] for k in ("dims", "compress", "interface", "algorithm", "seed",
-                                     "integer", "time_limit")}
+                                     "integer", "time_limit", "formats")}
         case["result"] = run_case(spec, kill_after)
         res = case["result"]
         print(f"{label}: {res['status']} in {res.get('wall_s', 0):.1f} s wall",

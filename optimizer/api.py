@@ -96,8 +96,14 @@ class RunResult:
     def goods(self) -> pd.DataFrame:
         return goods_table(self.portfolio)
 
-    def write(self, out: str | Path, formats: tuple[str, ...] = ("json", "csv", "yaml")) -> Path:
-        """Write the results folder atomically (see ``results.md``)."""
+    def write(
+        self,
+        out: str | Path,
+        formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx"),
+    ) -> Path:
+        """Write the results folder atomically (see ``results.md``): ``json`` portfolio.json,
+        ``csv`` portfolio.csv and scenarios.csv, ``yaml`` resolved.yaml, ``html`` report.html,
+        ``xlsx`` portfolio.xlsx."""
         writers = {}
         if "json" in formats:
             writers["portfolio.json"] = lambda p: p.write_text(
@@ -112,6 +118,14 @@ class RunResult:
             writers["resolved.yaml"] = lambda p: p.write_text(
                 self.loaded.resolved_yaml, encoding="utf-8"
             )
+        if "html" in formats:
+            from optimizer.results.report import write_report
+
+            writers["report.html"] = lambda p: write_report(self, p)
+        if "xlsx" in formats:
+            from optimizer.results.excel import write_portfolio_xlsx
+
+            writers["portfolio.xlsx"] = lambda p: write_portfolio_xlsx(self, p)
         return write_folder(Path(out), writers)
 
 

@@ -51,9 +51,15 @@ class OutputConfig(_Strict):
 
     folder: str = "results"
     """Default parent folder of results when ``--out`` is not given."""
-    formats: list[Literal["json", "csv", "yaml"]] = ["json", "csv", "yaml"]
+    formats: list[Literal["json", "csv", "yaml", "html", "xlsx"]] = [
+        "json",
+        "csv",
+        "yaml",
+        "html",
+        "xlsx",
+    ]
     """``json``: portfolio.json; ``csv``: portfolio.csv and scenarios.csv; ``yaml``:
-    resolved.yaml."""
+    resolved.yaml; ``html``: report.html; ``xlsx``: portfolio.xlsx."""
 
 
 class Config(_Strict):

@@ -27,6 +27,12 @@ help, as for a MIP.
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -121,7 +127,8 @@ def parse_range(text: str) -> np.ndarray:
             f"in the range {text!r}: one level cannot span {lo_text} to {hi_text}; "
             "use at least 2 STEPS (both ends are included)"
         )
-    return np.linspace(lo, hi, steps)
+    # 15 significant digits: 0.15, not 0.15000000000000002, in overrides and files
+    return np.array([float(f"{v:.15g}") for v in np.linspace(lo, hi, steps)])
 
 
 def parse_param(text: str) -> tuple[str, np.ndarray]:
@@ -235,7 +242,6 @@ class _Level:
     solve_seconds: float
     warm: bool
     iterations: int
-    x: np.ndarray | None = None
     cold_check: dict | None = None
 
 
@@ -417,8 +423,8 @@ def _levels(levels: Sequence[float] | np.ndarray) -> np.ndarray:
 
 
 def _set_mip_start(solver: Any, x: np.ndarray | None) -> bool:
-    """Hand the previous level's solution to HiGHS as a MIP start (``direct`` interface only:
-    Pyomo's HiGHS interface does not pass starts). Returns whether it was handed over."""
+    """Hand the previous level's solution to HiGHS as a MIP start. Only the ``direct``
+    interface can (Pyomo's HiGHS interface passes no start). Returns whether it was taken."""
     h = getattr(solver, "h", None)
     if h is None or x is None:
         return False
@@ -430,103 +436,186 @@ def _set_mip_start(solver: Any, x: np.ndarray | None) -> bool:
     return h.setSolution(sol) == highspy.HighsStatus.kOk
 
 
-class _LevelSolver:
-    """A persistent model of one scenario with a budget row, re-solved at one level after
-    another; used by the main process and by each worker."""
+# --- cold checks ------------------------------------------------------------------------------
 
-    def __init__(self, scenario, built, solver, config: RunConfig, name: str, sha: str):
-        self.scenario = scenario
-        self.built = built
-        self.solver = solver
-        self.config = config
-        self.name = name
-        self.sha = sha
-        self.row = built.budget_rows[name]
-        self.constant = float(built.info["budget_limit"][name] - built.lp.row_upper[self.row])
-        self.is_mip = built.lp.is_mip
-        self.prev_x: np.ndarray | None = None
-        self.solved = 0
 
-    def _portfolio(self, level: float, result, seconds: dict) -> dict:
-        return portfolio(
-            _with_limit(self.scenario, self.name, level),
-            self.built,
-            result,
-            input_sha256=self.sha,
-            seconds=seconds,
-            interface=self.config.interface,
+def _cold_solve(lp, options, row: int, upper: float):
+    """Solve ``lp`` from scratch in a fresh HiGHS (``direct``: no Pyomo rebuild) with the budget
+    row's upper bound at ``upper``. Returns the SolveResult with ``seconds["check"]``, the
+    wall time of the whole check."""
+    from optimizer.solve.direct import DirectHighs
+
+    t0 = time.perf_counter()
+    fresh = DirectHighs(lp, options)
+    fresh.set_row_bounds([row], [-np.inf], [upper])
+    result = fresh.solve()
+    result.seconds["check"] = time.perf_counter() - t0
+    return result
+
+
+class _BackgroundChecks:
+    """Cold solves of some levels in one background Python process, overlapping the sweep.
+
+    The process is started with ``python -c`` (not ``multiprocessing``), so that a user's
+    script without an ``if __name__ == "__main__"`` guard is never re-imported. It reads
+    ``(lp, options, row, {index: upper})`` from a pickle and writes ``{index: SolveResult}``.
+    """
+
+    def __init__(self, lp, options, row: int, uppers: dict[int, float]):
+        self.dir = Path(tempfile.mkdtemp(prefix="stockpile-cold-checks-"))
+        self.inp, self.out = self.dir / "in.pickle", self.dir / "out.pickle"
+        with open(self.inp, "wb") as fh:
+            pickle.dump((lp, options, row, uppers), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[1])  # so that `optimizer` imports
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        code = "import sys; from optimizer.sweep import _cold_main; _cold_main(*sys.argv[1:])"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(self.inp), str(self.out)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
         )
 
-    def solve(self, index: int, level: float, cold_check: bool) -> _Level:
-        t0 = time.perf_counter()
-        self.solver.set_row_bounds([self.row], [-np.inf], [level - self.constant])
-        warm = self.solved > 0
-        if self.is_mip:
-            warm = self.config.interface == "direct" and _set_mip_start(self.solver, self.prev_x)
-        result = self.solver.solve()
-        self.solved += 1
-        if result.x is not None:
-            self.prev_x = result.x
-        pf = self._portfolio(level, result, dict(result.seconds))
-        lv = _Level(
-            index,
-            float(level),
-            pf,
-            time.perf_counter() - t0,
-            result.seconds.get("solve", 0.0),
-            warm,
-            result.iterations,
-            result.x,
-        )
-        if cold_check:
-            lv.cold_check = self.cold_check(level, result)
-            if lv.cold_check.pop("replace", None) is not None:
-                lv.portfolio = lv.cold_check.pop("portfolio")
-                lv.warm = False
-        return lv
+    def results(self) -> dict[int, Any]:
+        """Wait for the process; its results, or ``RuntimeError`` saying why there are none."""
+        _, stderr = self.proc.communicate()
+        if self.proc.returncode != 0 or not self.out.exists():
+            tail = (stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"exit code {self.proc.returncode}: {' '.join(tail)}")
+        with open(self.out, "rb") as fh:
+            return pickle.load(fh)
 
-    def cold_check(self, level: float, warm_result) -> dict:
-        """Solve ``level`` again from scratch in a fresh HiGHS (direct: no Pyomo rebuild) and
-        compare objectives. If they disagree the cold answer is kept."""
-        from optimizer.solve import make_solver
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
-        t0 = time.perf_counter()
-        fresh = make_solver(self.built.lp, self.config.solver_options(), "direct")
-        fresh.set_row_bounds([self.row], [-np.inf], [level - self.constant])
-        cold = fresh.solve()
-        check: dict[str, Any] = {
-            "level": float(level),
-            "warm_status": warm_result.status,
-            "cold_status": cold.status,
-            "warm_objective": warm_result.objective,
-            "cold_objective": cold.objective,
-            "rel_diff": None,
-        }
-        tol = max(_AGREE, 2 * self.config.mip_gap) if self.is_mip else _AGREE
-        agree = cold.status == warm_result.status
-        if agree and cold.objective is not None and warm_result.objective is not None:
-            diff = abs(cold.objective - warm_result.objective)
-            rel = diff / max(1.0, abs(cold.objective))
-            check["rel_diff"] = rel
-            agree = rel <= tol
-        check["agree"] = bool(agree)
-        check["seconds"] = time.perf_counter() - t0
-        if not agree:
-            check["warning"] = (
-                f"level {level:,.6g}: the warm re-solve gave {warm_result.status} "
-                f"{warm_result.objective!r}, a cold solve {cold.status} {cold.objective!r}; "
-                "the cold answer is kept"
-            )
-            if cold.has_solution:
-                check["replace"] = True
-                check["portfolio"] = self._portfolio(level, cold, dict(cold.seconds))
-        return check
+
+def _cold_main(inp: str, out: str) -> None:
+    """Entry point of the background process of :class:`_BackgroundChecks`."""
+    with open(inp, "rb") as fh:
+        lp, options, row, uppers = pickle.load(fh)
+    results = {i: _cold_solve(lp, options, row, upper) for i, upper in uppers.items()}
+    tmp = out + ".partial"
+    with open(tmp, "wb") as fh:
+        pickle.dump(results, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, out)
 
 
 def _check_at(index: int, every: int) -> bool:
     """Whether level ``index`` (0-based, in solve order) gets a cold check: the
     ``every``-th, ``2 every``-th, ... level; never the first (it is cold already)."""
     return every > 0 and index > 0 and (index + 1) % every == 0
+
+
+def _background_checks(setting: bool | None, first_solve_seconds: float, n_checks: int) -> bool:
+    """Run the cold checks in a background process? ``None`` decides: yes when there is a CPU
+    to spare and a cold solve is slow enough (>= 0.25 s) to be worth a process's start."""
+    if setting is not None:
+        return bool(setting) and n_checks > 0
+    return n_checks > 0 and (os.cpu_count() or 1) > 1 and first_solve_seconds >= 0.25
+
+
+# --- one persistent model, many levels --------------------------------------------------------
+
+
+class _LevelSolver:
+    """A persistent model of one scenario with a budget row, re-solved at one level after
+    another; used by the main process and by each worker."""
+
+    def __init__(self, scenario, built, solver, config: RunConfig, name, sha, interface):
+        self.scenario = scenario
+        self.built = built
+        self.solver = solver
+        self.config = config
+        self.name = name
+        self.sha = sha
+        self.interface = interface
+        self.row = built.budget_rows[name]
+        # the budget row is ``cash terms <= limit - constant``: recover the constant
+        self.constant = float(built.info["budget_limit"][name] - built.lp.row_upper[self.row])
+        self.is_mip = built.lp.is_mip
+        self.prev_x: np.ndarray | None = None
+        self.solved = 0
+
+    def upper(self, level: float) -> float:
+        return float(level) - self.constant
+
+    def portfolio(self, level: float, result, seconds: dict) -> dict:
+        return portfolio(
+            _with_limit(self.scenario, self.name, level),
+            self.built,
+            result,
+            input_sha256=self.sha,
+            seconds=seconds,
+            interface=self.interface,
+        )
+
+    def solve(self, index: int, level: float):
+        """Move the budget to ``level`` and re-solve; returns the level's row data and the
+        SolveResult."""
+        t0 = time.perf_counter()
+        self.solver.set_row_bounds([self.row], [-np.inf], [self.upper(level)])
+        warm = self.solved > 0  # LP: HiGHS starts from the basis it holds
+        if self.is_mip:
+            warm = _set_mip_start(self.solver, self.prev_x)
+        t1 = time.perf_counter()
+        result = self.solver.solve()
+        solve_seconds = time.perf_counter() - t1  # wall time: Pyomo's highs_time is cumulative
+        self.solved += 1
+        if result.x is not None:
+            self.prev_x = result.x
+        pf = self.portfolio(level, result, dict(result.seconds))
+        lv = _Level(
+            index,
+            float(level),
+            pf,
+            time.perf_counter() - t0,
+            solve_seconds,
+            warm,
+            result.iterations,
+        )
+        return lv, result
+
+    def check_inline(self, lv: _Level) -> None:
+        cold = _cold_solve(
+            self.built.lp, self.config.solver_options(), self.row, self.upper(lv.level)
+        )
+        self.apply_check(lv, cold)
+
+    def apply_check(self, lv: _Level, cold) -> None:
+        """Compare level ``lv`` (solved warm) with its cold solve ``cold``; on disagreement
+        keep the cold answer and say so."""
+        warm_status = lv.portfolio["status"]
+        warm_obj = lv.portfolio["objective"]
+        check: dict[str, Any] = {
+            "level": lv.level,
+            "warm_status": warm_status,
+            "cold_status": cold.status,
+            "warm_objective": warm_obj,
+            "cold_objective": cold.objective,
+            "rel_diff": None,
+        }
+        tol = max(_AGREE, 2 * self.config.mip_gap) if self.is_mip else _AGREE
+        agree = cold.status == warm_status
+        if agree and cold.objective is not None and warm_obj is not None:
+            rel = abs(cold.objective - warm_obj) / max(1.0, abs(cold.objective))
+            check["rel_diff"] = rel
+            agree = rel <= tol
+        check["agree"] = bool(agree)
+        check["seconds"] = cold.seconds.get("check", 0.0)
+        if not agree:
+            check["warning"] = (
+                f"level {lv.level:,.6g}: the warm re-solve gave {warm_status} {warm_obj!r}, "
+                f"a cold solve {cold.status} {cold.objective!r}; the cold answer is kept"
+            )
+            if cold.has_solution:
+                lv.portfolio = self.portfolio(lv.level, cold, dict(cold.seconds))
+                lv.warm = False
+        lv.cold_check = check
 
 
 def sweep_budget(
@@ -538,6 +627,7 @@ def sweep_budget(
     workers: int = 1,
     cold_check_every: int = 10,
     overrides: Sequence[str] = (),
+    cold_check_background: bool | None = None,
 ) -> SweepResult:
     """Solve ``scenario`` at each budget level (euros) of the total budget, or of the budget line
     ``line``, re-solving one persistent model.
@@ -546,17 +636,24 @@ def sweep_budget(
     by an override, which creates the total budget if the scenario has none); each further level
     changes only the budget row's upper bound to ``level - constant`` (the constant is the
     storage of the initial stock) and re-solves: warm for an LP (HiGHS keeps its basis), with
-    the previous solution as a start for a MIP on ``interface="direct"``. Levels are sorted
-    increasing and de-duplicated. Every ``cold_check_every``-th level (0: never) is also solved
-    cold in a fresh solver; a disagreement beyond 1e-6 relative (or twice the MIP gap) is
-    recorded in ``warnings`` and the cold answer kept.
+    the previous solution as a start for a MIP on the ``direct`` interface (Pyomo's passes no
+    start: each MIP level is then solved from scratch, without a rebuild). Levels are sorted
+    increasing and de-duplicated.
+
+    Every ``cold_check_every``-th level (0: never) is also solved cold in a fresh HiGHS; a
+    disagreement beyond 1e-6 relative (or twice the MIP gap) is recorded in ``warnings`` and the
+    cold answer kept. The cold solves do not depend on the warm ones, so by default
+    (``cold_check_background=None``) they run in one background process, overlapping the
+    sweep, when the machine has a CPU to spare and a cold solve takes 0.25 s or more (the
+    background process holds a second copy of the model); else each right after its level.
 
     ``workers > 1`` spreads the levels over that many processes, each building its own model
     once and running HiGHS with ``threads=1``: for a MIP, where a warm start buys little.
     ``overrides`` (``key.path=value``) are applied to the scenario first, as ``--set`` does.
+    ``progress(done, total)`` is called after each level.
 
     Raises :class:`~optimizer.scenario.errors.ScenarioError` for a bad scenario and
-    ``ValueError`` for a budget line the scenario does not have.
+    ``ValueError`` for a negative level or a budget line the scenario does not have.
     """
     config = config or RunConfig()
     arr = _levels(levels)
@@ -566,7 +663,7 @@ def sweep_budget(
     key, name = _budget_key(line)
     overrides = tuple(overrides)
     if name != "total":
-        base = load(scenario if isinstance(scenario, LoadedScenario) else src, overrides)
+        base = load(src, overrides)
         if name not in base.scenario.budget.lines:
             have = ", ".join(base.scenario.budget.lines) or "none"
             raise ValueError(f"the scenario has no budget line {name!r} (its lines: {have})")
@@ -577,8 +674,15 @@ def sweep_budget(
 
     t0 = time.perf_counter()
     first = run(src, config, overrides=(*overrides, f"{key}={float(arr[0])!r}"))
+    interface = first.portfolio["solver"]["interface"]
     solver = _LevelSolver(
-        first.loaded.scenario, first.model, first.solver, config, name, first.loaded.input_sha256
+        first.loaded.scenario,
+        first.model,
+        first.solver,
+        config,
+        name,
+        first.loaded.input_sha256,
+        interface,
     )
     solver.solved = 1
     solver.prev_x = first.solve.x
@@ -595,22 +699,54 @@ def sweep_budget(
     ]
     if progress:
         progress(1, len(arr))
-    for i in range(1, len(arr)):
-        done.append(solver.solve(i, float(arr[i]), _check_at(i, cold_check_every)))
-        if progress:
-            progress(i + 1, len(arr))
-    return _assemble(
+
+    checks = [i for i in range(len(arr)) if _check_at(i, cold_check_every)]
+    notes: list[str] = []
+    background = _background_checks(
+        cold_check_background, first.solve.seconds.get("solve", 0.0), len(checks)
+    )
+    checker = None
+    try:
+        if background:
+            uppers = {i: solver.upper(arr[i]) for i in checks}
+            checker = _BackgroundChecks(first.model.lp, config.solver_options(), solver.row, uppers)
+        for i in range(1, len(arr)):
+            lv, _ = solver.solve(i, float(arr[i]))
+            if i in checks and not background:
+                solver.check_inline(lv)
+            done.append(lv)
+            if progress:
+                progress(i + 1, len(arr))
+        if checker is not None:
+            try:
+                cold = checker.results()
+            except (RuntimeError, OSError, pickle.UnpicklingError) as exc:
+                notes.append(
+                    f"the background cold checks failed ({exc}); they were run here instead"
+                )
+                background = False
+                for i in checks:
+                    solver.check_inline(done[i])
+            else:
+                for i in checks:
+                    solver.apply_check(done[i], cold[i])
+    finally:
+        if checker is not None:
+            checker.close()
+    result = _assemble(
         done,
         scenario=first.loaded.scenario.name,
         key=key,
         kind="budget",
         budget_name=name,
-        interface=config.interface,
+        interface=interface,
         is_mip=solver.is_mip,
         workers=1,
         total_seconds=time.perf_counter() - t0,
-        warnings=[w.format() for w in first.loaded.warnings],
+        warnings=[w.format() for w in first.loaded.warnings] + notes,
     )
+    result.timings["cold_checks_in_background"] = background
+    return result
 
 
 # --- workers ----------------------------------------------------------------------------------
@@ -622,30 +758,36 @@ def _worker_init(src, overrides, key, name, level, config: RunConfig) -> None:
     """Build the model once per worker process (no solve); tasks then re-solve it."""
     from optimizer.data import prepare
     from optimizer.model import build_model
-    from optimizer.solve import make_solver
+    from optimizer.solve import choose_interface, make_solver
 
     t0 = time.perf_counter()
     loaded = load(src, (*overrides, f"{key}={float(level)!r}"))
     data = prepare(loaded.scenario, compress_time=config.compress_time)
     built = build_model(loaded.scenario, data)
     _ = built.lp.matrix
-    solver = make_solver(built.lp, config.solver_options(), config.interface)
+    interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
+    solver = make_solver(built.lp, config.solver_options(), interface)
     _WORKER["solver"] = _LevelSolver(
-        loaded.scenario, built, solver, config, name, loaded.input_sha256
+        loaded.scenario, built, solver, config, name, loaded.input_sha256, interface
     )
     _WORKER["setup"] = time.perf_counter() - t0
-    _WORKER["name"] = loaded.scenario.name
-    _WORKER["warnings"] = [w.format() for w in loaded.warnings]
+    _WORKER["meta"] = {
+        "name": loaded.scenario.name,
+        "warnings": [w.format() for w in loaded.warnings],
+        "is_mip": built.lp.is_mip,
+        "interface": interface,
+    }
 
 
 def _worker_level(index: int, level: float, cold_check: bool) -> tuple[_Level, dict]:
     s: _LevelSolver = _WORKER["solver"]
-    lv = s.solve(index, level, cold_check)
-    lv.x = None  # not needed in the parent; keeps the pickle small
+    lv, _ = s.solve(index, level)
+    if cold_check:
+        s.check_inline(lv)
     setup = _WORKER.pop("setup", None)
     if setup is not None:  # the worker's first level pays for its build
         lv.seconds += setup
-    return lv, {"name": _WORKER["name"], "warnings": _WORKER["warnings"], "is_mip": s.is_mip}
+    return lv, _WORKER["meta"]
 
 
 def _pool(workers: int, initializer=None, initargs=()):
@@ -683,18 +825,20 @@ def _sweep_budget_pool(src, arr, key, name, config, progress, workers, every, ov
         results = _collect(futures, len(arr), progress)
     done = [lv for lv, _ in results]
     meta = results[0][1]
-    return _assemble(
+    result = _assemble(
         done,
         scenario=meta["name"],
         key=key,
         kind="budget",
         budget_name=name,
-        interface=config.interface,
+        interface=meta["interface"],
         is_mip=meta["is_mip"],
         workers=workers,
         total_seconds=time.perf_counter() - t0,
         warnings=meta["warnings"],
     )
+    result.timings["cold_checks_in_background"] = False
+    return result
 
 
 # --- parameter sweeps -------------------------------------------------------------------------
@@ -773,7 +917,7 @@ def sweep_param(
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ValueError("a parameter sweep needs one or more finite values")
     arr = np.unique(arr)
-    base = load(scenario if isinstance(scenario, LoadedScenario) else src, overrides)
+    base = load(src, overrides)
     found, current = _lookup(base.resolved, key)
     if (
         found
@@ -810,7 +954,7 @@ def sweep_param(
         key=key,
         kind="param",
         budget_name="total",
-        interface=config.interface,
+        interface=(done[0].portfolio.get("solver") or {}).get("interface", config.interface),
         is_mip=is_mip,
         workers=workers,
         total_seconds=time.perf_counter() - t0,

@@ -62,6 +62,8 @@ def test_run_writes_every_file_and_exits_0(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "portfolio.csv",
         "portfolio.json",
+        "portfolio.xlsx",
+        "report.html",
         "resolved.yaml",
         "scenarios.csv",
     ]

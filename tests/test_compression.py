@@ -265,7 +265,8 @@ def test_stockpile_case_unique_decision():
     for r in (on, off):
         assert r.objective == pytest.approx(2800, rel=REL)
         assert r.portfolio["goods"]["ga"]["stockpile"]["buy"] == pytest.approx(30, rel=REL)
-    assert on.portfolio["solver"]["model"]["blocks"] == 1 + 4  # no ban: 1; ban: 0-6, 6-8, 8-12, 12-24
+    # no ban: 1 block; ban: months 0-6, 6-8, 8-12, 12-24
+    assert on.portfolio["solver"]["model"]["blocks"] == 1 + 4
     assert off.portfolio["solver"]["model"]["blocks"] == 2 * 24
 
 
@@ -349,3 +350,42 @@ def test_pyomo_equals_direct(seed):
     assert pyomo.portfolio["solver"]["model"] == direct.portfolio["solver"]["model"]
     unc = solve(d, False, "pyomo")
     assert unc.objective == pytest.approx(direct.objective, rel=REL, abs=1e-6)
+
+
+# --- a known engine problem -----------------------------------------------------------------------
+
+
+def large_loss_mip_case(months: int) -> dict:
+    """Two goods supplied by CN only, the 65 % cap on CN (so a third of the demand is short in
+    every scenario: losses of about 1e10 euros), CVaR in the objective, a plant with a fixed cost
+    (a MIP). Always feasible: buying nothing and accepting the shortfall is a solution."""
+    return {
+        "window": {"years": months / 12, "period": "month"},
+        "risk": {"concentration_cap": {"share": "65%", "countries": ["CN"]},
+                 "cvar": {"alpha": 0.95, "weight": 0.24}},
+        "countries": {"CN": {}},
+        "goods": {
+            "a": {"demand": 3260, "damage": 3.285e6,
+                  "domestic": {"capex": 8e5, "unit_cost": 5e5, "max": 723,
+                               "lead_time": "12 months", "lifetime": "10 years",
+                               "fixed_cost": 2.727e8},
+                  "suppliers": {"cn": {"country": "CN", "unit_cost": 3.885e5, "capacity": 3920}}},
+            "b": {"demand": 481, "damage": 846300,
+                  "demand_reduction": {"max_share": 0.128, "unit_cost": 159800},
+                  "suppliers": {"cn": {"country": "CN", "unit_cost": 67920, "capacity": 581,
+                                       "reserve": {"max": 112, "fee": 8374}}}},
+        },
+        "disruptions": {"ban": {"probability": 0.005, "start": "1 month", "duration": "2 months",
+                                "hits": [{"countries": ["CN"], "goods": ["a"], "severity": 0.58}],
+                                "price_multiplier": 1.65}},
+    }
+
+
+@pytest.mark.parametrize("months", [12, 13])
+def test_large_loss_mip_is_not_reported_infeasible(months):
+    d = large_loss_mip_case(months)
+    on = run(d, RunConfig(compress_time=True, interface="direct"))
+    off = run(d, RunConfig(compress_time=False, interface="direct"))
+    assert on.status == "optimal"
+    assert off.status == "optimal"
+    assert on.objective == pytest.approx(off.objective, rel=REL)

@@ -180,6 +180,28 @@ class LinearProgram:
                 return b.name, col - b.start
         raise IndexError(col)
 
+    def row_scales(self) -> np.ndarray:
+        """A power of two per row bringing its coefficients' geometric mean near 1.
+
+        Budget and CVaR rows mix coefficients in euros (1e5 to 1e7 per unit) with right-hand
+        sides near 1e9; HiGHS's absolute feasibility tolerances (1e-6 to 1e-7) then act on
+        numbers too large to meet them after presolve. Scaling by exact powers of two changes
+        no value's mantissa, so the solution is the same; duals are scaled back by the solver
+        layer (``dual = scaled dual * scale``).
+        """
+        A = self.matrix.tocsr()
+        absval = np.abs(A.data)
+        nrows = self.n_rows
+        counts = np.diff(A.indptr)
+        big = np.zeros(nrows)
+        small = np.ones(nrows)
+        nonempty = counts > 0
+        if absval.size:
+            big[nonempty] = np.maximum.reduceat(absval, A.indptr[:-1][nonempty])
+            small[nonempty] = np.minimum.reduceat(absval, A.indptr[:-1][nonempty])
+        mean = np.sqrt(np.where(nonempty, big * small, 1.0))
+        return np.exp2(-np.round(np.log2(mean)))
+
     def stats(self) -> dict[str, int]:
         return {
             "variables": self.n_cols,

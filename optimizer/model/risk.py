@@ -18,38 +18,48 @@ from optimizer.scenario.schema import CVaR
 
 
 def add_cvar(m: BuiltModel, cvar: CVaR | None) -> None:
-    """Add CVaR at level ``alpha`` as an objective term (``weight``) and/or a limit."""
+    """Add CVaR at level ``alpha`` as an objective term (``weight``) and/or a limit.
+
+    ``eta`` and ``xi`` are counted in units of ``money_unit`` euros (the largest damage per
+    unit, rounded to a power of two) so that the ``cvar_excess`` rows mix coefficients of one
+    size; the CVaR the results report is recomputed in euros from the scenario losses.
+    """
     if cvar is None or (cvar.weight == 0 and cvar.limit is None):
         return
     lp, d = m.lp, m.data
     p = d.probability
-    scale = 1.0 / (1.0 - cvar.alpha)
+    tail = 1.0 / (1.0 - cvar.alpha)
+    top = float(d.damage.max()) if d.G else 1.0
+    unit = float(np.exp2(np.round(np.log2(top)))) if top > 0 else 1.0
     eta = lp.add_variables(
         "cvar_threshold",
         1,
         -INF,
         INF,
-        cvar.weight,
-        doc="eta: the loss threshold (value at risk at the optimum), euros",
+        cvar.weight * unit,
+        doc="eta: the loss threshold (value at risk at the optimum), in money units",
     )
     xi = lp.add_variables(
         "cvar_excess_loss",
         d.K,
         0.0,
         INF,
-        cvar.weight * scale * p,
-        doc="xi_k: loss of scenario k above the threshold, euros",
+        cvar.weight * unit * tail * p,
+        doc="xi_k: loss of scenario k above the threshold, in money units",
     )
     rows = lp.add_constraints("cvar_excess", d.K, lower=0.0, doc="xi_k >= loss_k - eta")
-    lp.add_terms(rows, xi, 1.0)
-    lp.add_terms(rows, np.repeat(eta, d.K), 1.0)
+    lp.add_terms(rows, xi, unit)
+    lp.add_terms(rows, np.repeat(eta, d.K), unit)
     lp.add_terms(rows[d.cell_k], m.cols["shortfall"], -d.damage[d.cell_g])
     m.cols["cvar_threshold"] = eta
     m.cols["cvar_excess_loss"] = xi
+    m.info["cvar_money_unit"] = unit
     if cvar.limit is not None:
         row = lp.add_constraints("cvar_limit", 1, upper=cvar.limit, doc="CVaR <= limit, euros")
         lp.add_terms(
-            np.repeat(row, d.K + 1), np.concatenate([eta, xi]), np.concatenate([[1.0], scale * p])
+            np.repeat(row, d.K + 1),
+            np.concatenate([eta, xi]),
+            unit * np.concatenate([[1.0], tail * p]),
         )
         m.rows["cvar_limit"] = row
 

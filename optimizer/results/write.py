@@ -42,6 +42,9 @@ def write_folder(out: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it owner-only; results are for sharing
     try:
         for name, writer in writers.items():
             writer(tmp / name)

@@ -11,6 +11,7 @@ import time
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from optimizer.model.lp import LinearProgram
 from optimizer.solve.base import (
@@ -40,15 +41,16 @@ class DirectHighs:
         with quiet_stdout():
             self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", bool(options.log))
-        A = lp.matrix
+        self.row_scale = lp.row_scales()
+        A = (sp.diags(self.row_scale) @ lp.matrix).tocsc()
         model = highspy.HighsLp()
         model.num_col_ = lp.n_cols
         model.num_row_ = lp.n_rows
         model.col_cost_ = lp.cost
         model.col_lower_ = _finite(lp.col_lower)
         model.col_upper_ = _finite(lp.col_upper)
-        model.row_lower_ = _finite(lp.row_lower)
-        model.row_upper_ = _finite(lp.row_upper)
+        model.row_lower_ = _finite(lp.row_lower * self.row_scale)
+        model.row_upper_ = _finite(lp.row_upper * self.row_scale)
         model.offset_ = float(lp.objective_constant)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.start_ = A.indptr.astype(np.int32)
@@ -68,8 +70,11 @@ class DirectHighs:
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change row bounds in place (the next solve starts from the current basis)."""
         rows = np.asarray(rows, dtype=np.int32)
+        scale = self.row_scale[rows]
+        lower = np.asarray(lower, float) * scale
+        upper = np.asarray(upper, float) * scale
         self.h.changeRowsBounds(
-            len(rows), rows, _finite(np.asarray(lower, float)), _finite(np.asarray(upper, float))
+            len(rows), rows, _finite(lower), _finite(upper)
         )
 
     def solve(self) -> SolveResult:
@@ -108,7 +113,9 @@ class DirectHighs:
         else:
             result.bound = result.objective
             result.mip_gap = 0.0
-            result.row_dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+            result.row_dual = (
+                np.asarray(sol.row_dual, dtype=float) * self.row_scale if sol.dual_valid else None
+            )
         return result
 
     def _fixed_lp_duals(self, x: np.ndarray) -> np.ndarray | None:
@@ -127,7 +134,7 @@ class DirectHighs:
             h.run()
             sol = h.getSolution()
             ok = h.modelStatusToString(h.getModelStatus()) == "Optimal" and sol.dual_valid
-            return np.asarray(sol.row_dual, dtype=float) if ok else None
+            return np.asarray(sol.row_dual, dtype=float) * self.row_scale if ok else None
         finally:
             h.changeColsBounds(n, idx, lo, up)
             h.changeColsIntegrality(n, idx, integ)

@@ -15,6 +15,7 @@ import time
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
@@ -40,9 +41,12 @@ def _bound(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
-def to_pyomo(lp: LinearProgram, name: str = "portfolio") -> tuple[pyo.ConcreteModel, list, list]:
+def to_pyomo(
+    lp: LinearProgram, row_scale: np.ndarray | None = None, name: str = "portfolio"
+) -> tuple[pyo.ConcreteModel, list, list]:
     """Build the Pyomo model of ``lp``; returns it with the variables in column order and the
-    constraint data in row order (``None`` for rows that were skipped as empty)."""
+    constraint data in row order (``None`` for rows that were skipped as empty). Each row is
+    multiplied by ``row_scale`` (exact powers of two, see :meth:`LinearProgram.row_scales`)."""
     m = pyo.ConcreteModel(name=name)
     columns: list = []
     for block in lp.variables.values():
@@ -57,11 +61,14 @@ def to_pyomo(lp: LinearProgram, name: str = "portfolio") -> tuple[pyo.ConcreteMo
         m.add_component(block.name, var)
         columns.extend(var[i] for i in range(block.size))
 
-    A = lp.matrix.tocsr()
+    scale = np.ones(lp.n_rows) if row_scale is None else row_scale
+    A = (sp.diags(scale) @ lp.matrix).tocsr()
     indptr, indices, data = A.indptr, A.indices, A.data
     rows: list = []
     for block in lp.constraints.values():
-        lo_all, up_all, start = block.lower, block.upper, block.start
+        start = block.start
+        lo_all = block.lower * scale[start : start + block.size]
+        up_all = block.upper * scale[start : start + block.size]
 
         def rule(_m, i, lo_all=lo_all, up_all=up_all, start=start):
             r = start + i
@@ -111,7 +118,8 @@ class PyomoHighs:
         t0 = time.perf_counter()
         self.lp = lp
         self.options = options
-        self.model, self.columns, self.rows = to_pyomo(lp)
+        self.row_scale = lp.row_scales()
+        self.model, self.columns, self.rows = to_pyomo(lp, self.row_scale)
         self.build_seconds = time.perf_counter() - t0
         self.opt = SolverFactory("highs")
         cfg = self.opt.config
@@ -151,6 +159,7 @@ class PyomoHighs:
             con = self.rows[int(r)]
             if con is None:
                 continue
+            lo, up = lo * self.row_scale[int(r)], up * self.row_scale[int(r)]
             con.set_value((_bound(lo), con.body, _bound(up)))
             if self._instance_set:
                 idx = self.opt._pyomo_con_to_solver_con_map[con]
@@ -214,7 +223,8 @@ class PyomoHighs:
             duals = loader.get_duals(cons)
         except Exception:  # noqa: BLE001 - the solver had no valid duals
             return None
-        return np.array([0.0 if c is None else duals[c] for c in self.rows], dtype=float)
+        scaled = np.array([0.0 if c is None else duals[c] for c in self.rows], dtype=float)
+        return scaled * self.row_scale
 
     def _fixed_lp_duals(self, x: np.ndarray) -> np.ndarray | None:
         """Duals of the LP with the integer decisions fixed at their optimum; the model is

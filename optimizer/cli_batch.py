@@ -1,0 +1,415 @@
+"""The ``stockpile batch`` and ``stockpile compare`` commands.
+
+:func:`register` adds them to the ``stockpile`` application (``optimizer/cli.py`` calls it).
+
+Exit codes of ``batch`` (as ``stockpile run``'s, for the batch as a whole):
+
+====  =======================================================================
+0     every run solved to optimality; all results and the comparison written
+1     the batch file, its base scenario or a run's overrides have mistakes; nothing solved
+2     the command line itself is wrong
+3     some runs did not end optimal (infeasible, time limit, solver error, worker lost): each
+      is recorded with its reason, the others' results and the comparison are written
+6     the batch could not run (no scheduler, no worker, nothing writable) or internal error
+130   interrupted: finished runs are kept; the same command resumes
+====  =======================================================================
+
+``compare`` exits 0, 1 when a folder holds no results, 6 when the comparison cannot be written.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+EXIT_INTERRUPTED = 130
+#: Rows of the summary table printed in the terminal (runs.csv has them all).
+SUMMARY_ROWS = 30
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``batch`` and ``compare`` commands to ``app``."""
+    app.command("batch")(batch)
+    app.command("compare")(compare)
+
+
+def _cli():
+    from optimizer import cli
+
+    return cli
+
+
+class _Events:
+    """Progress across the batch: a bar with done, failed, remaining and time left on a
+    terminal; a line every few runs (and for each failure) otherwise."""
+
+    def __init__(self, console, quiet: bool) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.progress = None
+        self.task = None
+        self.ok = self.failed = self.skipped = self.total = self.done = 0
+        self.step = 1
+        self.t0 = time.perf_counter()
+
+    def phase(self, text: str) -> None:
+        if not self.quiet and self.progress is None:
+            self.console.print(f"[dim]{text}...[/]")
+
+    def start(self, total: int, skipped: int) -> None:
+        self.total, self.skipped = total, skipped
+        todo = total - skipped
+        self.step = max(1, todo // 20)
+        self.t0 = time.perf_counter()
+        if self.quiet:
+            return
+        if skipped:
+            self.console.print(
+                f"{skipped} of {total} runs already finished in the output folder: kept "
+                "(--force solves them again)"
+            )
+        if todo and self.console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]runs[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(
+                    "[green]{task.fields[ok]} ok[/]  [red]{task.fields[failed]} failed[/]  "
+                    "{task.fields[left]} left"
+                ),
+                TimeElapsedColumn(),
+                TextColumn("time left"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("runs", total=todo, ok=0, failed=0, left=todo)
+
+    def finished(self, outcome) -> None:
+        self.done += 1
+        if outcome.ok:
+            self.ok += 1
+        else:
+            self.failed += 1
+        left = self.total - self.skipped - self.done
+        if self.quiet:
+            return
+        cli = _cli()
+        if not outcome.ok:
+            msg = f"[yellow]{cli._esc(outcome.name)}: {outcome.status}[/]"
+            if outcome.reason:
+                msg += f" - {cli._esc(outcome.reason)}"
+            self.console.print(msg)
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, ok=self.ok, failed=self.failed, left=left)
+        elif self.done % self.step == 0 or left == 0:
+            elapsed = time.perf_counter() - self.t0
+            eta = elapsed / self.done * left if self.done else 0.0
+            self.console.print(
+                f"runs: {self.done}/{self.total - self.skipped} done, {self.ok} ok, "
+                f"{self.failed} failed, {left} left, {elapsed:.0f} s elapsed, about "
+                f"{eta:.0f} s left"
+            )
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def _money(v) -> str:
+    return "-" if v is None else _cli()._money(v)
+
+
+def _summary(records, keys, console, title: str) -> None:
+    """The runs as a terminal table (the first SUMMARY_ROWS; runs.csv has them all)."""
+    from rich.table import Table
+
+    from optimizer.compare import runs_table
+
+    cli = _cli()
+    df = runs_table(records, keys)
+    if df.empty:
+        return
+    t = Table(title=title, title_justify="left")
+    for col in ("run", "status", "objective", "cash spent", "expected loss", "CVaR"):
+        t.add_column(col, justify="left" if col in ("run", "status") else "right")
+    for _, row in df.head(SUMMARY_ROWS).iterrows():
+        status = row["status"]
+        colour = "green" if status == "optimal" else "yellow"
+        t.add_row(
+            cli._esc(str(row["name"])),
+            f"[{colour}]{status}[/]",
+            _money(_num(row.get("objective_eur"))),
+            _money(_num(row.get("first_stage_cash_eur"))),
+            _money(_num(row.get("expected_loss_eur"))),
+            _money(_num(row.get("cvar_eur"))),
+        )
+    console.print(t)
+    if len(df) > SUMMARY_ROWS:
+        console.print(f"... and {len(df) - SUMMARY_ROWS} more runs (all in runs.csv)")
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+def batch(
+    batch_file: Annotated[
+        Path, typer.Argument(help="The batch file (YAML: base, vary, variants).", show_default=False)
+    ],
+    out_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder: runs/ (one folder per run), runs.csv, runs_goods.csv, "
+            "comparison.xlsx, comparison.png. Default: <output.folder in config.yaml>/<batch "
+            "file name>.",
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Worker processes of the local Dask cluster, one HiGHS thread each "
+            "(default: the number of CPUs).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Run on an existing Dask cluster: the scheduler's address, tcp://HOST:PORT. "
+            "The workers need the engine installed and the output folder shared.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Solve every run again, even those already finished.")
+    ] = False,
+    config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
+        "config.yaml"
+    ),
+    time_limit: Annotated[
+        Optional[float], typer.Option(help="Solver time limit per run, seconds.")
+    ] = None,
+    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
+    interface: Annotated[
+        Optional[str], typer.Option(help="pyomo (default) or direct (highspy arrays).")
+    ] = None,
+    compress: Annotated[
+        Optional[bool],
+        typer.Option("--compress/--no-compress", help="Merge identical periods into blocks."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only problems and failures.")
+    ] = False,
+    debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
+) -> None:
+    """Solve every run of a batch in parallel and compare them.
+
+    A batch file names a base scenario, a vary: grid (every combination of the values of some
+    keys) and named variants: (sets of overrides); the runs are the grid crossed with the base
+    and each variant. Every run is validated before anything is solved. Runs are solved on a
+    local Dask cluster (--workers) or an existing one (--scheduler); a run that fails is
+    recorded with its reason and the others go on. Each run's folder is keyed by the hash of
+    its resolved scenario: running the command again skips finished runs (--force redoes them).
+
+    Example:
+
+        stockpile batch scenarios/policy_batch.yaml --out results/policy --workers 2
+    """
+    from optimizer.api import RunConfig
+    from optimizer.batch import BatchError, BatchRunError, load_batch, run_batch
+    from optimizer.compare import read_run
+    from optimizer.config import ConfigError, load_config
+
+    cli = _cli()
+    out, err = cli.out, cli.err
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        err.print(f"[red]{cli._esc(str(exc))}[/]")
+        raise typer.Exit(cli.EXIT_INPUT) from None
+    if interface not in (None, "pyomo", "direct"):
+        err.print(f"[red]--interface must be 'pyomo' or 'direct', got {interface!r}[/]")
+        raise typer.Exit(cli.EXIT_USAGE)
+    if scheduler is not None and workers is not None:
+        err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
+        raise typer.Exit(cli.EXIT_USAGE)
+    if scheduler is not None and "://" not in scheduler:
+        err.print(f"[red]--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
+        raise typer.Exit(cli.EXIT_USAGE)
+    rc = RunConfig.from_config(
+        cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface, compress_time=compress
+    )
+    target = out_dir or Path(cfg.output.folder) / batch_file.stem
+
+    try:
+        spec = load_batch(batch_file)
+    except BatchError as exc:
+        _print_problems(exc, f"{batch_file}: the batch has mistakes")
+        raise typer.Exit(cli.EXIT_INPUT) from None
+    if not quiet:
+        out.print(
+            f"[bold]{cli._esc(spec.title or str(batch_file))}[/]: {len(spec.runs)} runs "
+            f"({len(spec.runs) // (1 + len(spec.variants))} grid points x "
+            f"{1 + len(spec.variants)} variants: base"
+            + "".join(f", {v}" for v in spec.variants)
+            + ")"
+        )
+
+    events = _Events(err, quiet)
+    try:
+        result = run_batch(
+            spec,
+            target,
+            rc,
+            formats=tuple(cfg.output.formats),
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            events=events,
+        )
+    except BatchError as exc:
+        events.close()
+        _print_problems(exc, f"{batch_file}: some runs are not valid; nothing was solved")
+        raise typer.Exit(cli.EXIT_INPUT) from None
+    except BatchRunError as exc:
+        events.close()
+        err.print(f"[red]{cli._esc(str(exc))}[/]")
+        raise typer.Exit(cli.EXIT_INTERNAL) from None
+    except KeyboardInterrupt:
+        events.close()
+        err.print(
+            f"[yellow]interrupted: the runs finished so far are kept in {target}/runs; run the "
+            "same command again to solve the rest[/]"
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
+        events.close()
+        if debug:
+            raise
+        err.print(
+            f"[red]internal error: {type(exc).__name__}: {cli._esc(str(exc))}[/]\n"
+            "Finished runs are kept in the output folder. This is a bug in the engine; rerun "
+            "with --debug and report the output."
+        )
+        raise typer.Exit(cli.EXIT_INTERNAL) from None
+    events.close()
+
+    for issue, runs in result.warnings:
+        err.print(f"[yellow]{cli._esc(issue.format())} (in {_runs_text(runs)})[/]")
+    if not quiet:
+        records = [read_run(o.folder, o.name, o.variant, o.values) for o in result.outcomes]
+        _summary(records, spec.keys, out, "Runs")
+        s = result.seconds
+        solved = sum(not o.skipped for o in result.outcomes)
+        out.print(
+            f"{solved} runs solved, {len(result.outcomes) - solved} kept from before, on "
+            f"{result.workers} worker(s) in {s.get('total', 0):.1f} s (validation "
+            f"{s.get('validate', 0):.1f} s, solving {s.get('solve', 0):.1f} s)"
+        )
+        out.print(f"results written to [bold]{target}[/]: runs.csv, runs_goods.csv, "
+                  "comparison.xlsx, comparison.png, runs/")
+    failed = result.failed
+    if failed:
+        err.print(f"[bold yellow]{len(failed)} of {len(result.outcomes)} runs did not end "
+                  "optimal:[/]")
+        for o in failed[:50]:
+            err.print(f"  [yellow]{cli._esc(o.name)}: {o.status}[/] - {cli._esc(o.reason)}")
+            for line in o.explanation[1:4]:
+                err.print(f"      {cli._esc(line)}")
+        if len(failed) > 50:
+            err.print(f"  ... and {len(failed) - 50} more (status and reason in runs.csv)")
+    raise typer.Exit(result.exit_code)
+
+
+def _runs_text(runs) -> str:
+    from optimizer.batch import describe_runs
+
+    return describe_runs(runs)
+
+
+def _print_problems(exc, title: str) -> None:
+    cli = _cli()
+    err = cli.err
+    n = len(exc.problems)
+    err.print(f"[bold red]{cli._esc(title)}[/] ({n} problem{'s' if n > 1 else ''}):")
+    for issue, runs in exc.problems:
+        err.print(f"  [red]{cli._esc(issue.format())}[/]")
+        if runs:
+            err.print(f"      in {cli._esc(_runs_text(runs))}")
+
+
+def compare(
+    folders: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Result folders: of single runs (stockpile run --out), of batches, or "
+            "folders of run folders.",
+            show_default=False,
+        ),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx and comparison.png.",
+        ),
+    ] = Path("comparison"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+) -> None:
+    """Compare existing results side by side: the same tables, workbook and chart as a batch.
+
+    The varied values are the batch's grid when the folders are one batch's; otherwise the
+    scenario values that differ between the runs (from their resolved.yaml).
+
+    Example:
+
+        stockpile compare results/crm results/crm_250M --out results/compare
+    """
+    from optimizer.compare import CompareError, find_runs, write_comparison
+
+    cli = _cli()
+    try:
+        records, keys = find_runs(folders)
+    except CompareError as exc:
+        cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
+        raise typer.Exit(cli.EXIT_INPUT) from None
+    try:
+        write_comparison(out_dir, records, keys, title="Comparison of " + ", ".join(
+            str(f) for f in folders[:4]) + (" ..." if len(folders) > 4 else ""))
+    except OSError as exc:
+        cli.err.print(f"[red]could not write {out_dir}: {cli._esc(str(exc))}[/]")
+        raise typer.Exit(cli.EXIT_INTERNAL) from None
+    if not quiet:
+        _summary(records, keys, cli.out, f"{len(records)} runs")
+        if keys:
+            cli.out.print("varied: " + ", ".join(keys))
+        cli.out.print(f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
+                      "comparison.xlsx, comparison.png")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the stockpile command")

@@ -1,0 +1,221 @@
+"""The shipped scenario library: every file loads, solves optimal within seconds, and every figure
+in it names its source or says it is an assumption.
+
+The source check reads the raw text. A line holds a figure when it has ``key: value`` with a
+numeric value (``40``, ``2.5M``, ``65%``, ``18 months``), alone or inside an inline map or list
+(``{max: 6, fee: 30k}``). Such a line must carry a ``#`` comment, on the same line or on the
+comment line right above it, that either
+
+- contains the word "assumption", or
+- names a source, which we recognise by a year (``Reuters 2023``, ``USGS MCS 2020``), or
+- points at another line of the same file that does (``# as russia``, ``# see the header``).
+
+Files under ``scenarios/examples/`` reproduce the format contract's illustrative example and
+say so in SOURCES.md; they are loaded and solved but not source-checked. Batch files (with a
+top-level ``base:``) hold policy options, not figures, and are left to the batch feature's tests.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from optimizer.api import run
+from optimizer.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+SECONDS = 60  # generous for CI; each file solves in a few seconds on a 2-core machine
+
+
+def _is_batch(path: Path) -> bool:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(data, dict) and "base" in data and "goods" not in data
+
+
+SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if not _is_batch(p))
+LIBRARY_FILES = [p for p in SCENARIO_FILES if "examples" not in p.relative_to(SCENARIOS).parts]
+
+
+# --- the source checker ------------------------------------------------------------------------
+
+_NUMBER = r"[-+]?\d[\d_,]*(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_VALUE = re.compile(
+    rf"^(?:{_NUMBER}\s*(?:k|K|m|M|bn|BN|b|B|%)?|{_NUMBER}\s*(?:day|week|month|quarter|year)s?)$"
+)
+_PAIR = re.compile(r"""(?:^|[{,\s])("[^"]*"|'[^']*'|[A-Za-z_][\w-]*)\s*:\s*([^,{}\[\]]*)""")
+_LIST_NUMBERS = re.compile(rf"\[\s*{_NUMBER}")
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_REFERENCE = re.compile(r"^\s*(as |same as |see )", re.I)
+
+
+def _split_comment(line: str) -> tuple[str, str | None]:
+    """(code, comment) of a YAML line; a ``#`` inside quotes does not start a comment."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i], line[i + 1 :].strip()
+    return line, None
+
+
+def _has_figure(code: str) -> bool:
+    for _, value in _PAIR.findall(code):
+        if _VALUE.match(value.strip().strip("\"'")):
+            return True
+    return bool(_LIST_NUMBERS.search(code))
+
+
+def _comment_ok(comment: str) -> bool:
+    return (
+        "assumption" in comment.lower()
+        or bool(_YEAR.search(comment))
+        or bool(_REFERENCE.match(comment))
+    )
+
+
+def unsourced_figures(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of every line holding a figure without a source or an assumption
+    label (see the module docstring for the rule)."""
+    bad = []
+    lines = text.splitlines()
+    block_indent: int | None = None  # inside a block scalar (description: >) deeper than this
+    previous_comment: str | None = None
+    for n, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        indent = len(raw) - len(raw.lstrip(" "))
+        if block_indent is not None:
+            if not stripped or indent > block_indent:
+                continue
+            block_indent = None
+        if not stripped:
+            previous_comment = None
+            continue
+        code, comment = _split_comment(raw)
+        if not code.strip():  # a comment-only line
+            previous_comment = comment
+            continue
+        if re.search(r":\s*[>|][-+]?\s*$", code):
+            block_indent = indent
+            previous_comment = None
+            continue
+        if _has_figure(code):
+            ok = (comment is not None and _comment_ok(comment)) or (
+                comment is None and previous_comment is not None and _comment_ok(previous_comment)
+            )
+            if not ok:
+                bad.append((n, raw))
+        previous_comment = None
+    return bad
+
+
+def test_checker_accepts_sources_assumptions_and_references():
+    text = "\n".join(
+        [
+            "window: {years: 5, period: quarter}   # assumption: fast runs",
+            "demand: 40                # Reuters 2023: EU demand about 40-45 t/yr",
+            "# Regulation (EU) 2024/1252, Art. 5",
+            "share: 65%",
+            "japan: {country: JP, unit_cost: 420k, capacity: 3,    # as russia",
+            "description: >",
+            "  Demand: 40 t in 2023 and prices: 2.5M",
+            "name: Gallium 2023",
+            "countries: [CN, RU]",
+            'country: "NO"',
+            "lead_time: 18 months     # METLEN 2025: full output 2028",
+        ]
+    )
+    assert unsourced_figures(text) == []
+
+
+def test_checker_refuses_figures_without_a_source():
+    text = "\n".join(
+        [
+            "demand: 40",
+            "damage: 3.25M             # ten times the price",
+            "reserve: {max: 6, fee: 30k}",
+            "start: 18 months         # see",
+            "# a comment line without a source",
+            "probability: 12%",
+            "# assumption: but a blank line separates it",
+            "",
+            "price_multiplier: 2.5",
+            "capacity: 25_500   # as",
+        ]
+    )
+    assert [n for n, _ in unsourced_figures(text)] == [1, 2, 3, 4, 6, 9, 10]
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+
+def test_the_library_is_there():
+    names = {p.name for p in LIBRARY_FILES}
+    assert {
+        "critical_raw_materials.yaml",
+        "eu_critical_raw_materials.yaml",
+        "eu_critical_raw_materials_cap.yaml",
+        "medicines_generics.yaml",
+    } <= names
+    sources = (SCENARIOS / "SOURCES.md").read_text(encoding="utf-8")
+    for p in LIBRARY_FILES:
+        assert p.name in sources, f"{p.name} is not described in scenarios/SOURCES.md"
+
+
+@pytest.mark.parametrize("path", LIBRARY_FILES, ids=lambda p: p.name)
+def test_every_figure_has_a_source_or_an_assumption_label(path):
+    bad = unsourced_figures(path.read_text(encoding="utf-8"))
+    assert not bad, "figures without a source or 'assumption':\n" + "\n".join(
+        f"{path.name}:{n}: {line.strip()}" for n, line in bad
+    )
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_every_shipped_scenario_loads_and_solves_optimal_in_seconds(path):
+    loaded = load_scenario(path)
+    assert not [w for w in loaded.warnings if w.severity == "error"]
+    t = time.perf_counter()
+    result = run(loaded)
+    seconds = time.perf_counter() - t
+    assert result.status == "optimal", result.solve.termination
+    assert seconds < SECONDS, f"{path.name} took {seconds:.1f} s"
+    pf = result.portfolio
+    # a library scenario is meaningful: nothing is missing in normal times
+    assert pf["scenarios"]["no_disruption"]["loss"] == pytest.approx(0.0, abs=1e-6)
+    for g, v in pf["goods"].items():
+        assert pf["scenarios"]["no_disruption"]["shortfall"][g] == pytest.approx(0.0, abs=1e-6)
+        assert v["unit"]
+
+
+def test_the_crma_cap_binds_without_normal_time_shortfall():
+    base = run(SCENARIOS / "eu_critical_raw_materials.yaml").portfolio
+    cap = run(SCENARIOS / "eu_critical_raw_materials_cap.yaml").portfolio
+    assert cap["status"] == "optimal"
+    binding = []
+    for g, v in cap["goods"].items():
+        after = v["supply_shares"]["after"]
+        for c in ("CN", "RU"):
+            assert after.get(c, 0.0) <= 0.65 + 1e-6, (g, c, after)
+        if base["goods"][g]["supply_shares"]["after"].get("CN", 0.0) > 0.65 + 1e-6:
+            binding.append(g)
+            assert after.get("CN", 0.0) == pytest.approx(0.65, abs=1e-6)
+    assert {"gallium", "rare_earth_magnets", "magnesium", "tungsten"} <= set(binding)
+    assert cap["scenarios"]["no_disruption"]["loss"] == pytest.approx(0.0, abs=1e-6)
+    # the cap costs something: the objective cannot fall when a constraint is added
+    assert cap["objective"] >= base["objective"] - 1e-6 * abs(base["objective"])
+
+
+def test_medicines_meet_their_days_of_cover():
+    loaded = load_scenario(SCENARIOS / "medicines_generics.yaml")
+    pf = run(loaded).portfolio
+    for g, good in loaded.scenario.goods.items():
+        assert good.coverage_days, g
+        assert pf["goods"][g]["stockpile"]["days_of_cover"] >= good.coverage_days - 1e-6

@@ -1,0 +1,440 @@
+"""Sweeps (``optimizer/sweep.py``): the frontier equals the hand-worked optimum at every level,
+warm re-solves equal cold solves, the objective never rises with the budget, and ranges parse.
+
+The hand-worked case (``frontier_case``), worked out from ``docs/model.md``:
+
+- one good ``gallium``, demand 100 units/year, damage 100 EUR/unit, window 1 year, one period;
+- ``cn`` (CN) sells at 10 with plenty of capacity; the disruption ``ban`` (p = 0.3) cuts CN
+  completely for the whole year;
+- ``jp`` (JP) sells at 30, has no spot capacity, and offers a reserve of up to 30 units/year
+  at a fee of 5/unit/year;
+- a stockpile at 20/unit, storage 2/unit/year, residual value 50 % (credit 10 per unit held at
+  the end), release at most 60 a year.
+
+Without any lever: 0.7 * 100 * 10 (no_disruption) + 0.3 * 100 * 100 (ban, all short) = 3700.
+
+- A reserved unit costs 5 of cash and, in ``ban``, buys a unit at 30 instead of a shortfall
+  at 100: saves 0.3 * 70 = 21, net 16 per unit, **3.2 per euro**, up to 30 units = 150 euros.
+- A stocked unit costs 20 + 2 = 22 of cash; in no_disruption it earns the credit 10, in ban it
+  is released and saves 100: net 22 - 0.7 * 10 - 0.3 * 100 = -15 per unit, **15/22 = 0.6818
+  per euro**, up to 60 units = 1320 euros.
+- Together (30 + 60 = 90 <= demand 100) they do not compete; the reserve is the better buy.
+
+So with a total budget ``B`` (nothing else limits cash):
+
+==============  =======================================  =================  ==========
+B               objective                                marginal value     decisions
+==============  =======================================  =================  ==========
+0 .. 150        3700 - 3.2 B                             3.2                r = B/5
+150 .. 1470     3700 - 480 - 15/22 (B - 150)             15/22              r = 30, s = (B-150)/22
+>= 1470         3700 - 480 - 900 = 2320                  0 (slack)          r = 30, s = 60
+==============  =======================================  =================  ==========
+
+Shortfall in ban: 100 - r - s; expected loss 0.3 * 100 * (100 - r - s); CVaR 95 % = the loss
+of ban, 100 * (100 - r - s) (ban holds 30 % of the probability, more than the 5 % tail).
+The budget stops binding at 1470 (levels 1400 and 1500 lie on both sides of that kink).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer.api import RunConfig, run
+from optimizer.sweep import (
+    FRONTIER_COLUMNS,
+    GOODS_COLUMNS,
+    find_switches,
+    parse_param,
+    parse_range,
+    sweep_budget,
+    sweep_param,
+)
+
+G = "gallium"
+TOL = {"rel": 1e-6, "abs": 1e-6}
+DIRECT = RunConfig(interface="direct", mip_gap=1e-9)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+try:
+    from generate import synthetic_scenario
+except ImportError:  # pragma: no cover - the generator is written elsewhere
+    synthetic_scenario = None
+
+
+def approx(v):
+    return pytest.approx(v, **TOL)
+
+
+def supplier(country, unit_cost, capacity, **extra):
+    return {"country": country, "unit_cost": unit_cost, "capacity": capacity, **extra}
+
+
+def frontier_case(*, reserve: dict | None = None, stock: bool = True, **extra) -> dict:
+    good: dict = {
+        "demand": 100,
+        "damage": 100,
+        "suppliers": {
+            "cn": supplier("CN", 10, 1000),
+            "jp": supplier("JP", 30, 0, reserve=reserve or {"max": 30, "fee": 5}),
+        },
+    }
+    if stock:
+        good["stockpile"] = {
+            "unit_cost": 20,
+            "storage_cost": 2,
+            "residual_value": "50%",
+            "max_release": 60,
+        }
+    data = {
+        "name": "hand-worked sweep",
+        "window": {"years": 1, "period": "year"},
+        "countries": {"CN": {}, "JP": {}},
+        "goods": {G: good},
+        "disruptions": {
+            "ban": {
+                "probability": 0.3,
+                "duration": "1 year",
+                "hits": [{"countries": ["CN"], "severity": 1.0}],
+            }
+        },
+        **extra,
+    }
+    return copy.deepcopy(data)
+
+
+def hand(B: float) -> dict:
+    """The table of the module docstring at budget ``B``."""
+    r = min(30.0, B / 5)
+    s = min(60.0, max(0.0, (B - 150) / 22))
+    short = 100 - r - s
+    if B < 150:
+        mv = 3.2
+    elif B < 1470:
+        mv = 15 / 22
+    else:
+        mv = 0.0
+    return {
+        "objective": 3700 - 16 * r - 15 * s,
+        "marginal_value": mv,
+        "cash_used": 5 * r + 22 * s,
+        "expected_loss": 0.3 * 100 * short,
+        "cvar": 100 * short,
+        "reserve": r,
+        "stock": s,
+    }
+
+
+# --- the hand-worked frontier -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interface", ["direct", "pyomo"])
+def test_frontier_equals_hand_worked_optimum(interface):
+    """Levels 0, 100, ..., 2000 of the total budget (the scenario has none: the sweep creates
+    it). Every level matches the table of the module docstring, including 1400 (budget binding,
+    marginal value 15/22) and 1500 (slack, 0) on both sides of the kink at 1470, and 100
+    (3.2, the reserve) against 200 (15/22, the stock). The marginal value at 0 is not
+    asserted: there the budget's dual is not unique (no smaller budget is feasible)."""
+    res = sweep_budget(
+        frontier_case(), parse_range("0:2000:21"), config=RunConfig(interface=interface)
+    )
+    f = res.frontier
+    assert list(f.columns) == FRONTIER_COLUMNS
+    assert f["level"].tolist() == approx([100.0 * i for i in range(21)])
+    assert (f["status"] == "optimal").all()
+    for _, row in f.iterrows():
+        want = hand(row["level"])
+        for col in ("objective", "cash_used", "expected_loss", "cvar"):
+            assert row[col] == approx(want[col]), (row["level"], col)
+        if row["level"] > 0:
+            assert row["marginal_value"] == approx(want["marginal_value"]), row["level"]
+    by_level = f.set_index("level")
+    assert by_level.loc[1400, "marginal_value"] == approx(15 / 22)
+    assert by_level.loc[1500, "marginal_value"] == approx(0.0)
+    assert by_level.loc[1400, "objective"] == approx(3220 - 15 / 22 * 1250)
+    assert by_level.loc[1500, "objective"] == approx(2320)
+    assert f["warm"].tolist() == [False] + [True] * 20
+
+    goods = res.goods
+    assert list(goods.columns) == GOODS_COLUMNS
+    for _, row in goods.iterrows():
+        want = hand(row["level"])
+        assert row["reserve_total"] == approx(want["reserve"])
+        assert row["stock_buy"] == approx(want["stock"])
+        assert row["cash"] == approx(want["cash_used"])
+        assert row["worst_shortfall"] == approx(100 - want["reserve"] - want["stock"])
+
+    assert res.switches == [
+        (100.0, f"{G}: contract signed with jp"),
+        (200.0, f"{G}: stockpile started"),
+    ]
+    # the 10th and 20th levels were also solved cold, and agreed
+    assert [c["level"] for c in res.cold_checks] == [900.0, 1900.0]
+    assert all(c["agree"] for c in res.cold_checks)
+    assert res.warnings == []
+
+
+def test_budget_line_sweep_and_its_kink():
+    """Sweep the line ``stockpile_fund`` (levers: stockpile) of a scenario without a total: the
+    reserve is unconstrained (30 units, saving 480), so objective = 3220 - 15/22 min(L, 1320);
+    the line stops binding at 1320 (1300: 15/22; 1400: 0). Each level's portfolio reports its
+    own limit."""
+    data = frontier_case(
+        budget={"lines": {"stockpile_fund": {"limit": 1, "levers": ["stockpile"]}}}
+    )
+    res = sweep_budget(data, parse_range("0:1500:16"), line="stockpile_fund", config=DIRECT)
+    f = res.frontier.set_index("level")
+    for level, row in f.iterrows():
+        assert row["objective"] == approx(3220 - 15 / 22 * min(level, 1320))
+        assert row["cash_used"] == approx(min(level, 1320))
+    assert f.loc[1300, "marginal_value"] == approx(15 / 22)
+    assert f.loc[1400, "marginal_value"] == approx(0)
+    assert res.portfolios[3]["budget"]["lines"]["stockpile_fund"]["limit"] == approx(300)
+    assert res.label == "budget line stockpile_fund"
+    with pytest.raises(ValueError, match="no budget line 'nope'.*stockpile_fund"):
+        sweep_budget(data, [1, 2], line="nope", config=DIRECT)
+
+
+def test_initial_stock_storage_is_moved_to_the_right_hand_side():
+    """Initial stock 10 (max 70, so still 60 more can be bought) costs 2 * 10 = 20 of storage
+    whatever is decided: a budget below 20 is infeasible; above, the levers get ``B - 20``.
+    Each level must equal an independent cold run at that budget."""
+    data = frontier_case()
+    data["goods"][G]["stockpile"].update({"initial": 10, "max": 70})
+    levels = [0, 10, 20, 120, 500, 1000, 2000]
+    res = sweep_budget(data, levels, config=DIRECT, cold_check_every=1)
+    f = res.frontier
+    assert f["status"].tolist()[:2] == ["infeasible", "infeasible"]
+    assert (f["status"][2:] == "optimal").all()
+    for level, obj in zip(f["level"][2:], f["objective"][2:]):
+        ref = run(data, DIRECT, overrides=[f"budget.total={level}"])
+        assert obj == approx(ref.objective)
+    assert res.warnings == []
+    assert f["cash_used"].iloc[3] == approx(120)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_warm_equals_cold_at_every_level(background):
+    """``cold_check_every=1``: every warm re-solve is checked against a cold solve in a fresh
+    solver (right after the level, or all in a background process); all agree to 1e-6, and
+    equal a separate ``run`` per level."""
+    data = frontier_case()
+    levels = [700, 50, 1600, 300, 300, 1100]  # unsorted, with a duplicate
+    res = sweep_budget(
+        data, levels, config=DIRECT, cold_check_every=1, cold_check_background=background
+    )
+    assert res.timings["cold_checks_in_background"] is background
+    assert res.frontier["level"].tolist() == [50, 300, 700, 1100, 1600]
+    assert len(res.cold_checks) == 4 and all(c["agree"] for c in res.cold_checks)
+    for c in res.cold_checks:
+        assert c["rel_diff"] <= 1e-9
+    for level, obj in zip(res.frontier["level"], res.frontier["objective"]):
+        assert obj == approx(run(data, DIRECT, overrides=[f"budget.total={level}"]).objective)
+
+
+@pytest.mark.parametrize("interface", ["direct", "pyomo"])
+def test_mip_frontier_with_a_fixed_contract_cost(interface):
+    """No stock; the contract with jp has a fixed cost of 100 (binary). With budget B the
+    contract is affordable from B = 100 and then reserves r = min(30, (B - 100)/5), saving
+    16 r - 100: worth signing only when r > 6.25 (B > 131.25). Levels 0, 50, ..., 300:
+
+    - 0, 50, 100: not signed, objective 3700 (all short in ban);
+    - 150: r = 10, 3700 + 100 - 160 = 3640; 200: r = 20, 3480 (marginal value with the
+      contract fixed: 3.2); 250: r = 30, 3320; 300: r = 30 (cash 250, slack), 3320, value 0.
+
+    On ``direct`` each level after the first starts from the previous solution."""
+    data = frontier_case(reserve={"max": 30, "fee": 5, "fixed_cost": 100}, stock=False)
+    cfg = RunConfig(interface=interface, mip_gap=1e-9)
+    res = sweep_budget(data, parse_range("0:300:7"), config=cfg, cold_check_every=3)
+    f = res.frontier.set_index("level")
+    want = {0: 3700, 50: 3700, 100: 3700, 150: 3640, 200: 3480, 250: 3320, 300: 3320}
+    for level, obj in want.items():
+        assert f.loc[level, "objective"] == approx(obj), level
+    assert f.loc[200, "marginal_value"] == approx(3.2)
+    assert f.loc[300, "marginal_value"] == approx(0)
+    assert res.is_mip
+    assert res.switches == [(150.0, f"{G}: contract signed with jp")]
+    assert res.frontier["warm"].iloc[1:].all() == (interface == "direct")
+    assert all(c["agree"] for c in res.cold_checks)
+
+
+def test_workers_give_the_same_frontier():
+    """Levels spread over 2 worker processes (each with its own model) give the serial
+    answers."""
+    data = frontier_case()
+    levels = parse_range("0:2000:9")
+    serial = sweep_budget(data, levels, config=DIRECT)
+    pooled = sweep_budget(data, levels, config=DIRECT, workers=2)
+    assert pooled.workers == 2
+    pd.testing.assert_series_equal(
+        serial.frontier["objective"], pooled.frontier["objective"], rtol=1e-9
+    )
+    assert pooled.switches == serial.switches
+
+
+# --- the property: more budget never costs more -------------------------------------------------
+
+
+@pytest.mark.skipif(synthetic_scenario is None, reason="benchmarks/generate.py not available")
+@pytest.mark.parametrize(
+    ("seed", "integer"),
+    [(0, False), (1, False), (2, False), (3, False), (5, False), (6, False), (4, True), (7, True)],
+)
+def test_objective_never_rises_as_the_budget_grows(seed, integer):
+    """Random small scenarios (3 goods x 2 suppliers x 6 months x 3 disruptions, CVaR and
+    sometimes the concentration cap included; budget lines dropped so that the total binds).
+    From 0 to 1.2 x the cash the unconstrained optimum spends, every level with a solution has
+    an objective no higher than the level before (LP to 1e-9 relative; MIP to its gap), a
+    feasible level is never followed by an infeasible one, the marginal value is >= 0, and the
+    budget binds at some level."""
+    data = synthetic_scenario(3, 2, 6, 3, seed=seed, integer=integer)
+    data["budget"] = {}
+    free = run(data, DIRECT).portfolio["cost"]["first_stage_cash"]
+    res = sweep_budget(data, np.linspace(0, 1.2 * free, 9), config=DIRECT, cold_check_every=4)
+    f = res.frontier
+    ok = (f["status"] == "optimal").to_numpy()
+    assert ok[-1]
+    assert np.all(ok[np.argmax(ok) :]), "a feasible level followed by an infeasible one"
+    obj = f["objective"].to_numpy()[ok]
+    tol = 1e-9 if not integer else 2e-9 + 2 * DIRECT.mip_gap
+    assert np.all(np.diff(obj) <= tol * np.maximum(1.0, np.abs(obj[:-1])))
+    assert obj[0] > obj[-1]
+    mv = f["marginal_value"].to_numpy()[ok]
+    assert (mv >= 0).all() and mv.max() > 0
+    assert f["objective"].iloc[-1] == approx(run(data, DIRECT).objective)
+    assert res.warnings == []
+
+
+# --- parameter sweeps ---------------------------------------------------------------------------
+
+
+def test_param_sweep_of_a_probability():
+    """The stock alone (no reserve offer with capacity: jp's reserve max 0), probability p of
+    ``ban`` from 5 % to 30 %. A stocked unit nets 22 - (1-p) 10 - 100 p = 12 - 90 p: bought
+    (60 units, the release limit) only when p > 2/15. Objective = (1-p) 1000 + p 10000 - 60
+    max(0, 90 p - 12) = 1000 + 9000 p - 60 max(0, 90 p - 12): 1450 at 5 %, 2800 at 30 %."""
+    data = frontier_case(reserve={"max": 0, "fee": 5})
+    key, values = parse_param("disruptions.ban.probability=5%:30%:6")
+    res = sweep_param(data, key, values, config=DIRECT)
+    f = res.frontier
+    assert f["level"].tolist() == approx([0.05, 0.1, 0.15, 0.2, 0.25, 0.3])
+    for p, obj in zip(f["level"], f["objective"]):
+        assert obj == approx(1000 + 9000 * p - 60 * max(0.0, 90 * p - 12))
+    assert f["marginal_value"].isna().all()  # no total budget
+    assert f["cash_used"].tolist() == approx([0, 0, 1320, 1320, 1320, 1320])
+    assert res.switches == [(0.15, f"{G}: stockpile started")]
+    assert res.kind == "param" and res.key == "disruptions.ban.probability"
+
+
+def test_param_sweep_list_items_workers_and_errors():
+    """A list item addressed with brackets, over 2 processes; a non-numeric key is refused; a
+    value out of range is the scenario's error."""
+    from optimizer.scenario.errors import ScenarioError
+
+    data = frontier_case(reserve={"max": 0, "fee": 5})
+    res = sweep_param(
+        data, "disruptions.ban.hits[0].severity", [0.0, 0.5, 1.0], config=DIRECT, workers=2
+    )
+    # severity s: cn delivers (1 - s) 100 in ban; with s = 1 the p = 0.3 case: 2800
+    assert res.frontier["objective"].iloc[-1] == approx(2800)
+    assert res.frontier["objective"].is_monotonic_increasing
+    with pytest.raises(ValueError, match="not a number"):
+        sweep_param(data, "window.period", [1, 2], config=DIRECT)
+    with pytest.raises(ScenarioError):
+        sweep_param(data, "disruptions.ban.probability", [1.5], config=DIRECT)
+
+
+# --- results folder -----------------------------------------------------------------------------
+
+
+def test_write_folder(tmp_path):
+    res = sweep_budget(frontier_case(), parse_range("0:2k:5"), config=DIRECT)
+    out = res.write(tmp_path / "sweep")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["frontier.csv", "frontier.png", "frontier_goods.csv", "sweep.json"]
+    f = pd.read_csv(out / "frontier.csv")
+    assert list(f.columns) == FRONTIER_COLUMNS and len(f) == 5
+    assert len(pd.read_csv(out / "frontier_goods.csv")) == 5
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["swept"] == "budget.total"
+    assert meta["timings"]["ratio"] > 0
+    assert {"total_seconds", "first_seconds", "ratio"} <= set(meta["timings"])
+    assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_find_switches_compares_with_the_previous_solved_level():
+    def pf(buy, prepared=None):
+        return {
+            "goods": {
+                "g": {
+                    "stockpile": {"buy": buy},
+                    "reserve": {},
+                    "domestic": {"capacity": 0.0},
+                    "demand_reduction": {"prepared": prepared},
+                }
+            }
+        }
+
+    pfs = [pf(0.0), {"goods": {}}, pf(5.0, True), pf(6.0, True), pf(0.0, True), pf(1.0, True)]
+    assert find_switches([0, 1, 2, 3, 4, 5], pfs) == [
+        (2.0, "g: stockpile started"),
+        (2.0, "g: demand measures prepared"),
+        (5.0, "g: stockpile started"),
+    ]
+
+
+# --- ranges -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0:400M:5", [0, 100e6, 200e6, 300e6, 400e6]),
+        ("0:400M:21", list(np.linspace(0, 400e6, 21))),
+        ("100k:1.2bn:2", [100e3, 1.2e9]),
+        ("0%:100%:11", [i / 10 for i in range(11)]),
+        ("0.05:30%:6", [0.05, 0.1, 0.15, 0.2, 0.25, 0.3]),
+        (" 2.5e6 : 2.5M : 1 ", [2.5e6]),
+        ("1_000:3_000:3", [1000, 2000, 3000]),
+    ],
+)
+def test_parse_range(text, expected):
+    assert parse_range(text).tolist() == approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0:400M", "three parts"),
+        ("0:400M:21:3", "three parts"),
+        ("0::21", "three parts"),
+        ("zero:400M:21", "amount of money"),
+        ("0:400 apples:21", "amount of money"),
+        ("0%:lots%:11", "share"),
+        ("0:400M:20M", "a step size is not accepted"),
+        ("0:400M:2.5", "whole number"),
+        ("0:400M:0", "at least 1"),
+        ("0:400M:1", "at least 2 STEPS"),
+        ("0:1:1000000", "at most"),
+        ("0:inf:3", "amount of money"),
+    ],
+)
+def test_parse_range_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_range(text)
+
+
+def test_parse_param_errors():
+    assert parse_param("risk.concentration_cap.share=50%:80%:4")[0] == (
+        "risk.concentration_cap.share"
+    )
+    with pytest.raises(ValueError, match="key.path=FROM:TO:STEPS"):
+        parse_param("0:1:3")
+    with pytest.raises(ValueError, match="three parts"):
+        parse_param("disruptions.ban.probability=0.1")
