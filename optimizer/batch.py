@@ -257,9 +257,7 @@ def key_labels(keys: Sequence[str]) -> dict[str, str]:
     for k in keys:
         for n in range(1, len(parts[k]) + 1):
             label = ".".join(parts[k][-n:]).replace(".[", "[")
-            others = [
-                ".".join(parts[o][-n:]).replace(".[", "[") for o in keys if o != k
-            ]
+            others = [".".join(parts[o][-n:]).replace(".[", "[") for o in keys if o != k]
             if label not in others:
                 break
         labels[k] = label
@@ -277,7 +275,9 @@ def _read_batch_yaml(path: Path, display: str) -> tuple[Any, dict]:
         issues = []
         for i in exc.issues:
             if i.message == "the file is empty":
-                i = dataclasses.replace(i, hint="a batch needs at least base: and vary: or variants:")
+                i = dataclasses.replace(
+                    i, hint="a batch needs at least base: and vary: or variants:"
+                )
             elif "top level must be a mapping" in i.message:
                 i = dataclasses.replace(
                     i, message="the top level must be a mapping of keys (base:, vary:, variants:)"
@@ -318,8 +318,14 @@ def load_batch(path: str | Path) -> Batch:
     base_display = ""
     if base_name is None:
         problems.append(
-            Issue(display, None, None, "base", "required key missing",
-                  "add `base: scenario.yaml` (the path is relative to the batch file)")
+            Issue(
+                display,
+                None,
+                None,
+                "base",
+                "required key missing",
+                "add `base: scenario.yaml` (the path is relative to the batch file)",
+            )
         )
     elif not isinstance(base_name, str) or not base_name.strip():
         add(("base",), f"expected the name of a scenario file, got {base_name!r}")
@@ -341,8 +347,11 @@ def load_batch(path: str | Path) -> Batch:
     vary: dict[str, list[Any]] = {}
     raw_vary = data.get("vary") or {}
     if not isinstance(raw_vary, dict):
-        add(("vary",), "expected a mapping of dotted keys to lists of values",
-            "for example  vary: {budget.total: [100M, 250M]}")
+        add(
+            ("vary",),
+            "expected a mapping of dotted keys to lists of values",
+            "for example  vary: {budget.total: [100M, 250M]}",
+        )
         raw_vary = {}
     for key, values in raw_vary.items():
         kp = ("vary", key)
@@ -350,8 +359,11 @@ def load_batch(path: str | Path) -> Batch:
             add(kp, f"`{key}` is not a dotted key path", "for example budget.total")
             continue
         if not isinstance(values, list):
-            add(kp, f"expected a list of values, got {_show(values)}",
-                f"write {key}: [{value_label(values)}, ...]")
+            add(
+                kp,
+                f"expected a list of values, got {_show(values)}",
+                f"write {key}: [{value_label(values)}, ...]",
+            )
             continue
         if not values:
             add(kp, "the list of values is empty", "give at least one value")
@@ -360,8 +372,11 @@ def load_batch(path: str | Path) -> Batch:
         for i, v in enumerate(values):
             text = yaml_value(v)
             if text in seen:
-                add(kp + (i,), f"the value {value_label(v)} is listed twice",
-                    "each value gives its own runs; list it once")
+                add(
+                    kp + (i,),
+                    f"the value {value_label(v)} is listed twice",
+                    "each value gives its own runs; list it once",
+                )
             seen[text] = i
         vary[key] = values
 
@@ -369,22 +384,34 @@ def load_batch(path: str | Path) -> Batch:
     variants: dict[str, dict[str, Any]] = {}
     raw_variants = data.get("variants") or {}
     if not isinstance(raw_variants, dict):
-        add(("variants",), "expected a mapping of variant names to overrides",
-            "for example  variants: {no_domestic: {goods.gallium.domestic.max: 0}}")
+        add(
+            ("variants",),
+            "expected a mapping of variant names to overrides",
+            "for example  variants: {no_domestic: {goods.gallium.domestic.max: 0}}",
+        )
         raw_variants = {}
     for vname, overrides in raw_variants.items():
         kp = ("variants", vname)
         if vname == BASE_VARIANT:
-            add(kp, f"`{BASE_VARIANT}` is the name of the run without overrides",
-                "give the variant another name")
+            add(
+                kp,
+                f"`{BASE_VARIANT}` is the name of the run without overrides",
+                "give the variant another name",
+            )
             continue
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", str(vname)):
-            add(kp, f"`{vname}` is not a usable variant name",
-                "use letters, digits, _ . + - (it names the run folders)")
+            add(
+                kp,
+                f"`{vname}` is not a usable variant name",
+                "use letters, digits, _ . + - (it names the run folders)",
+            )
             continue
         if not isinstance(overrides, dict) or not overrides:
-            add(kp, f"expected a mapping of dotted keys to values, got {_show(overrides)}",
-                "for example  no_domestic: {goods.gallium.domestic.max: 0}")
+            add(
+                kp,
+                f"expected a mapping of dotted keys to values, got {_show(overrides)}",
+                "for example  no_domestic: {goods.gallium.domestic.max: 0}",
+            )
             continue
         ok = True
         for key in overrides:
@@ -392,16 +419,22 @@ def load_batch(path: str | Path) -> Batch:
                 add(kp + (key,), f"`{key}` is not a dotted key path", "for example budget.total")
                 ok = False
             elif key in vary:
-                add(kp + (key,), f"the variant sets `{key}`, which vary: also sets",
-                    f"remove `{key}` from the variant or from vary:")
+                add(
+                    kp + (key,),
+                    f"the variant sets `{key}`, which vary: also sets",
+                    f"remove `{key}` from the variant or from vary:",
+                )
                 ok = False
         if ok:
             variants[str(vname)] = overrides
 
     n_runs = math.prod(len(v) for v in vary.values()) * (1 + len(variants))
     if n_runs > MAX_RUNS:
-        add(("vary",), f"the batch expands to {n_runs:,} runs, more than {MAX_RUNS:,}",
-            "split it into several batches")
+        add(
+            ("vary",),
+            f"the batch expands to {n_runs:,} runs, more than {MAX_RUNS:,}",
+            "split it into several batches",
+        )
     if problems:
         raise BatchError([(i, []) for i in _sorted(problems)])
 
@@ -452,8 +485,10 @@ def _expand(vary: dict[str, list], variants: dict[str, dict], lines: dict) -> li
             for k, v in v_over.items():
                 overrides.append(override_text(k, v))
                 sources.append(
-                    (lines.get(("variants", variant, k), lines.get(("variants", variant))),
-                     f"variant {variant}")
+                    (
+                        lines.get(("variants", variant, k), lines.get(("variants", variant))),
+                        f"variant {variant}",
+                    )
                 )
             parts = [variant] + [f"{labels[k]}={value_label(v)}" for k, v in values]
             name = _safe(",".join(parts))[:MAX_NAME]
@@ -626,8 +661,9 @@ def solve_run(job: dict, base: dict, config: RunConfig, formats: Sequence[str]) 
     explanation: list[str] = []
     detail: str | None = None
     try:
-        loaded = load_scenario_dict(base, name=job.get("base") or "<base>",
-                                    overrides=list(job["overrides"]))
+        loaded = load_scenario_dict(
+            base, name=job.get("base") or "<base>", overrides=list(job["overrides"])
+        )
         result = run(loaded, config)
     except ScenarioError as exc:
         status, reason = "invalid", "; ".join(i.format() for i in exc.issues)
@@ -852,9 +888,7 @@ def _check_on_cluster(
     n = max(1, _n_workers(client))
     size = chunk or max(1, min(50, math.ceil(len(jobs) / (4 * n))))
     futures = [
-        client.submit(
-            check_runs, base.resolved, batch.base_display, jobs[i : i + size], pure=False
-        )
+        client.submit(check_runs, base.resolved, batch.base_display, jobs[i : i + size], pure=False)
         for i in range(0, len(jobs), size)
     ]
     return [r for f in futures for r in f.result()]
@@ -1011,8 +1045,9 @@ def run_batch(
                 ["optimizer.solve.pyomo_backend"] if config.interface == "pyomo" else []
             )
             clients.append(
-                stack.enter_context(dask_client(n_local, scheduler, allowed_failures,
-                                                preload=preload))
+                stack.enter_context(
+                    dask_client(n_local, scheduler, allowed_failures, preload=preload)
+                )
             )
             seconds["start"] = time.perf_counter() - t
         return clients[0]
@@ -1098,8 +1133,13 @@ def run_batch(
                 # Each task carries the base (a few kB): tasks share no data, so a lost worker
                 # takes only its own run with it.
                 fut = client.submit(
-                    task, job, base.resolved, config, formats,
-                    key=f"stockpile-run-{token}-{i}", pure=False,
+                    task,
+                    job,
+                    base.resolved,
+                    config,
+                    formats,
+                    key=f"stockpile-run-{token}-{i}",
+                    pure=False,
                 )
                 jobs[fut.key] = (r, sha, folder, job)
                 futures.append(fut)
@@ -1116,8 +1156,7 @@ def run_batch(
             seconds["solve"] = time.perf_counter() - t
 
     ordered = [outcomes[r.name] for r in batch.runs]
-    result = BatchResult(batch, out, ordered, seconds=seconds, workers=n_workers,
-                         warnings=warnings)
+    result = BatchResult(batch, out, ordered, seconds=seconds, workers=n_workers, warnings=warnings)
     if compare:
         events.phase("writing the comparison")
         t = time.perf_counter()
@@ -1160,8 +1199,7 @@ def _collect(fut, r: RunSpec, sha: str, folder: Path, job: dict, formats) -> Run
         if isinstance(exc, KilledWorker):
             outcome.status = "worker_lost"
             outcome.reason = (
-                "worker lost: the process solving this run died (out of memory, killed or "
-                "crashed)"
+                "worker lost: the process solving this run died (out of memory, killed or crashed)"
             )
         elif fut.status == "cancelled":
             outcome.status = "cancelled"
@@ -1183,8 +1221,7 @@ def write_batch_comparison(result: BatchResult) -> list[Path]:
     from optimizer.compare import read_run, write_comparison
 
     records = [
-        read_run(o.folder, name=o.name, variant=o.variant, values=o.values)
-        for o in result.outcomes
+        read_run(o.folder, name=o.name, variant=o.variant, values=o.values) for o in result.outcomes
     ]
     title = result.batch.title or Path(result.batch.display).stem
     return write_comparison(result.out, records, result.batch.keys, title=title)

@@ -174,7 +174,8 @@ def _num(v):
 
 def batch(
     batch_file: Annotated[
-        Path, typer.Argument(help="The batch file (YAML: base, vary, variants).", show_default=False)
+        Path,
+        typer.Argument(help="The batch file (YAML: base, vary, variants).", show_default=False),
     ],
     out_dir: Annotated[
         Optional[Path],
@@ -329,12 +330,15 @@ def batch(
             f"{result.workers} worker(s) in {s.get('total', 0):.1f} s (validation "
             f"{s.get('validate', 0):.1f} s, solving {s.get('solve', 0):.1f} s)"
         )
-        out.print(f"results written to [bold]{target}[/]: runs.csv, runs_goods.csv, "
-                  "comparison.xlsx, comparison.png, runs/")
+        out.print(
+            f"results written to [bold]{target}[/]: runs.csv, runs_goods.csv, "
+            "comparison.xlsx, comparison.png, runs/"
+        )
     failed = result.failed
     if failed:
-        err.print(f"[bold yellow]{len(failed)} of {len(result.outcomes)} runs did not end "
-                  "optimal:[/]")
+        err.print(
+            f"[bold yellow]{len(failed)} of {len(result.outcomes)} runs did not end optimal:[/]"
+        )
         for o in failed[:50]:
             err.print(f"  [yellow]{cli._esc(o.name)}: {o.status}[/] - {cli._esc(o.reason)}")
             for line in o.explanation[1:4]:
@@ -398,8 +402,14 @@ def compare(
         cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_INPUT) from None
     try:
-        write_comparison(out_dir, records, keys, title="Comparison of " + ", ".join(
-            str(f) for f in folders[:4]) + (" ..." if len(folders) > 4 else ""))
+        write_comparison(
+            out_dir,
+            records,
+            keys,
+            title="Comparison of "
+            + ", ".join(str(f) for f in folders[:4])
+            + (" ..." if len(folders) > 4 else ""),
+        )
     except OSError as exc:
         cli.err.print(f"[red]could not write {out_dir}: {cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_INTERNAL) from None
@@ -407,8 +417,10 @@ def compare(
         _summary(records, keys, cli.out, f"{len(records)} runs")
         if keys:
             cli.out.print("varied: " + ", ".join(keys))
-        cli.out.print(f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
-                      "comparison.xlsx, comparison.png")
+        cli.out.print(
+            f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
+            "comparison.xlsx, comparison.png"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

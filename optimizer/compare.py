@@ -53,11 +53,24 @@ _IGNORED_KEYS = ("name", "description")
 MAX_GROUPS = 40
 
 _MONEY_KEYS = {
-    "total", "limit", "unit_cost", "capex", "fixed_cost", "fee", "storage_cost", "damage",
+    "total",
+    "limit",
+    "unit_cost",
+    "capex",
+    "fixed_cost",
+    "fee",
+    "storage_cost",
+    "damage",
     "prepare_cost",
 }
 _SHARE_KEYS = {
-    "share", "probability", "severity", "max_share", "residual_value", "alpha", "max_shortfall",
+    "share",
+    "probability",
+    "severity",
+    "max_share",
+    "residual_value",
+    "alpha",
+    "max_shortfall",
 }
 
 
@@ -179,7 +192,9 @@ def find_runs(paths: list[str | Path]) -> tuple[list[RunRecord], list[str]]:
         else:
             inner = p / "runs" if (p / "runs").is_dir() else p
             found = sorted(
-                c for c in inner.iterdir() if c.is_dir() and not c.name.startswith(".") and _is_run(c)
+                c
+                for c in inner.iterdir()
+                if c.is_dir() and not c.name.startswith(".") and _is_run(c)
             )
             if not found:
                 raise CompareError(
@@ -333,9 +348,22 @@ def runs_table(
                 pass
         row["folder"] = str(folder)
         rows.append(row)
-    head = ["name", "variant", *keys, "status", "reason", "objective_eur",
-            "first_stage_cash_eur", "first_stage_economic_eur", "expected_second_stage_eur",
-            "expected_loss_eur", "cvar_eur", "cvar_alpha", "budget_total_eur", "cash_total_eur"]
+    head = [
+        "name",
+        "variant",
+        *keys,
+        "status",
+        "reason",
+        "objective_eur",
+        "first_stage_cash_eur",
+        "first_stage_economic_eur",
+        "expected_second_stage_eur",
+        "expected_loss_eur",
+        "cvar_eur",
+        "cvar_alpha",
+        "budget_total_eur",
+        "cash_total_eur",
+    ]
     tail = ["mip_gap", "seconds", "input_sha256", "folder"]
     columns = head + lines + ["marginal_value_total"] + goods + tail
     return pd.DataFrame(rows, columns=columns)
@@ -388,8 +416,9 @@ def write_comparison(
         _atomic(
             out / "runs_goods.csv", lambda p: goods.to_csv(p, index=False, float_format="%.10g")
         ),
-        _atomic(out / "comparison.xlsx", lambda p: write_workbook(p, runs, goods, keys, records,
-                                                                  title)),
+        _atomic(
+            out / "comparison.xlsx", lambda p: write_workbook(p, runs, goods, keys, records, title)
+        ),
     ]
     labels = chart_labels(records, runs, keys)
     files.append(
@@ -475,11 +504,14 @@ _FORMATS = {
 }
 
 
-def _header(col: str, keys: list[str], units: dict[str, str], window: str) -> tuple[str, str | None]:
+def _header(
+    col: str, keys: list[str], units: dict[str, str], window: str
+) -> tuple[str, str | None]:
     if col in keys:
         unit = _key_unit(col)
-        return (f"{col} ({unit})" if unit else col), ("money" if unit == "EUR" else
-                                                      "share" if unit == "share" else None)
+        return (f"{col} ({unit})" if unit else col), (
+            "money" if unit == "EUR" else "share" if unit == "share" else None
+        )
     if col in _FIXED_HEADERS:
         return _FIXED_HEADERS[col]
     if col.startswith("cash_") and col.endswith("_eur"):
@@ -541,14 +573,26 @@ def write_workbook(
         (title or "Comparison of runs", True),
         ("", False),
         (f"{len(records)} runs; {sum(r.status == 'optimal' for r in records)} optimal.", False),
-        ("Runs: one row per run. Varied values are those of the resolved scenario "
-         "(money in euros, shares as fractions).", False),
-        ("Goods: one row per run and good; quantities in each good's unit (column Unit), "
-         f"shortfalls {window}, reserved and domestic capacity per year.", False),
-        (f"Money in euros {window}. Objective = economic cost of the portfolio + expected "
-         "operating cost and damage + CVaR weight x CVaR.", False),
-        ("Expected loss: probability-weighted damage of the shortfalls. CVaR: the expected loss "
-         "in the worst (1 - level) of probability.", False),
+        (
+            "Runs: one row per run. Varied values are those of the resolved scenario "
+            "(money in euros, shares as fractions).",
+            False,
+        ),
+        (
+            "Goods: one row per run and good; quantities in each good's unit (column Unit), "
+            f"shortfalls {window}, reserved and domestic capacity per year.",
+            False,
+        ),
+        (
+            f"Money in euros {window}. Objective = economic cost of the portfolio + expected "
+            "operating cost and damage + CVaR weight x CVaR.",
+            False,
+        ),
+        (
+            "Expected loss: probability-weighted damage of the shortfalls. CVaR: the expected loss "
+            "in the worst (1 - level) of probability.",
+            False,
+        ),
         ("A run that is not optimal has no figures; its status and reason say why.", False),
     ]
     for i, (text, bold) in enumerate(lines, start=1):
@@ -614,20 +658,30 @@ def comparison_chart(
                 rows = df[df["_variant"] == v]
                 offset = (vi - (len(variants) - 1) / 2) * bar
                 xs = [groups.index(lab) + offset for lab in rows["_label"]]
-                hs = [float(h) / div if ok_ else 0.0
-                      for h, ok_ in zip(rows[col].fillna(0.0), rows["objective_eur"].notna())]
+                hs = [
+                    float(h) / div if ok_ else 0.0
+                    for h, ok_ in zip(rows[col].fillna(0.0), rows["objective_eur"].notna())
+                ]
                 ax.bar(xs, hs, width=bar * 0.95, color=colour[v], label=v)
                 bad = [x for x, ok_ in zip(xs, rows["objective_eur"].notna()) if not ok_]
                 if bad:
-                    ax.plot(bad, [0] * len(bad), "x", color="#c00000", markersize=9, mew=2,
-                            label="no portfolio" if vi == 0 else None)
+                    ax.plot(
+                        bad,
+                        [0] * len(bad),
+                        "x",
+                        color="#c00000",
+                        markersize=9,
+                        mew=2,
+                        label="no portfolio" if vi == 0 else None,
+                    )
             ax.set_ylabel(unit)
             ax.set_title(name, loc="left", fontsize=10)
             ax.grid(True, axis="y", alpha=0.3)
         axes[-1].set_xticks(range(len(groups)))
         rotate = max((len(g) for g in groups), default=0) * len(groups) > 110
-        axes[-1].set_xticklabels(groups, rotation=30 if rotate else 0,
-                                 ha="right" if rotate else "center", fontsize=8)
+        axes[-1].set_xticklabels(
+            groups, rotation=30 if rotate else 0, ha="right" if rotate else "center", fontsize=8
+        )
         axes[-1].set_xlabel(" / ".join(keys) if keys else "run")
         handles, names = axes[0].get_legend_handles_labels()
         for ax in axes[1:]:
@@ -643,8 +697,15 @@ def comparison_chart(
             yd, yu = _money_scale(ok[col])
             for v in variants:
                 g = ok[ok["_variant"] == v]
-                ax.plot(g["first_stage_cash_eur"].astype(float) / xd, g[col].astype(float) / yd,
-                        "o", color=colour[v], label=v, markersize=4, alpha=0.8)
+                ax.plot(
+                    g["first_stage_cash_eur"].astype(float) / xd,
+                    g[col].astype(float) / yd,
+                    "o",
+                    color=colour[v],
+                    label=v,
+                    markersize=4,
+                    alpha=0.8,
+                )
             ax.set_xlabel(f"cash spent on the portfolio ({xu})")
             ax.set_ylabel(f"{name} ({yu})")
             ax.set_title(f"{name} against cost", fontsize=10)

@@ -184,3 +184,19 @@ def test_threads_can_change_within_one_process():
         again = run(SCENARIO, RunConfig(threads=threads, interface=interface))
         assert again.status == "optimal"
         assert again.objective == pytest.approx(first.objective, rel=1e-6)
+
+
+def test_many_suppliers_give_purchases_per_country(monkeypatch):
+    """Above MAX_SUPPLIER_COLUMNS distinct supplier names, scenarios.csv reports purchases per
+    country (and always the total), so that a 200-good list does not need a column per
+    supplier."""
+    import sys
+
+    portfolio_module = sys.modules["optimizer.results.portfolio"]
+
+    monkeypatch.setattr(portfolio_module, "MAX_SUPPLIER_COLUMNS", 1)
+    r = run(SCENARIO, RunConfig(mip_gap=1e-9))
+    p = r.periods
+    assert "purchase_country_CN" in p.columns and "purchase_country_JP" in p.columns
+    assert "purchase_china" not in p.columns
+    assert (p.purchase_country_CN + p.purchase_country_JP - p.purchase_total).abs().max() < 1e-9

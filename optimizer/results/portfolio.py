@@ -19,6 +19,8 @@ from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult
 
 _TOL = 1e-7
+#: Above this many distinct supplier names, scenarios.csv has purchases per country instead.
+MAX_SUPPLIER_COLUMNS = 40
 
 
 def _val(x: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -332,12 +334,22 @@ def period_table(m: BuiltModel, x: np.ndarray) -> pd.DataFrame:
         "price_multiplier": d.price_mult[d.cell_k[rep], d.cell_g[rep], period],
         "demand": (d.cell_demand() / L)[rep],
     }
+    # purchases: one column per supplier name (``purchase_china``), or, when names are too many
+    # for a table people read (and for memory at scale), one per country
+    # (``purchase_country_CN``); ``purchase_total`` always
     names = sorted(set(d.supplier_names), key=d.supplier_names.index)
-    name_idx = np.array([names.index(n) for n in d.supplier_names])
-    per_cell = np.zeros((d.C, len(names)))
-    np.add.at(per_cell, (d.sc_cell, name_idx[d.sc_j]), sol.purchase)
-    for i, n in enumerate(names):
-        frame[f"purchase_{n}"] = (per_cell[:, i] / L)[rep]
+    if len(names) <= MAX_SUPPLIER_COLUMNS:
+        labels = [f"purchase_{n}" for n in names]
+        column_of = np.array([names.index(n) for n in d.supplier_names], dtype=np.int64)
+    else:
+        used = sorted(set(d.supplier_country.tolist()))
+        labels = [f"purchase_country_{d.countries[c]}" for c in used]
+        column_of = np.searchsorted(used, d.supplier_country)
+    per_cell = np.zeros((d.C, len(labels)))
+    np.add.at(per_cell, (d.sc_cell, column_of[d.sc_j]), sol.purchase)
+    for i, label in enumerate(labels):
+        frame[label] = (per_cell[:, i] / L)[rep]
+    frame["purchase_total"] = (per_cell.sum(axis=1) / L)[rep]
     for col, arr in (
         ("production", sol.produce),
         ("release", sol.release),

@@ -57,12 +57,14 @@ class DirectHighs:
         model.a_matrix_.index_ = A.indices.astype(np.int32)
         model.a_matrix_.value_ = A.data.astype(np.float64)
         self._integer = np.flatnonzero(lp.integrality)
-        if len(self._integer):
-            kinds = np.where(
-                lp.integrality > 0, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-            )
-            model.integrality_ = list(kinds)
         self.h.passModel(model)
+        if len(self._integer):  # only the integer columns: no list over every column
+            n = len(self._integer)
+            self.h.changeColsIntegrality(
+                n,
+                self._integer.astype(np.int32),
+                np.array([highspy.HighsVarType.kInteger] * n),
+            )
         for key, value in options.highs_options().items():
             self.h.setOptionValue(key, value)
         self.hand_over_seconds = time.perf_counter() - t0
@@ -73,9 +75,7 @@ class DirectHighs:
         scale = self.row_scale[rows]
         lower = np.asarray(lower, float) * scale
         upper = np.asarray(upper, float) * scale
-        self.h.changeRowsBounds(
-            len(rows), rows, _finite(lower), _finite(upper)
-        )
+        self.h.changeRowsBounds(len(rows), rows, _finite(lower), _finite(upper))
 
     def solve(self) -> SolveResult:
         """Solve; for a MIP, solve again as an LP with the integers fixed to get duals."""
@@ -100,9 +100,11 @@ class DirectHighs:
         )
         if not has_solution:
             return result
+        t1 = time.perf_counter()
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=float)
         result.x = x
+        result.seconds["load_solution"] = time.perf_counter() - t1
         result.objective = float(info.objective_function_value)
         if len(self._integer):
             result.bound = float(info.mip_dual_bound)

@@ -15,8 +15,8 @@ import time
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.core.expr.numeric_expr import LinearExpression
@@ -200,8 +200,10 @@ class PyomoHighs:
         )
         if not has_solution:
             return result
+        t1 = time.perf_counter()
         primals = res.solution_loader.get_vars()
         result.x = np.fromiter((primals[c] for c in self.columns), float, len(self.columns))
+        result.seconds["load_solution"] = time.perf_counter() - t1
         result.objective = float(res.incumbent_objective)
         if self._integer:
             result.bound = float(res.objective_bound) if res.objective_bound is not None else None
@@ -214,7 +216,9 @@ class PyomoHighs:
         else:
             result.bound = result.objective
             result.mip_gap = 0.0
+            t1 = time.perf_counter()
             result.row_dual = self._duals(res.solution_loader)
+            result.seconds["duals"] = time.perf_counter() - t1
         return result
 
     def _duals(self, loader) -> np.ndarray | None:
