@@ -67,13 +67,36 @@ def _millions(x, _pos=None) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
 
 
+#: Charts show at most this many goods or scenarios (the largest); the tables list them all.
+MAX_CHART_ROWS = 25
+
+
+def top_goods(goods: dict, n: int = MAX_CHART_ROWS) -> dict:
+    """The ``n`` goods that matter most to the portfolio (cash plus expected damage), in their
+    original order; all of them when there are no more than ``n``."""
+    if len(goods) <= n:
+        return goods
+    weight = {g: v.get("cash", 0.0) + v.get("expected_damage", 0.0) for g, v in goods.items()}
+    keep = set(sorted(goods, key=lambda g: -weight[g])[:n])
+    return {g: v for g, v in goods.items() if g in keep}
+
+
+def top_scenarios(scenarios: dict, n: int = MAX_CHART_ROWS) -> dict:
+    """The ``n`` scenarios with the largest expected loss (probability x loss)."""
+    if len(scenarios) <= n:
+        return scenarios
+    ranked = sorted(scenarios, key=lambda k: -scenarios[k]["probability"] * scenarios[k]["loss"])
+    keep = set(ranked[:n])
+    return {k: v for k, v in scenarios.items() if k in keep}
+
+
 def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
 def cash_by_good_chart(pf: dict) -> bytes | None:
     """Horizontal bars: cash per good over the window (EUR M), stacked by lever."""
-    goods = pf.get("goods") or {}
+    goods = top_goods(pf.get("goods") or {})
     if not goods:
         return None
     names = list(goods)[::-1]
@@ -169,7 +192,7 @@ def _country_colours(goods: dict) -> dict[str, str]:
 def supply_shares_chart(pf: dict, country_names: dict[str, str] | None = None) -> bytes | None:
     """Pairs of 100 % bars per good: no-disruption supply shares by country before (no
     levers) and after (the recommended portfolio)."""
-    goods = pf.get("goods") or {}
+    goods = top_goods(pf.get("goods") or {})
     if not goods:
         return None
     country_names = country_names or {}
@@ -215,7 +238,7 @@ def supply_shares_chart(pf: dict, country_names: dict[str, str] | None = None) -
 def scenario_loss_chart(pf: dict) -> bytes | None:
     """Horizontal bars: shortfall damage in each scenario (EUR M), labelled with its
     probability and the value."""
-    scenarios = pf.get("scenarios") or {}
+    scenarios = top_scenarios(pf.get("scenarios") or {})
     if not scenarios:
         return None
     names = list(scenarios)[::-1]

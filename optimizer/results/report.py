@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from optimizer import __version__
 from optimizer.charts_report import (
     LEVER_LABELS,
+    MAX_CHART_ROWS,
     budget_chart,
     cash_by_good_chart,
     scenario_loss_chart,
@@ -39,6 +40,15 @@ DASH = "\u2013"
 
 
 # --- formatting ------------------------------------------------------------------------------
+
+
+def _top_note(count: int, what: str) -> str:
+    """A caption's note when a chart shows only the largest entries."""
+    if count <= MAX_CHART_ROWS:
+        return ""
+    return (
+        f" The chart shows the {MAX_CHART_ROWS} largest of {count:,} {what}; the table lists all."
+    )
 
 
 def fmt_money(v: float | None) -> str:
@@ -474,7 +484,8 @@ class _Page:
                     cash_by_good_chart(self.pf),
                     "Cash per good and lever",
                     "cash-by-good",
-                    "Cash committed over the window per good, by lever (EUR million).",
+                    "Cash committed over the window per good, by lever (EUR million)."
+                    + _top_note(len(self.pf.get("goods") or {}), "goods"),
                 ),  # fmt: skip
                 "<h3>Cash per lever</h3>",
                 _table(lever_head, lever_rows, "compact"),
@@ -644,7 +655,8 @@ class _Page:
                     "Supply shares before and after",
                     "supply-shares",
                     "Normal-time supply shares by country, before and after the portfolio; the "
-                    "dashed line marks 65 %, the EU Critical Raw Materials Act benchmark.",
+                    "dashed line marks 65 %, the EU Critical Raw Materials Act benchmark."
+                    + _top_note(len(self.pf.get("goods") or {}), "goods"),
                 ),  # fmt: skip
                 _table(head, rows),
                 "</section>",
@@ -688,7 +700,8 @@ class _Page:
                     scenario_loss_chart(self.pf),
                     "Shortfall damage per scenario",
                     "scenario-loss",
-                    "Shortfall damage in each scenario (EUR million), with its probability.",
+                    "Shortfall damage in each scenario (EUR million), with its probability."
+                    + _top_note(len(self.pf.get("scenarios") or {}), "scenarios"),
                 ),  # fmt: skip
                 _table(head, rows, "compact"),
                 "</section>",
