@@ -159,7 +159,8 @@ def test_frontier_equals_hand_worked_optimum(interface):
     assert by_level.loc[1500, "marginal_value"] == approx(0.0)
     assert by_level.loc[1400, "objective"] == approx(3220 - 15 / 22 * 1250)
     assert by_level.loc[1500, "objective"] == approx(2320)
-    assert f["warm"].tolist() == [False] + [True] * 20
+    # solved from the top down: the top level cold, every other warm from the one above
+    assert f["warm"].tolist() == [True] * 20 + [False]
 
     goods = res.goods
     assert list(goods.columns) == GOODS_COLUMNS
@@ -174,10 +175,19 @@ def test_frontier_equals_hand_worked_optimum(interface):
         (100.0, f"{G}: contract signed with jp"),
         (200.0, f"{G}: stockpile started"),
     ]
-    # the 10th and 20th levels were also solved cold, and agreed
-    assert [c["level"] for c in res.cold_checks] == [900.0, 1900.0]
-    assert all(c["agree"] for c in res.cold_checks)
+    # every warm level passed its optimality certificate; no cold checks by default
+    assert res.timings["certified_levels"] == 20
+    assert res.timings["certificate_failures"] == 0
+    assert res.cold_checks == []
     assert res.warnings == []
+
+
+def test_cold_checks_on_request_agree():
+    """With ``cold_check_every=10`` the 10th and 20th levels solved (2000 first, then down) are
+    also solved cold, and agree with their warm re-solves."""
+    res = sweep_budget(frontier_case(), parse_range("0:2000:21"), cold_check_every=10)
+    assert [c["level"] for c in res.cold_checks] == [100.0, 1100.0]
+    assert all(c["agree"] for c in res.cold_checks)
 
 
 def test_budget_line_sweep_and_its_kink():
@@ -248,7 +258,7 @@ def test_mip_frontier_with_a_fixed_contract_cost(interface):
     - 150: r = 10, 3700 + 100 - 160 = 3640; 200: r = 20, 3480 (marginal value with the
       contract fixed: 3.2); 250: r = 30, 3320; 300: r = 30 (cash 250, slack), 3320, value 0.
 
-    On ``direct`` each level after the first starts from the previous solution."""
+    On ``direct`` each level from 50 on starts from the solution of the level below."""
     data = frontier_case(reserve={"max": 30, "fee": 5, "fixed_cost": 100}, stock=False)
     cfg = RunConfig(interface=interface, mip_gap=1e-9)
     res = sweep_budget(data, parse_range("0:300:7"), config=cfg, cold_check_every=3)
@@ -260,7 +270,8 @@ def test_mip_frontier_with_a_fixed_contract_cost(interface):
     assert f.loc[300, "marginal_value"] == approx(0)
     assert res.is_mip
     assert res.switches == [(150.0, f"{G}: contract signed with jp")]
-    assert res.frontier["warm"].iloc[1:].all() == (interface == "direct")
+    # solved at 300 first, then upwards from 0: each level but 0 starts from the one below
+    assert res.frontier["warm"].tolist() == [False] + [interface == "direct"] * 5 + [False]
     assert all(c["agree"] for c in res.cold_checks)
 
 

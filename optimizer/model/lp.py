@@ -167,6 +167,13 @@ class LinearProgram:
     def is_mip(self) -> bool:
         return any(b.kind != "continuous" and b.size for b in self.variables.values())
 
+    def set_row_bounds(self, rows, lower, upper) -> None:
+        """Change the bounds of global rows (the solver layer mirrors this in HiGHS)."""
+        for r, lo, up in zip(np.atleast_1d(rows), np.atleast_1d(lower), np.atleast_1d(upper)):
+            name, pos = self.block_of_row(int(r))
+            self.constraints[name].lower[pos] = lo
+            self.constraints[name].upper[pos] = up
+
     def block_of_row(self, row: int) -> tuple[str, int]:
         """The constraint block holding a global row, and the row's position in it."""
         for b in self.constraints.values():

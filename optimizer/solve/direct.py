@@ -71,6 +71,7 @@ class DirectHighs:
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change row bounds in place (the next solve starts from the current basis)."""
+        self.lp.set_row_bounds(rows, lower, upper)
         rows = np.asarray(rows, dtype=np.int32)
         scale = self.row_scale[rows]
         lower = np.asarray(lower, float) * scale

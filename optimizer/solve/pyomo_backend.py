@@ -136,6 +136,7 @@ class PyomoHighs:
         cfg.solver_options = solver_options
         self._integer = [c for c, flag in zip(self.columns, lp.integrality) if flag]
         self._instance_set = False
+        self._highs_time = 0.0  # HiGHS's run time so far: Pyomo reports it summed over runs
         self._infeasible_constant_row = _empty_rows_infeasible(lp)
 
     def _minimal_updates(self) -> None:
@@ -155,6 +156,7 @@ class PyomoHighs:
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change row bounds in the Pyomo model and, in place, in HiGHS (the next solve starts
         from the current basis)."""
+        self.lp.set_row_bounds(rows, lower, upper)
         for r, lo, up in zip(np.atleast_1d(rows), np.atleast_1d(lower), np.atleast_1d(upper)):
             con = self.rows[int(r)]
             if con is None:
@@ -184,7 +186,7 @@ class PyomoHighs:
         hand_over = time.perf_counter() - t0
         prepare_scheduler(self.options.threads)
         res = self.opt.solve(self.model)
-        solve_s = res.timing_info.highs_time if res.timing_info.highs_time is not None else 0.0
+        solve_s = self._run_time(res)
         h = self.opt._solver_model  # the live highspy object, for iteration counts
         info = h.getInfo()
         status = _STATUS.get(res.termination_condition, "error")
@@ -221,6 +223,15 @@ class PyomoHighs:
             result.seconds["duals"] = time.perf_counter() - t1
         return result
 
+    def _run_time(self, res) -> float:
+        """Seconds HiGHS spent in this run: Pyomo's ``highs_time`` is HiGHS's run time since
+        the persistent object was made, summed over every run."""
+        total = res.timing_info.highs_time
+        if total is None:
+            return 0.0
+        spent, self._highs_time = max(0.0, total - self._highs_time), total
+        return spent
+
     def _duals(self, loader) -> np.ndarray | None:
         cons = [c for c in self.rows if c is not None]
         try:
@@ -242,6 +253,7 @@ class PyomoHighs:
         self.opt.update_variables(self._integer)
         try:
             res = self.opt.solve(self.model)
+            self._run_time(res)  # the fixed LP's time is not the next run's
             if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
                 return None
             return self._duals(res.solution_loader)
