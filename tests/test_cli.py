@@ -215,11 +215,48 @@ def test_time_limit_writes_flagged_portfolio_and_exits_4(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("highs_status", "expected"),
-    [("Optimal", "optimal"), ("Time limit reached", "time_limit"), ("Infeasible", "infeasible"),
-     ("Primal infeasible or unbounded", "infeasible"), ("Unbounded", "unbounded"),
-     ("Solve error", "error")],
+    [
+        ("Optimal", "optimal"),
+        ("Time limit reached", "time_limit"),
+        ("Infeasible", "infeasible"),
+        ("Primal infeasible or unbounded", "infeasible"),
+        ("Unbounded", "unbounded"),
+        ("Solve error", "error"),
+    ],
 )
 def test_solver_status_mapping(highs_status, expected):
     from optimizer.solve.base import status_from_highs
 
     assert status_from_highs(highs_status, True) == expected
+
+
+def test_sweep_writes_the_frontier(tmp_path):
+    """Budgets 0, 10 and 20 euros: each euro buys a tenth of a unit of stock (10 euros each)
+    and the budget binds at every level, so cash used equals the level."""
+    out = tmp_path / "sweep"
+    r = _run("sweep", str(_write(tmp_path, TINY)), "--budget", "0:20:3", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert {"frontier.csv", "frontier_goods.csv", "frontier.png", "sweep.json"} <= {
+        p.name for p in out.iterdir()
+    }
+    import pandas as pd
+
+    f = pd.read_csv(out / "frontier.csv")
+    assert f["level"].tolist() == pytest.approx([0, 10, 20])
+    assert f["cash_used"].tolist() == pytest.approx([0, 10, 20])
+    assert (f["objective"].diff().dropna() <= 1e-9).all()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--budget", "0:10:3", "--param", "budget.total=0:10:3"],
+        ["--budget", "0:10"],
+        ["--param", "budget.total"],
+        ["--line", "x", "--param", "budget.total=0:10:2"],
+    ],
+)
+def test_sweep_usage_errors_exit_2(tmp_path, args):
+    r = _run("sweep", str(_write(tmp_path, TINY)), *args, "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
