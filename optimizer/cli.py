@@ -26,6 +26,8 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer import __version__
+from optimizer.format import money as _money
+from optimizer.format import quantity as _qty
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_SOLVER, EXIT_INTERNAL = (
     0,
@@ -87,23 +89,6 @@ def _print_issues(issues, title: str) -> None:
 
 def _esc(text: str) -> str:
     return text.replace("[", "\\[")
-
-
-def _money(v: float | None) -> str:
-    if v is None:
-        return "-"
-    a = abs(v)
-    if a >= 1e9:
-        return f"EUR {v / 1e9:,.2f}bn"
-    if a >= 1e6:
-        return f"EUR {v / 1e6:,.2f}M"
-    if a >= 1e3:
-        return f"EUR {v / 1e3:,.1f}k"
-    return f"EUR {v:,.0f}"
-
-
-def _qty(v: float) -> str:
-    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
 def print_summary(pf: dict, console: Console = out) -> None:

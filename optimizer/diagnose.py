@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.format import money as _eur
 from optimizer.model.lp import LinearProgram
 from optimizer.model.terms import BuiltModel
 from optimizer.solve.base import SolverOptions
@@ -110,17 +111,6 @@ def find_conflicts(m: BuiltModel, options: SolverOptions | None = None) -> list[
         if viol[i] <= tol[i] and tight[i]:
             out.append(Conflict(block, pos, False, 0.0, describe(m, block, pos, 0.0, x)))
     return out
-
-
-def _eur(v: float) -> str:
-    a = abs(v)
-    if a >= 1e9:
-        return f"EUR {v / 1e9:,.3g}bn"
-    if a >= 1e6:
-        return f"EUR {v / 1e6:,.4g}M"
-    if a >= 1e3:
-        return f"EUR {v / 1e3:,.4g}k"
-    return f"EUR {v:,.2f}"
 
 
 def describe(m: BuiltModel, block: str, pos: int, amount: float, x: np.ndarray) -> str:
