@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.format import money as _eur
+from optimizer.format import money_short as _eur
 from optimizer.model.lp import LinearProgram
 from optimizer.model.terms import BuiltModel
 from optimizer.solve.base import SolverOptions

@@ -24,3 +24,15 @@ def money(v: float | None, digits: int = 2) -> str:
 def quantity(v: float) -> str:
     """A quantity of a good: ``40``, ``6.786``, ``12,500``."""
     return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def money_short(v: float) -> str:
+    """Euros to four significant digits, for sentences: ``EUR 1M``, ``EUR 16.15M``."""
+    a = abs(v)
+    if a >= 1e9:
+        return f"EUR {v / 1e9:,.4g}bn"
+    if a >= 1e6:
+        return f"EUR {v / 1e6:,.4g}M"
+    if a >= 1e3:
+        return f"EUR {v / 1e3:,.4g}k"
+    return f"EUR {v:,.4g}"
