@@ -61,7 +61,7 @@ def make_batch(folder: Path, seed: int, rows: int, cols: int, integer: bool) -> 
     return path
 
 
-def measure(batch: Path, out: Path, workers: int, interface: str) -> dict:
+def measure(batch: Path, out: Path, workers: int, interface: str, formats: tuple) -> dict:
     from optimizer.api import RunConfig
     from optimizer.batch import run_batch
 
@@ -74,6 +74,7 @@ def measure(batch: Path, out: Path, workers: int, interface: str) -> dict:
         RunConfig(interface=interface, time_limit=300.0),
         workers=workers,
         force=True,
+        formats=formats,
     )
     wall = time.perf_counter() - t
     return {
@@ -90,6 +91,28 @@ def measure(batch: Path, out: Path, workers: int, interface: str) -> dict:
         "objectives": {o.name: o.objective for o in result.outcomes},
         "runs": len(result.outcomes),
     }
+
+
+def _spin(n: int) -> float:
+    t = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - t
+
+
+def machine_speedup(processes: int, n: int = 15_000_000) -> float:
+    """What the machine itself gives: the throughput of ``processes`` processes spinning a
+    pure-Python loop over that of one (2.0 on two idle cores; less when other work shares
+    them, or when the CPUs are hyperthreads of fewer cores)."""
+    from multiprocessing import get_context
+
+    ctx = get_context("spawn")
+    with ctx.Pool(1) as p:
+        one = p.map(_spin, [n])[0]
+    with ctx.Pool(processes) as p:
+        many = p.map(_spin, [n] * processes)
+    return processes * one / max(many)
 
 
 def _agree(a: dict, b: dict) -> int:
@@ -111,23 +134,42 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", default="10x10", help="budgets x CVaR weights (default 10x10)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--lp", action="store_true", help="no integer levers")
-    ap.add_argument("--interface", default="pyomo", choices=("pyomo", "direct"))
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="measure each worker count this many times, interleaved; keep the "
-                    "fastest (other load on the machine only ever slows a run down)")
+    ap.add_argument("--interface", default="pyomo", choices=("auto", "pyomo", "direct"))
+    ap.add_argument(
+        "--formats",
+        default="json,csv,yaml",
+        help="files of each run's folder (as stockpile batch --formats); report.html costs "
+        "seconds per run",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each worker count this many times, interleaved; keep the "
+        "fastest (other load on the machine only ever slows a run down)",
+    )
     ap.add_argument("--out", type=Path, help="also write the table (markdown) here")
     args = ap.parse_args(argv)
     rows, cols = (int(x) for x in args.grid.lower().split("x"))
     counts = [int(w) for w in args.workers.split(",")]
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
 
     results = []
     with tempfile.TemporaryDirectory(prefix="batch-scaling-") as tmp:
         tmp = Path(tmp)
         batch = make_batch(tmp, args.seed, rows, cols, not args.lp)
         best: dict[int, dict] = {}
+        machine: list[float] = []
         for rep in range(args.repeat):
+            if max(counts) > 1:
+                machine.append(machine_speedup(max(counts)))
+                print(
+                    f"[{rep + 1}/{args.repeat}] the machine: {max(counts)} processes spinning "
+                    f"give {machine[-1]:.2f}x one",
+                    file=sys.stderr,
+                )
             for n in counts:
-                r = measure(batch, tmp / f"out-{n}", n, args.interface)
+                r = measure(batch, tmp / f"out-{n}", n, args.interface, formats)
                 print(
                     f"[{rep + 1}/{args.repeat}] {n} worker(s): wall {r['wall']:.1f} s (start "
                     f"{r['start']:.1f}, validate {r['validate']:.1f}, solve {r['solve']:.1f}, "
@@ -143,10 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Batch of {ref['runs']} runs: S scenario {'x'.join(map(str, S))} (seed {args.seed}, "
         f"{'LP' if args.lp else 'MIP'}), {rows} budgets x {cols} CVaR weights, interface "
-        f"{args.interface}, one HiGHS thread per worker process.",
+        f"{args.interface}, files per run {', '.join(formats)}, one HiGHS thread per worker "
+        "process.",
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python "
         f"{platform.python_version()}, {_dt.date.today().isoformat()}; fastest of "
         f"{args.repeat} interleaved measurement(s) per worker count.",
+        (
+            f"The machine itself, at the time: {max(counts)} processes spinning a pure-Python "
+            f"loop gave {', '.join(f'{m:.2f}x' for m in machine)} the throughput of one "
+            "(2.00x on idle cores; other work on the machine lowers it)."
+            if machine
+            else ""
+        ),
         "",
         "| workers | wall s | solve s | start s | validate s | compare s | speed-up (wall) "
         "| speed-up (solve) | sum of run times s | client CPU s | load avg before | statuses "

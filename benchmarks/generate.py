@@ -39,9 +39,21 @@ import yaml
 
 #: Country pool: CN and RU first (the usual suspects), then producers of critical goods.
 COUNTRY_NAMES = {
-    "CN": "China", "RU": "Russia", "US": "United States", "JP": "Japan", "KR": "South Korea",
-    "DE": "Germany", "CA": "Canada", "AU": "Australia", "BR": "Brazil", "IN": "India",
-    "ZA": "South Africa", "CL": "Chile", "TR": "Turkiye", "MX": "Mexico", "ID": "Indonesia",
+    "CN": "China",
+    "RU": "Russia",
+    "US": "United States",
+    "JP": "Japan",
+    "KR": "South Korea",
+    "DE": "Germany",
+    "CA": "Canada",
+    "AU": "Australia",
+    "BR": "Brazil",
+    "IN": "India",
+    "ZA": "South Africa",
+    "CL": "Chile",
+    "TR": "Turkiye",
+    "MX": "Mexico",
+    "ID": "Indonesia",
     "VN": "Vietnam",
 }
 _POOL = list(COUNTRY_NAMES)
@@ -117,8 +129,11 @@ def synthetic_scenario(
         else:
             caps[0] = demand * share_dom * rng.uniform(1.0, 1.2)
             # enough for the 65 % concentration cap to be met without a shortfall
-            caps[1:] = demand * max(1 - share_dom, 0.4) * rng.uniform(1.1, 1.6) * rng.dirichlet(
-                np.ones(suppliers - 1)
+            caps[1:] = (
+                demand
+                * max(1 - share_dom, 0.4)
+                * rng.uniform(1.1, 1.6)
+                * rng.dirichlet(np.ones(suppliers - 1))
             )
         premiums = np.concatenate([[1.0], rng.uniform(1.05, 1.5, suppliers - 1)])
         lead_draw = rng.random(suppliers)
@@ -334,11 +349,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("months", type=int, help="window length in monthly periods")
     parser.add_argument("scenarios", type=int, help="number of disruptions")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lp", action="store_true",
-                        help="leave out fixed costs, modules and preparation costs (no integers)")
+    parser.add_argument(
+        "--lp",
+        action="store_true",
+        help="leave out fixed costs, modules and preparation costs (no integers)",
+    )
     args = parser.parse_args(argv)
-    d = synthetic_scenario(args.goods, args.suppliers, args.months, args.scenarios,
-                           seed=args.seed, integer=not args.lp)
+    d = synthetic_scenario(
+        args.goods, args.suppliers, args.months, args.scenarios, seed=args.seed, integer=not args.lp
+    )
     yaml.safe_dump(d, sys.stdout, sort_keys=False, allow_unicode=True, width=100)
     return 0
 

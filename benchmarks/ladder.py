@@ -51,12 +51,34 @@ INTERFACES = ("pyomo", "direct")
 ALGORITHMS = ("choose", "simplex", "ipm")
 
 COLUMNS = [
-    "size", "compressed", "interface", "algorithm", "variables", "constraints", "nonzeros",
-    "build s", "hand-over s", "solve s", "total s", "peak RSS MB", "status", "objective",
+    "size",
+    "compressed",
+    "interface",
+    "algorithm",
+    "variables",
+    "constraints",
+    "nonzeros",
+    "build s",
+    "hand-over s",
+    "solve s",
+    "total s",
+    "peak RSS MB",
+    "status",
+    "objective",
     "(build + hand-over) / solve",
 ]
-STAGES = ["load", "prepare", "build", "pyomo_build", "hand_over", "solve", "duals", "results",
-          "write", "other"]
+STAGES = [
+    "load",
+    "prepare",
+    "build",
+    "pyomo_build",
+    "hand_over",
+    "solve",
+    "duals",
+    "results",
+    "write",
+    "other",
+]
 
 
 # --- one case, in its own process -------------------------------------------------------------
@@ -86,8 +108,10 @@ def worker(spec: dict) -> dict:
     generate_s = time.perf_counter() - t0
 
     config = RunConfig(
-        compress_time=spec["compress"], interface=spec["interface"],
-        algorithm=spec["algorithm"], time_limit=spec["time_limit"],
+        compress_time=spec["compress"],
+        interface=spec["interface"],
+        algorithm=spec["algorithm"],
+        time_limit=spec["time_limit"],
     )
     t0 = time.perf_counter()
     result = run(scenario, config)
@@ -133,14 +157,22 @@ def run_case(spec: dict, kill_after: float) -> dict:
     """Run one case in a fresh process; a case that outlives ``kill_after`` seconds is killed."""
     with tempfile.TemporaryDirectory(prefix="ladder-case-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec),
-               "--result-file", str(out)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            json.dumps(spec),
+            "--result-file",
+            str(out),
+        ]
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=kill_after)
         except subprocess.TimeoutExpired:
-            return {"status": f"killed (wall clock > {kill_after:.0f} s)",
-                    "wall_s": time.perf_counter() - t0}
+            return {
+                "status": f"killed (wall clock > {kill_after:.0f} s)",
+                "wall_s": time.perf_counter() - t0,
+            }
         wall = time.perf_counter() - t0
         if proc.returncode != 0 or not out.exists():
             tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
@@ -187,12 +219,21 @@ def row_of(case: dict) -> list[str]:
     ratio = (build + hand) / solve if solve > 0 else None
     m = res["model"]
     obj = res.get("objective")
-    status = res["status"] + (f"; write failed: {res['write_error']}" if res.get("write_error")
-                              else "")
+    status = res["status"] + (
+        f"; write failed: {res['write_error']}" if res.get("write_error") else ""
+    )
     return head + [
-        _int(m["variables"]), _int(m["constraints"]), _int(m["nonzeros"]),
-        _f(build), _f(hand), _f(solve), _f(res["total_s"]), _f(res["peak_rss_mb"]),
-        status, "" if obj is None else f"{obj:.10g}", _f(ratio),
+        _int(m["variables"]),
+        _int(m["constraints"]),
+        _int(m["nonzeros"]),
+        _f(build),
+        _f(hand),
+        _f(solve),
+        _f(res["total_s"]),
+        _f(res["peak_rss_mb"]),
+        status,
+        "" if obj is None else f"{obj:.10g}",
+        _f(ratio),
     ]
 
 
@@ -202,17 +243,29 @@ def stage_row(case: dict) -> list[str] | None:
         return None
     label = _label(case)
     sec = res["seconds"]
-    return [label, "yes" if case["compress"] else "no", case["interface"], case["algorithm"]] + [
-        _f(sec.get(s)) if s in sec else "" for s in STAGES
-    ] + [_f(res["total_s"]), _int(res.get("iterations")), _f(res.get("import_s")),
-         _f(res.get("generate_s")), _f(sum((res.get("files") or {}).values()) / 1e6)]
+    return (
+        [label, "yes" if case["compress"] else "no", case["interface"], case["algorithm"]]
+        + [_f(sec.get(s)) if s in sec else "" for s in STAGES]
+        + [
+            _f(res["total_s"]),
+            _int(res.get("iterations")),
+            _f(res.get("import_s")),
+            _f(res.get("generate_s")),
+            _f(sum((res.get("files") or {}).values()) / 1e6),
+        ]
+    )
 
 
 def markdown(header: list[str], rows: list[list[str]]) -> str:
-    numeric = {i for i, h in enumerate(header) if h not in
-               ("size", "compressed", "interface", "algorithm", "status")}
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---:" if i in numeric else "---" for i in range(len(header))) + "|"]
+    numeric = {
+        i
+        for i, h in enumerate(header)
+        if h not in ("size", "compressed", "interface", "algorithm", "status")
+    }
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if i in numeric else "---" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -271,8 +324,10 @@ def environment() -> str:
         load = ", load average {:.2f} {:.2f} {:.2f} at the start".format(*os.getloadavg())
     except OSError:
         load = ""
-    return (f"{platform.system()} {platform.machine()}, {cpus} CPUs{mem}{load}; Python "
-            f"{platform.python_version()}; {versions}")
+    return (
+        f"{platform.system()} {platform.machine()}, {cpus} CPUs{mem}{load}; Python "
+        f"{platform.python_version()}; {versions}"
+    )
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -298,28 +353,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--sizes", default=None,
-                   help="comma-separated names among S, M, L (default S, or none with --custom)")
-    p.add_argument("--custom", action="append", default=[], type=str,
-                   help="extra size GxSxTxK (goods x suppliers x months x scenarios); repeatable "
-                        "or comma-separated")
+    p.add_argument(
+        "--sizes",
+        default=None,
+        help="comma-separated names among S, M, L (default S, or none with --custom)",
+    )
+    p.add_argument(
+        "--custom",
+        action="append",
+        default=[],
+        type=str,
+        help="extra size GxSxTxK (goods x suppliers x months x scenarios); repeatable "
+        "or comma-separated",
+    )
     p.add_argument("--interfaces", default="pyomo,direct", help="pyomo, direct or both")
     p.add_argument("--algorithms", default="choose", help="among choose, simplex, ipm")
-    p.add_argument("--compress", choices=("both", "on", "off"), default="both",
-                   help="run the compressed model, the uncompressed one, or both (default)")
+    p.add_argument(
+        "--compress",
+        choices=("both", "on", "off"),
+        default="both",
+        help="run the compressed model, the uncompressed one, or both (default)",
+    )
     kind = p.add_mutually_exclusive_group()
-    kind.add_argument("--integer", action="store_true",
-                      help="include the integer levers (fixed costs, modules): a MIP")
+    kind.add_argument(
+        "--integer",
+        action="store_true",
+        help="include the integer levers (fixed costs, modules): a MIP",
+    )
     kind.add_argument("--lp", action="store_true", help="an LP (the default)")
     p.add_argument("--time-limit", type=float, default=600.0, help="solver limit per case, s")
-    p.add_argument("--kill-margin", type=float, default=180.0,
-                   help="kill a case after time limit + this many seconds of wall clock")
-    p.add_argument("--skip-uncompressed-above", default="M",
-                   help="skip the uncompressed model of sizes larger than this one (S, M, L, or "
-                        "none to never skip; default M, so L runs compressed only)")
-    p.add_argument("--formats", default=None,
-                   help="formats of the results folder written by each case, e.g. json,csv,yaml "
-                        "(default: RunResult.write's default)")
+    p.add_argument(
+        "--kill-margin",
+        type=float,
+        default=180.0,
+        help="kill a case after time limit + this many seconds of wall clock",
+    )
+    p.add_argument(
+        "--skip-uncompressed-above",
+        default="M",
+        help="skip the uncompressed model of sizes larger than this one (S, M, L, or "
+        "none to never skip; default M, so L runs compressed only)",
+    )
+    p.add_argument(
+        "--formats",
+        default=None,
+        help="formats of the results folder written by each case, e.g. json,csv,yaml "
+        "(default: RunResult.write's default)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="also write the report (markdown) to this file")
     p.add_argument("--json", type=Path, help="also write the raw measurements (JSON)")
@@ -371,17 +451,28 @@ def main(argv: list[str] | None = None) -> int:
         for compress in compress_modes:
             skip = None
             if not compress and limit_cols is not None and _columns_estimate(dims) > limit_cols:
-                skip = (f"uncompressed above {skip_above}: ~{_columns_estimate(dims) / 1e6:.1f}M "
-                        "purchase columns")
+                skip = (
+                    f"uncompressed above {skip_above}: ~{_columns_estimate(dims) / 1e6:.1f}M "
+                    "purchase columns"
+                )
             for interface in interfaces:
                 for algorithm in algorithms:
-                    cases.append({
-                        "size": size, "dims": list(dims), "compress": compress,
-                        "interface": interface, "algorithm": algorithm, "seed": args.seed,
-                        "integer": integer, "time_limit": args.time_limit, "skip_reason": skip,
-                        "formats": [f.strip() for f in args.formats.split(",") if f.strip()]
-                        if args.formats else None,
-                    })
+                    cases.append(
+                        {
+                            "size": size,
+                            "dims": list(dims),
+                            "compress": compress,
+                            "interface": interface,
+                            "algorithm": algorithm,
+                            "seed": args.seed,
+                            "integer": integer,
+                            "time_limit": args.time_limit,
+                            "skip_reason": skip,
+                            "formats": [f.strip() for f in args.formats.split(",") if f.strip()]
+                            if args.formats
+                            else None,
+                        }
+                    )
 
     command = "python benchmarks/ladder.py " + " ".join(
         a for a in (sys.argv[1:] if argv is None else argv)
@@ -394,8 +485,11 @@ def main(argv: list[str] | None = None) -> int:
             n for c in cases for n in ((c.get("result") or {}).get("files") or {})
         )
         what = ", ".join(names) if names else "nothing written yet"
-        how = ("formats " + ", ".join(args.formats.split(","))) if args.formats else (
-            "the engine's default formats")
+        how = (
+            ("formats " + ", ".join(args.formats.split(",")))
+            if args.formats
+            else ("the engine's default formats")
+        )
         return f"{what} ({how})"
 
     def report() -> str:
@@ -424,24 +518,53 @@ def main(argv: list[str] | None = None) -> int:
             "layer and generate = synthetic_scenario, both before the clock starts and not in "
             "total):",
             "",
-            markdown(["size", "compressed", "interface", "algorithm", *STAGES, "total",
-                      "iterations", "import", "generate", "folder MB"], stages),
+            markdown(
+                [
+                    "size",
+                    "compressed",
+                    "interface",
+                    "algorithm",
+                    *STAGES,
+                    "total",
+                    "iterations",
+                    "import",
+                    "generate",
+                    "folder MB",
+                ],
+                stages,
+            ),
         ]
         return "\n".join(parts) + "\n"
 
     for i, case in enumerate(cases, 1):
-        label = (f"[{i}/{len(cases)}] {case['size']} compressed={case['compress']} "
-                 f"{case['interface']} {case['algorithm']}")
+        label = (
+            f"[{i}/{len(cases)}] {case['size']} compressed={case['compress']} "
+            f"{case['interface']} {case['algorithm']}"
+        )
         if case["skip_reason"]:
             print(f"{label}: skipped ({case['skip_reason']})", file=sys.stderr, flush=True)
             continue
         print(f"{label} ...", file=sys.stderr, flush=True)
-        spec = {k: case[k] for k in ("dims", "compress", "interface", "algorithm", "seed",
-                                     "integer", "time_limit", "formats")}
+        spec = {
+            k: case[k]
+            for k in (
+                "dims",
+                "compress",
+                "interface",
+                "algorithm",
+                "seed",
+                "integer",
+                "time_limit",
+                "formats",
+            )
+        }
         case["result"] = run_case(spec, kill_after)
         res = case["result"]
-        print(f"{label}: {res['status']} in {res.get('wall_s', 0):.1f} s wall",
-              file=sys.stderr, flush=True)
+        print(
+            f"{label}: {res['status']} in {res.get('wall_s', 0):.1f} s wall",
+            file=sys.stderr,
+            flush=True,
+        )
         if args.out:
             args.out.write_text(report())
         if args.json:

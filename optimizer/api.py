@@ -7,6 +7,7 @@ each concept lives in its stage's module.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -96,14 +97,12 @@ class RunResult:
     def goods(self) -> pd.DataFrame:
         return goods_table(self.portfolio)
 
-    def write(
-        self,
-        out: str | Path,
-        formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx"),
-    ) -> Path:
-        """Write the results folder atomically (see ``results.md``): ``json`` portfolio.json,
-        ``csv`` portfolio.csv and scenarios.csv, ``yaml`` resolved.yaml, ``html`` report.html,
-        ``xlsx`` portfolio.xlsx."""
+    def writers(
+        self, formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx")
+    ) -> dict[str, Callable[[Path], None]]:
+        """File name -> the function writing it, for the formats asked (``json``
+        portfolio.json, ``csv`` portfolio.csv and scenarios.csv, ``yaml`` resolved.yaml,
+        ``html`` report.html, ``xlsx`` portfolio.xlsx)."""
         writers = {}
         if "json" in formats:
             writers["portfolio.json"] = lambda p: p.write_text(
@@ -126,7 +125,15 @@ class RunResult:
             from optimizer.results.excel import write_portfolio_xlsx
 
             writers["portfolio.xlsx"] = lambda p: write_portfolio_xlsx(self, p)
-        return write_folder(Path(out), writers)
+        return writers
+
+    def write(
+        self,
+        out: str | Path,
+        formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx"),
+    ) -> Path:
+        """Write the results folder atomically (see ``results.md``)."""
+        return write_folder(Path(out), self.writers(formats))
 
 
 def load(

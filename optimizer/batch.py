@@ -49,7 +49,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,9 @@ MAX_NAME = 120
 KEPT_CATEGORIES = frozenset({"ok", "time_limit", "infeasible", "solver"})
 #: Above this many model columns an infeasible run is not explained (the explanation re-solves).
 EXPLAIN_MAX_COLUMNS = 200_000
+#: Largest batch whose validated scenarios are kept (about 30 kB each) and handed to the
+#: workers, so that no run is loaded twice; larger batches load each run again to solve it.
+KEEP_LOADED_MAX = 5_000
 #: Failing runs whose problems are re-read with line numbers of the base file.
 RELOCATE_MAX_RUNS = 20
 
@@ -521,6 +524,8 @@ class RunOutcome:
     seconds: float = 0.0
     skipped: bool = False
     """Finished by an earlier run of the batch and kept."""
+    resolved_values: dict[str, Any] = field(default_factory=dict)
+    """The varied values as the resolved scenario holds them (euros, fractions)."""
 
     @property
     def category(self) -> str:
@@ -574,11 +579,17 @@ class BatchEvents:
 
 
 def check_runs(
-    base: dict, base_display: str, jobs: Sequence[tuple[str, Sequence[str]]]
+    base: dict,
+    base_display: str,
+    jobs: Sequence[tuple[str, Sequence[str]]],
+    keys: Sequence[str] = (),
+    keep: bool = False,
 ) -> list[dict]:
     """Validate runs (a Dask task): each job is (name, overrides) on the base's resolved
     scenario. Returns, per job, its name, the SHA-256 of its resolved scenario (None when not
-    valid), its errors and its warnings."""
+    valid), its errors and warnings, the resolved values of ``keys`` and, with ``keep``, the
+    :class:`LoadedScenario` itself (about 30 kB: the run is then solved without loading it
+    again)."""
     out = []
     for name, overrides in jobs:
         try:
@@ -591,9 +602,29 @@ def check_runs(
             out.append({"name": name, "sha": None, "errors": [issue], "warnings": []})
             continue
         out.append(
-            {"name": name, "sha": loaded.input_sha256, "errors": [], "warnings": loaded.warnings}
+            {
+                "name": name,
+                "sha": loaded.input_sha256,
+                "errors": [],
+                "warnings": loaded.warnings,
+                "resolved_values": resolved_values(loaded.resolved, keys),
+                "loaded": loaded if keep else None,
+            }
         )
     return out
+
+
+def resolved_values(resolved: dict, keys: Sequence[str]) -> dict[str, Any]:
+    """The plain values at dotted ``keys`` of a resolved scenario (missing or not plain: left
+    out): the varied values of a run as its tables show them."""
+    from optimizer.compare import value_at
+
+    values = {}
+    for k in keys:
+        found, v = value_at(resolved, k)
+        if found and not isinstance(v, (dict, list)):
+            values[k] = v
+    return values
 
 
 def _status_doc(job: dict, status: str, **extra: Any) -> dict:
@@ -604,6 +635,7 @@ def _status_doc(job: dict, status: str, **extra: Any) -> dict:
         "base": job.get("base"),
         "variant": job.get("variant"),
         "values": dict(job.get("values") or []),
+        "resolved_values": dict(job.get("resolved_values") or {}),
         "overrides": list(job.get("overrides") or []),
         "status": status,
         "category": category,
@@ -619,40 +651,43 @@ def _status_doc(job: dict, status: str, **extra: Any) -> dict:
     return doc
 
 
-def _writers(result, formats: Sequence[str]) -> dict[str, Callable[[Path], None]]:
-    """The files of ``RunResult.write`` for ``formats`` (its own list when it offers one)."""
+def _write_results(result, folder: Path, formats: Sequence[str] | None, status_text: str) -> None:
+    """The folder of ``RunResult.write`` plus ``status.json``: in one atomic step when
+    ``RunResult`` hands out its writers (``RunResult.writers(formats)``); otherwise
+    ``status.json`` is added (atomically) right after the folder appears, and a folder found
+    without it is read by its ``portfolio.json``."""
+    fmt = tuple(formats) if formats is not None else None
     own = getattr(result, "writers", None)
     if callable(own):
-        return dict(own(tuple(formats)))
-    writers: dict[str, Callable[[Path], None]] = {}
-    if "json" in formats:
-        writers["portfolio.json"] = lambda p: p.write_text(
-            dumps_json(result.portfolio), encoding="utf-8"
-        )
-    if "csv" in formats:
-        writers["portfolio.csv"] = lambda p: result.goods.to_csv(p, index=False)
-        writers["scenarios.csv"] = lambda p: result.periods.to_csv(
-            p, index=False, float_format="%.10g"
-        )
-    if "yaml" in formats:
-        writers["resolved.yaml"] = lambda p: p.write_text(
-            result.loaded.resolved_yaml, encoding="utf-8"
-        )
-    return writers
+        writers = dict(own(fmt) if fmt is not None else own())
+        writers["status.json"] = _text_writer(status_text)
+        write_folder(folder, writers)
+        return
+    if fmt is None:
+        result.write(folder)
+    else:
+        result.write(folder, fmt)
+    _write_text_atomic(folder / "status.json", status_text)
 
 
 def _text_writer(text: str) -> Callable[[Path], None]:
     return lambda p: p.write_text(text, encoding="utf-8")
 
 
-def solve_run(job: dict, base: dict, config: RunConfig, formats: Sequence[str]) -> dict:
+def solve_run(
+    job: dict,
+    base: dict | LoadedScenario,
+    config: RunConfig,
+    formats: Sequence[str] | None = None,
+) -> dict:
     """Solve one run and write its folder (a Dask task; any process with the engine installed).
 
-    ``job`` holds the run's name, overrides, folder and labels; ``base`` the base scenario's
-    resolved data. Never raises for a failing run: the failure is in the returned ``status``.
-    Returns small, picklable data: name, status, reason, explanation, objective, seconds,
-    whether the folder was written, and the portfolio dictionary (plus the resolved scenario
-    when the folder could not be written here)."""
+    ``job`` holds the run's name, overrides, folder and labels; ``base`` the run's scenario as
+    validated (a :class:`LoadedScenario`), or the base scenario's resolved data to which the
+    run's overrides are applied here. Never raises for a failing run: the failure is in the
+    returned ``status``. Returns small, picklable data: name, status, reason, explanation,
+    objective, seconds, whether the folder was written, and the portfolio dictionary (plus the
+    resolved scenario when the folder could not be written here)."""
     from optimizer.api import run
 
     t0 = time.perf_counter()
@@ -661,9 +696,12 @@ def solve_run(job: dict, base: dict, config: RunConfig, formats: Sequence[str]) 
     explanation: list[str] = []
     detail: str | None = None
     try:
-        loaded = load_scenario_dict(
-            base, name=job.get("base") or "<base>", overrides=list(job["overrides"])
-        )
+        if isinstance(base, LoadedScenario):
+            loaded = base
+        else:
+            loaded = load_scenario_dict(
+                base, name=job.get("base") or "<base>", overrides=list(job["overrides"])
+            )
         result = run(loaded, config)
     except ScenarioError as exc:
         status, reason = "invalid", "; ".join(i.format() for i in exc.issues)
@@ -703,18 +741,20 @@ def solve_run(job: dict, base: dict, config: RunConfig, formats: Sequence[str]) 
     if loaded is not None:
         doc["input_sha256"] = loaded.input_sha256
 
-    writers: dict[str, Callable[[Path], None]] = {}
-    if result is not None and result.solve.has_solution:
-        writers.update(_writers(result, formats))
-    else:
-        if portfolio is not None:
-            writers["portfolio.json"] = _text_writer(dumps_json(portfolio))
-        if loaded is not None:
-            writers["resolved.yaml"] = _text_writer(loaded.resolved_yaml)
-    writers["status.json"] = _text_writer(json.dumps(doc, indent=2, default=str) + "\n")
+    folder = Path(job["folder"])
+    status_text = json.dumps(doc, indent=2, default=str) + "\n"
     written, write_error = True, None
     try:
-        write_folder(Path(job["folder"]), writers)
+        if result is not None and result.solve.has_solution:
+            _write_results(result, folder, formats, status_text)
+        else:
+            writers: dict[str, Callable[[Path], None]] = {}
+            if portfolio is not None:
+                writers["portfolio.json"] = _text_writer(dumps_json(portfolio))
+            if loaded is not None:
+                writers["resolved.yaml"] = _text_writer(loaded.resolved_yaml)
+            writers["status.json"] = _text_writer(status_text)
+            write_folder(folder, writers)
     except OSError as exc:
         written, write_error = False, f"{type(exc).__name__}: {exc}"
     return {
@@ -771,6 +811,28 @@ def _existing(folder: Path) -> dict | None:
     return None
 
 
+def kept_run(folder: Path) -> dict | None:
+    """The status of the run finished in ``folder`` when a re-run keeps it (the solver's own
+    outcome: optimal, time limit, infeasible, solver error); None when it must be solved
+    (no finished run there, or it failed for a reason that may not recur)."""
+    previous = _existing(folder)
+    if previous is None or category_of(previous.get("status") or "")[0] not in KEPT_CATEGORIES:
+        return None
+    return previous
+
+
+@contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's own log messages off (the batch reports lost workers itself), then back."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 @contextmanager
 def dask_client(
     workers: int | None = None,
@@ -778,6 +840,7 @@ def dask_client(
     allowed_failures: int = 0,
     wait_for_workers: float = 60.0,
     preload: Sequence[str] = (),
+    connect_timeout: float = 20.0,
 ) -> Iterator[Any]:
     """A Dask client: on a new local cluster of ``workers`` processes (one thread each, all on
     127.0.0.1, no dashboard), or on the existing scheduler at ``scheduler``.
@@ -786,13 +849,11 @@ def dask_client(
     cluster before it is recorded as ``worker_lost`` (a remote scheduler keeps its own
     setting). ``preload``: modules each local worker imports as it starts (the solver's
     imports take seconds: better while the cluster starts than in the first run)."""
-    import dask
     from distributed import Client, LocalCluster
 
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s", set_as_default=False)
+            client = Client(scheduler, timeout=f"{connect_timeout}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise BatchRunError(
                 f"cannot reach the Dask scheduler at {scheduler}: {type(exc).__name__}: {exc}"
@@ -811,19 +872,16 @@ def dask_client(
         return
     n = max(1, int(workers or os.cpu_count() or 1))
     try:
-        # worker-saturation 1: a worker holds only the run it solves, so a worker that dies
-        # takes no queued run down with it (each run on a lost worker counts as suspect)
-        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-            cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.CRITICAL,
-                scheduler_kwargs={"allowed_failures": allowed_failures},
-                preload=list(preload),
-            )
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            scheduler_kwargs={"allowed_failures": allowed_failures},
+            preload=list(preload),
+        )
     except Exception as exc:  # noqa: BLE001 - e.g. worker processes that cannot start
         raise BatchRunError(
             f"could not start a local Dask cluster of {n} worker process(es): "
@@ -838,6 +896,14 @@ def dask_client(
             client.close()
     finally:
         cluster.close()
+
+
+def _slots(client) -> int:
+    """Threads of the cluster's workers (at least 1)."""
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # noqa: BLE001
+        return 1
 
 
 def _n_workers(client) -> int:
@@ -871,11 +937,51 @@ def _check_here(
     """Validate runs in this process for at most about ``seconds``; (results, runs left)."""
     t0 = time.perf_counter()
     results: list[dict] = []
+    keep = len(batch.runs) <= KEEP_LOADED_MAX
     for i, r in enumerate(runs):
         if time.perf_counter() - t0 > seconds:
             return results, list(runs[i:])
-        results.extend(check_runs(base.resolved, batch.base_display, [(r.name, r.overrides)]))
+        results.extend(
+            check_runs(base.resolved, batch.base_display, [(r.name, r.overrides)], batch.keys, keep)
+        )
     return results, []
+
+
+def _validate(
+    batch: Batch, base: LoadedScenario, budget: float, start_cluster: Callable[[], Any]
+) -> tuple[list[dict], list[RunSpec]]:
+    """Validate runs here; once the whole would take more than ``budget`` seconds, start the
+    cluster in a background thread and stop when it is up. Returns (results, runs left)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    t0 = time.perf_counter()
+    results: list[dict] = []
+    runs = list(batch.runs)
+    keep = len(runs) <= KEEP_LOADED_MAX
+    pool = None
+    starting = None
+    try:
+        for i, r in enumerate(runs):
+            if starting is not None and starting.done():
+                starting.result()  # raises what starting the cluster raised
+                return results, runs[i:]
+            results.extend(
+                check_runs(
+                    base.resolved, batch.base_display, [(r.name, r.overrides)], batch.keys, keep
+                )
+            )
+            elapsed = time.perf_counter() - t0
+            if starting is None and i + 1 < len(runs):
+                projected = elapsed / (i + 1) * len(runs)
+                if projected > budget:
+                    pool = ThreadPoolExecutor(1, thread_name_prefix="stockpile-cluster-start")
+                    starting = pool.submit(start_cluster)
+        if starting is not None:
+            starting.result()
+        return results, []
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _check_on_cluster(
@@ -887,8 +993,17 @@ def _check_on_cluster(
         return []
     n = max(1, _n_workers(client))
     size = chunk or max(1, min(50, math.ceil(len(jobs) / (4 * n))))
+    keep = len(batch.runs) <= KEEP_LOADED_MAX
     futures = [
-        client.submit(check_runs, base.resolved, batch.base_display, jobs[i : i + size], pure=False)
+        client.submit(
+            check_runs,
+            base.resolved,
+            batch.base_display,
+            jobs[i : i + size],
+            batch.keys,
+            keep,
+            pure=False,
+        )
         for i in range(0, len(jobs), size)
     ]
     return [r for f in futures for r in f.result()]
@@ -906,15 +1021,17 @@ def validate_runs(
         results, _ = _check_here(batch, base, batch.runs, math.inf)
     else:
         results = _check_on_cluster(client, batch, base, batch.runs)
-    return _digest(batch, base, results)
+    checked, warnings = _digest(batch, base, results)
+    return {name: c["sha"] for name, c in checked.items()}, warnings
 
 
 def _digest(
     batch: Batch, base: LoadedScenario, results: list[dict]
-) -> tuple[dict[str, str], list[tuple[Issue, list[str]]]]:
-    """The SHA-256 of each valid run and the new warnings; raises BatchError for the rest."""
+) -> tuple[dict[str, dict], list[tuple[Issue, list[str]]]]:
+    """Each valid run's check (sha, resolved values, loaded scenario) and the new warnings;
+    raises BatchError for the rest."""
     by_name = {r.name: r for r in batch.runs}
-    shas: dict[str, str] = {}
+    shas: dict[str, dict] = {}
     errors: dict[str, list[str]] = {}
     error_issue: dict[str, Issue] = {}
     base_warn = {(w.path, w.message) for w in base.warnings}
@@ -940,7 +1057,7 @@ def _digest(
                 error_issue.setdefault(key, issue)
                 errors.setdefault(key, []).append(run.name)
             continue
-        shas[run.name] = r["sha"]
+        shas[run.name] = r
         for w in r["warnings"]:
             if (w.path, w.message) in base_warn:
                 continue
@@ -953,7 +1070,7 @@ def _digest(
     return shas, [(warn_issue[k], names) for k, names in warn_runs.items()]
 
 
-def _write_fallback(folder: Path, res: dict, formats: Sequence[str]) -> None:
+def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> None:
     """Write a run's folder here from what its worker sent back (the worker could not)."""
     import pandas as pd
 
@@ -966,7 +1083,7 @@ def _write_fallback(folder: Path, res: dict, formats: Sequence[str]) -> None:
     )
     if pf is not None:
         writers["portfolio.json"] = _text_writer(dumps_json(pf))
-        if "csv" in formats and pf.get("goods"):
+        if (formats is None or "csv" in formats) and pf.get("goods"):
             table = goods_table(pf)
             writers["portfolio.csv"] = lambda p: pd.DataFrame(table).to_csv(p, index=False)
     if res.get("resolved_yaml"):
@@ -991,7 +1108,7 @@ def run_batch(
     out: str | Path,
     config: RunConfig | None = None,
     *,
-    formats: Sequence[str] = ("json", "csv", "yaml"),
+    formats: Sequence[str] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     force: bool = False,
@@ -999,7 +1116,8 @@ def run_batch(
     allowed_failures: int = 0,
     task: Callable[..., dict] | None = None,
     compare: bool = True,
-    local_validation_seconds: float = 3.0,
+    local_validation_seconds: float = 2.0,
+    connect_timeout: float = 20.0,
 ) -> BatchResult:
     """Validate, solve and compare a batch (see the module's docstring).
 
@@ -1014,7 +1132,7 @@ def run_batch(
     if not isinstance(batch, Batch):
         batch = load_batch(batch)
     config = dataclasses.replace(config or RunConfig(), threads=1)
-    formats = tuple(formats)
+    formats = tuple(formats) if formats is not None else None
     out = Path(out).absolute()
     task = task or solve_run
     seconds: dict[str, float] = {}
@@ -1023,11 +1141,6 @@ def run_batch(
         base = load_scenario(batch.base)
     except ScenarioError as exc:
         raise BatchError([(i, []) for i in exc.issues]) from None
-
-    try:
-        (out / "runs").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BatchRunError(f"cannot create the output folder {out}: {exc}") from None
 
     n_local = max(1, min(int(workers or os.cpu_count() or 1), len(batch.runs)))
     stack = ExitStack()
@@ -1042,31 +1155,41 @@ def run_batch(
             )
             t = time.perf_counter()
             preload = ["optimizer.batch"] + (
-                ["optimizer.solve.pyomo_backend"] if config.interface == "pyomo" else []
+                ["optimizer.solve.pyomo_backend"] if config.interface != "direct" else []
             )
+            stack.enter_context(_quiet_dask())
             clients.append(
                 stack.enter_context(
-                    dask_client(n_local, scheduler, allowed_failures, preload=preload)
+                    dask_client(
+                        n_local,
+                        scheduler,
+                        allowed_failures,
+                        preload=preload,
+                        connect_timeout=connect_timeout,
+                    )
                 )
             )
             seconds["start"] = time.perf_counter() - t
         return clients[0]
 
     with stack:
-        # Validate here first (a bad variant is reported within seconds, without starting any
-        # worker); what is left after `local_validation_seconds` is validated on the cluster.
+        # Validate here (a bad variant is reported within seconds, without starting any
+        # worker). When that would take more than `local_validation_seconds`, the cluster is
+        # started at once in the background, validation goes on here meanwhile, and what is
+        # left when the cluster is up is validated there.
         events.phase(f"validating {len(batch.runs)} runs")
         t = time.perf_counter()
-        results, left = _check_here(batch, base, batch.runs, local_validation_seconds)
+        results, left = _validate(batch, base, local_validation_seconds, get_client)
         if left:
             results += _check_on_cluster(get_client(), batch, base, left)
-        shas, warnings = _digest(batch, base, results)
-        seconds["validate"] = time.perf_counter() - t - seconds.get("start", 0.0)
+        checked, warnings = _digest(batch, base, results)
+        del results
+        seconds["validate"] = time.perf_counter() - t
 
         plan = []
         manifest_runs = []
         for r in batch.runs:
-            sha = shas[r.name]
+            sha = checked[r.name]["sha"]
             folder = out / "runs" / f"{r.name}-{sha[:12]}"
             plan.append((r, sha, folder))
             manifest_runs.append(
@@ -1076,19 +1199,22 @@ def run_batch(
                     "values": r.values_dict,
                     "overrides": list(r.overrides),
                     "input_sha256": sha,
+                    "resolved_values": checked[r.name].get("resolved_values") or {},
                     "folder": f"runs/{folder.name}",
                 }
             )
         manifest = {**batch.manifest(), "runs": manifest_runs}
+        try:
+            (out / "runs").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BatchRunError(f"cannot create the output folder {out}: {exc}") from None
         _write_text_atomic(out / "batch.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
         outcomes: dict[str, RunOutcome] = {}
         todo = []
         for r, sha, folder in plan:
-            previous = None if force else _existing(folder)
-            if previous is not None and category_of(previous.get("status") or "")[0] in (
-                KEPT_CATEGORIES
-            ):
+            previous = None if force else kept_run(folder)
+            if previous is not None:
                 outcomes[r.name] = RunOutcome(
                     name=r.name,
                     variant=r.variant,
@@ -1101,6 +1227,7 @@ def run_batch(
                     objective=previous.get("objective"),
                     seconds=float(previous.get("seconds") or 0.0),
                     skipped=True,
+                    resolved_values=checked[r.name].get("resolved_values") or {},
                 )
             else:
                 todo.append((r, sha, folder))
@@ -1119,7 +1246,16 @@ def run_batch(
             t = time.perf_counter()
             events.phase(f"solving {len(todo)} runs on {n_workers} worker(s)")
 
-            for i, (r, sha, folder) in enumerate(todo):
+            # At most as many runs on the cluster as it has threads: a worker holds only the
+            # run it solves, so a worker that dies takes no other run with it (the scheduler
+            # counts every run on a lost worker as a suspect), and a large batch does not
+            # flood the scheduler.
+            pending = list(enumerate(todo))[::-1]
+            ac = as_completed(loop=client.loop)
+            slots, slots_checked = _slots(client), time.perf_counter()
+
+            def submit_next() -> None:
+                i, (r, sha, folder) = pending.pop()
                 job = {
                     "name": r.name,
                     "variant": r.variant,
@@ -1129,13 +1265,16 @@ def run_batch(
                     "sha": sha,
                     "base": batch.base_display,
                     "batch": batch.display,
+                    "resolved_values": checked[r.name].get("resolved_values") or {},
                 }
-                # Each task carries the base (a few kB): tasks share no data, so a lost worker
+                # Each task carries its scenario, validated above (about 30 kB), or else the
+                # base and its overrides (a few kB): tasks share no data, so a lost worker
                 # takes only its own run with it.
+                scenario = checked[r.name].pop("loaded", None) or base.resolved
                 fut = client.submit(
                     task,
                     job,
-                    base.resolved,
+                    scenario,
                     config,
                     formats,
                     key=f"stockpile-run-{token}-{i}",
@@ -1143,15 +1282,27 @@ def run_batch(
                 )
                 jobs[fut.key] = (r, sha, folder, job)
                 futures.append(fut)
+                ac.add(fut)
+
+            in_flight = 0
             try:
-                for fut in as_completed(futures, loop=client.loop):
-                    r, sha, folder, job = jobs[fut.key]
+                while pending and in_flight < slots:
+                    submit_next()
+                    in_flight += 1
+                for fut in ac:
+                    in_flight -= 1
+                    r, sha, folder, job = jobs.pop(fut.key)
                     outcome = _collect(fut, r, sha, folder, job, formats)
                     outcomes[r.name] = outcome
                     fut.release()
                     events.finished(outcome)
+                    if pending and time.perf_counter() - slots_checked > 2.0:
+                        slots, slots_checked = _slots(client), time.perf_counter()
+                    while pending and (in_flight < slots or in_flight == 0):
+                        submit_next()
+                        in_flight += 1
             except BaseException:
-                client.cancel(futures)
+                client.cancel([f for f in futures if not f.done()])
                 raise
             seconds["solve"] = time.perf_counter() - t
 
@@ -1168,7 +1319,15 @@ def run_batch(
 
 def _collect(fut, r: RunSpec, sha: str, folder: Path, job: dict, formats) -> RunOutcome:
     """The outcome of one finished future; writes the folder when the worker could not."""
-    outcome = RunOutcome(r.name, r.variant, r.values_dict, folder, sha, status="exception")
+    outcome = RunOutcome(
+        r.name,
+        r.variant,
+        r.values_dict,
+        folder,
+        sha,
+        status="exception",
+        resolved_values=dict(job.get("resolved_values") or {}),
+    )
     if fut.status == "finished":
         try:
             res = fut.result()
@@ -1208,10 +1367,8 @@ def _collect(fut, r: RunSpec, sha: str, folder: Path, job: dict, formats) -> Run
             outcome.reason = (
                 f"the run failed on the cluster ({fut.status}): {type(exc).__name__}: {exc}"
             )
-    try:
+    with suppress(OSError):
         _write_failure(folder, job, outcome.status, outcome.reason)
-    except OSError:
-        pass
     return outcome
 
 

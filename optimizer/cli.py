@@ -630,6 +630,11 @@ def schema(
     sys.stdout.write(json.dumps(Scenario.model_json_schema(mode="validation"), indent=2) + "\n")
 
 
+from optimizer.cli_batch import register as _register_batch  # noqa: E402
+
+_register_batch(app)
+
+
 def main() -> None:
     app()
 

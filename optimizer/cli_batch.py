@@ -215,11 +215,22 @@ def batch(
     ] = None,
     mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
     interface: Annotated[
-        Optional[str], typer.Option(help="pyomo (default) or direct (highspy arrays).")
+        Optional[str],
+        typer.Option(
+            help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays)."
+        ),
     ] = None,
     compress: Annotated[
         Optional[bool],
         typer.Option("--compress/--no-compress", help="Merge identical periods into blocks."),
+    ] = None,
+    formats: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Files of each run's folder, comma separated: json, csv, yaml, html, xlsx "
+            "(default: output.formats in config.yaml). report.html takes seconds per run: "
+            "leave it out of large batches with --formats json,csv,yaml.",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only problems and failures.")
@@ -251,8 +262,8 @@ def batch(
     except ConfigError as exc:
         err.print(f"[red]{cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_INPUT) from None
-    if interface not in (None, "pyomo", "direct"):
-        err.print(f"[red]--interface must be 'pyomo' or 'direct', got {interface!r}[/]")
+    if interface not in (None, "auto", "pyomo", "direct"):
+        err.print(f"[red]--interface must be auto, pyomo or direct, got {interface!r}[/]")
         raise typer.Exit(cli.EXIT_USAGE)
     if scheduler is not None and workers is not None:
         err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
@@ -260,6 +271,17 @@ def batch(
     if scheduler is not None and "://" not in scheduler:
         err.print(f"[red]--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
         raise typer.Exit(cli.EXIT_USAGE)
+    allowed = ("json", "csv", "yaml", "html", "xlsx")
+    chosen = tuple(cfg.output.formats)
+    if formats is not None:
+        chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+        wrong = [f for f in chosen if f not in allowed]
+        if wrong or not chosen:
+            err.print(
+                f"[red]--formats takes a comma-separated list of {', '.join(allowed)}; got "
+                f"{formats!r}[/]"
+            )
+            raise typer.Exit(cli.EXIT_USAGE)
     rc = RunConfig.from_config(
         cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface, compress_time=compress
     )
@@ -279,13 +301,19 @@ def batch(
             + ")"
         )
 
+    if "html" in chosen and len(spec.runs) > 20 and not quiet:
+        err.print(
+            "[dim]each run writes report.html, which takes seconds per run; for a large batch, "
+            "--formats json,csv,yaml,xlsx leaves it out (the comparison is written either "
+            "way)[/]"
+        )
     events = _Events(err, quiet)
     try:
         result = run_batch(
             spec,
             target,
             rc,
-            formats=tuple(cfg.output.formats),
+            formats=chosen,
             workers=workers,
             scheduler=scheduler,
             force=force,

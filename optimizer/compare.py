@@ -20,6 +20,7 @@ differ between their ``resolved.yaml``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -104,6 +105,8 @@ class RunRecord:
     reason: str = ""
     portfolio: dict | None = None
     seconds: float | None = None
+    resolved_values: dict[str, Any] = field(default_factory=dict)
+    """Varied values as the resolved scenario holds them, when known without reading it."""
 
     @cached_property
     def resolved(self) -> dict | None:
@@ -117,9 +120,11 @@ class RunRecord:
     def value(self, key: str) -> Any:
         """The value at dotted ``key`` for a table: the resolved scenario's when it is a plain
         value, else the value as written."""
+        if key in self.resolved_values:
+            return self.resolved_values[key]
         resolved = self.resolved
         if resolved is not None:
-            found, v = _at(resolved, key)
+            found, v = value_at(resolved, key)
             if found and not isinstance(v, (dict, list)):
                 return v
         if key in self.values:
@@ -128,7 +133,7 @@ class RunRecord:
             v = self.values[key]
             return yaml_value(v) if isinstance(v, (dict, list)) else value_label(v)
         if resolved is not None:
-            found, v = _at(resolved, key)
+            found, v = value_at(resolved, key)
             if found:
                 return json.dumps(v, default=str)
         return None
@@ -139,12 +144,14 @@ def read_run(
     name: str | None = None,
     variant: str | None = None,
     values: dict | None = None,
+    resolved_values: dict | None = None,
 ) -> RunRecord:
     """A run folder as a :class:`RunRecord` (status ``missing`` when it holds no results)."""
     folder = Path(folder)
     status_doc = _read_json(folder / "status.json")
     pf = _read_json(folder / "portfolio.json")
     rec = RunRecord(name or folder.name, folder, variant, dict(values or {}))
+    rec.resolved_values = dict(resolved_values or {})
     if status_doc:
         rec.status = status_doc.get("status") or "missing"
         rec.reason = status_doc.get("reason") or ""
@@ -153,6 +160,8 @@ def read_run(
             rec.variant = status_doc.get("variant")
         if not values and status_doc.get("values"):
             rec.values = dict(status_doc["values"])
+        if not resolved_values and status_doc.get("resolved_values"):
+            rec.resolved_values = dict(status_doc["resolved_values"])
     if pf:
         rec.portfolio = pf
         if not status_doc:
@@ -184,7 +193,13 @@ def find_runs(paths: list[str | Path]) -> tuple[list[RunRecord], list[str]]:
         elif manifest and isinstance(manifest.get("runs"), list):
             for r in manifest["runs"]:
                 records.append(
-                    read_run(p / r["folder"], r.get("name"), r.get("variant"), r.get("values"))
+                    read_run(
+                        p / r["folder"],
+                        r.get("name"),
+                        r.get("variant"),
+                        r.get("values"),
+                        r.get("resolved_values"),
+                    )
                 )
             for k in manifest.get("keys") or []:
                 if k not in batch_keys:
@@ -236,7 +251,7 @@ def _segments(key: str) -> list[str | int]:
     return out
 
 
-def _at(data: Any, key: str) -> tuple[bool, Any]:
+def value_at(data: Any, key: str) -> tuple[bool, Any]:
     """(found, value) at a dotted key path (``a.b[0].c`` or ``a.b.0.c``)."""
     cur = data
     for seg in _segments(key):
@@ -342,10 +357,8 @@ def runs_table(
         row["input_sha256"] = pf.get("input_sha256")
         folder = r.folder
         if relative_to is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 folder = r.folder.absolute().relative_to(Path(relative_to).absolute())
-            except ValueError:
-                pass
         row["folder"] = str(folder)
         rows.append(row)
     head = [
@@ -530,45 +543,56 @@ def write_workbook(
     records: list[RunRecord],
     title: str | None = None,
 ) -> None:
-    """``comparison.xlsx``: sheets Runs, Goods and About, with readable headers and units."""
+    """``comparison.xlsx``: sheets Runs, Goods and About, with readable headers and units
+    (written in openpyxl's streaming mode: thousands of runs stay quick)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     units = _units(records)
     window = _window(records)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     fill = PatternFill("solid", fgColor="DDE7F0")
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for sheet, df in (("Runs", runs), ("Goods", goods)):
         ws = wb.create_sheet(sheet)
         cols = list(df.columns)
         fmts = []
+        header = []
         for j, c in enumerate(cols, start=1):
             text, fmt = _header(c, keys, units, window)
-            cell = ws.cell(row=1, column=j, value=text)
-            cell.font = Font(bold=True)
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font, cell.fill, cell.alignment = bold, fill, wrap
+            header.append(cell)
             fmts.append(_FORMATS.get(fmt) if fmt else None)
             width = max(10, min(45, max(len(w) for w in text.split()) + 2, len(text) // 2 + 4))
             if c in ("reason", "folder", "shares_before", "shares_after", "reserve_per_year"):
                 width = 40
             ws.column_dimensions[get_column_letter(j)].width = width
-        for i, values in enumerate(df.itertuples(index=False), start=2):
-            for j, v in enumerate(values, start=1):
+        ws.freeze_panes = "B2"
+        if len(df):
+            ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(cols)))}{len(df) + 1}"
+        ws.row_dimensions[1].height = 45
+        ws.append(header)
+        for values in df.itertuples(index=False):
+            row = []
+            for j, v in enumerate(values):
                 if v is None or (isinstance(v, float) and not math.isfinite(v)):
+                    row.append(None)
                     continue
                 if hasattr(v, "item"):
                     v = v.item()
-                cell = ws.cell(row=i, column=j, value=v)
-                if fmts[j - 1] and isinstance(v, (int, float)) and not isinstance(v, bool):
-                    cell.number_format = fmts[j - 1]
-        ws.freeze_panes = "B2"
-        ws.row_dimensions[1].height = 45
-        if len(df):
-            ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(cols)))}{len(df) + 1}"
+                if fmts[j] and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = fmts[j]
+                    row.append(cell)
+                else:
+                    row.append(v)
+            ws.append(row)
     about = wb.create_sheet("About")
+    about.column_dimensions["A"].width = 120
     lines = [
         (title or "Comparison of runs", True),
         ("", False),
@@ -595,10 +619,10 @@ def write_workbook(
         ),
         ("A run that is not optimal has no figures; its status and reason say why.", False),
     ]
-    for i, (text, bold) in enumerate(lines, start=1):
-        cell = about.cell(row=i, column=1, value=text)
-        cell.font = Font(bold=bold, size=13 if bold else 11)
-    about.column_dimensions["A"].width = 120
+    for text, is_title in lines:
+        cell = WriteOnlyCell(about, value=text)
+        cell.font = Font(bold=is_title, size=13 if is_title else 11)
+        about.append([cell])
     wb.save(path)
 
 

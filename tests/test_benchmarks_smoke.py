@@ -13,10 +13,26 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ladder_runs_size_s(tmp_path):
     out = tmp_path / "ladder.md"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "ladder.py"), "--sizes", "S",
-         "--interfaces", "direct", "--compress", "on", "--time-limit", "60",
-         "--kill-margin", "60", "--out", str(out)],
-        capture_output=True, text=True, timeout=180, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "ladder.py"),
+            "--sizes",
+            "S",
+            "--interfaces",
+            "direct",
+            "--compress",
+            "on",
+            "--time-limit",
+            "60",
+            "--kill-margin",
+            "60",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| S 10x4x24x10 |")]

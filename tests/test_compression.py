@@ -45,7 +45,7 @@ def first_stage(r) -> dict[str, np.ndarray]:
     for name in FIRST_STAGE:
         block = r.model.lp.variables.get(name)
         if block is not None and block.size:
-            out[name] = r.solve.x[block.start:block.start + block.size].copy()
+            out[name] = r.solve.x[block.start : block.start + block.size].copy()
     return out
 
 
@@ -75,13 +75,17 @@ def check_exact(d: dict):
     """Same optimum compressed and uncompressed; first stages exchangeable. Returns both runs."""
     on, off = solve(d, True), solve(d, False)
     assert on.objective == pytest.approx(off.objective, rel=REL, abs=1e-6)
-    assert on.portfolio["solver"]["model"]["variables"] <= off.portfolio["solver"]["model"][
-        "variables"]
+    assert (
+        on.portfolio["solver"]["model"]["variables"]
+        <= off.portfolio["solver"]["model"]["variables"]
+    )
     # the compressed portfolio is optimal uncompressed, and the other way round
     assert objective_with_first_stage(d, False, first_stage(on)) == pytest.approx(
-        off.objective, rel=REL, abs=1e-6)
+        off.objective, rel=REL, abs=1e-6
+    )
     assert objective_with_first_stage(d, True, first_stage(off)) == pytest.approx(
-        on.objective, rel=REL, abs=1e-6)
+        on.objective, rel=REL, abs=1e-6
+    )
     return on, off
 
 
@@ -124,17 +128,34 @@ def stockpile_case() -> dict:
     return {
         "window": {"years": 2, "period": "month"},
         "countries": {"CN": {}, "JP": {}},
-        "goods": {"ga": _good(
-            stockpile={"max": 100, "unit_cost": 10, "storage_cost": 1, "residual_value": 0.5,
-                       "max_release": 60},
-            suppliers={
-                "cn": {"country": "CN", "unit_cost": 10, "capacity": 1000},
-                "jp": {"country": "JP", "unit_cost": 20, "capacity": 60,
-                       "spot_lead_time": "2 months"},
-            },
-        )},
-        "disruptions": {"ban": {"probability": 0.2, "start": "6 months", "duration": "6 months",
-                                "hits": [{"countries": ["CN"], "severity": 1.0}]}},
+        "goods": {
+            "ga": _good(
+                stockpile={
+                    "max": 100,
+                    "unit_cost": 10,
+                    "storage_cost": 1,
+                    "residual_value": 0.5,
+                    "max_release": 60,
+                },
+                suppliers={
+                    "cn": {"country": "CN", "unit_cost": 10, "capacity": 1000},
+                    "jp": {
+                        "country": "JP",
+                        "unit_cost": 20,
+                        "capacity": 60,
+                        "spot_lead_time": "2 months",
+                    },
+                },
+            )
+        },
+        "disruptions": {
+            "ban": {
+                "probability": 0.2,
+                "start": "6 months",
+                "duration": "6 months",
+                "hits": [{"countries": ["CN"], "severity": 1.0}],
+            }
+        },
     }
 
 
@@ -155,17 +176,34 @@ def reserve_domestic_case() -> dict:
     return {
         "window": {"years": 2, "period": "month"},
         "countries": {"CN": {}, "JP": {}},
-        "goods": {"ga": _good(
-            domestic={"capex": 15, "unit_cost": 15, "max": 60, "lead_time": "12 months",
-                      "lifetime": "2 years"},
-            suppliers={
-                "cn": {"country": "CN", "unit_cost": 10, "capacity": 1000},
-                "jp": {"country": "JP", "unit_cost": 12, "capacity": 0,
-                       "reserve": {"max": 60, "fee": 5}},
-            },
-        )},
-        "disruptions": {"ban": {"probability": 0.5, "start": "6 months", "duration": "12 months",
-                                "hits": [{"countries": ["CN"], "severity": 1.0}]}},
+        "goods": {
+            "ga": _good(
+                domestic={
+                    "capex": 15,
+                    "unit_cost": 15,
+                    "max": 60,
+                    "lead_time": "12 months",
+                    "lifetime": "2 years",
+                },
+                suppliers={
+                    "cn": {"country": "CN", "unit_cost": 10, "capacity": 1000},
+                    "jp": {
+                        "country": "JP",
+                        "unit_cost": 12,
+                        "capacity": 0,
+                        "reserve": {"max": 60, "fee": 5},
+                    },
+                },
+            )
+        },
+        "disruptions": {
+            "ban": {
+                "probability": 0.5,
+                "start": "6 months",
+                "duration": "12 months",
+                "hits": [{"countries": ["CN"], "severity": 1.0}],
+            }
+        },
     }
 
 
@@ -177,56 +215,98 @@ def everything_case() -> dict:
     return {
         "window": {"years": 3, "period": "month"},
         "budget": {"total": 2500, "lines": {"stock": {"limit": 1500, "levers": ["stockpile"]}}},
-        "risk": {"concentration_cap": {"share": "65%", "countries": ["CN"]},
-                 "cvar": {"alpha": 0.9, "weight": 0.3, "limit": 1e6}},
+        "risk": {
+            "concentration_cap": {"share": "65%", "countries": ["CN"]},
+            "cvar": {"alpha": 0.9, "weight": 0.3, "limit": 1e6},
+        },
         "countries": {"CN": {}, "RU": {}, "JP": {}, "DE": {}},
         "goods": {
             "ga": _good(
-                coverage_days=30, max_shortfall="60%",
-                stockpile={"initial": 5, "max": 80, "unit_cost": 11, "storage_cost": 1.5,
-                           "residual_value": 0.7, "max_release": 90},
+                coverage_days=30,
+                max_shortfall="60%",
+                stockpile={
+                    "initial": 5,
+                    "max": 80,
+                    "unit_cost": 11,
+                    "storage_cost": 1.5,
+                    "residual_value": 0.7,
+                    "max_release": 90,
+                },
                 demand_reduction={"max_share": 0.1, "unit_cost": 40},
                 suppliers={
                     "cn": {"country": "CN", "unit_cost": 10, "capacity": 100},
                     "ru": {"country": "RU", "unit_cost": 11, "capacity": 30},
-                    "jp": {"country": "JP", "unit_cost": 16, "capacity": 24,
-                           "spot_lead_time": "3 months", "reserve": {"max": 36, "fee": 2.5}},
+                    "jp": {
+                        "country": "JP",
+                        "unit_cost": 16,
+                        "capacity": 24,
+                        "spot_lead_time": "3 months",
+                        "reserve": {"max": 36, "fee": 2.5},
+                    },
                 },
             ),
             "ge": {
-                "unit": "t", "demand": 60, "damage": 300,
-                "stockpile": {"max": 40, "unit_cost": 30, "storage_cost": 2,
-                              "residual_value": 0.9},
-                "domestic": {"capex": 40, "unit_cost": 45, "max": 30, "lead_time": "10 months",
-                             "lifetime": "10 years"},
+                "unit": "t",
+                "demand": 60,
+                "damage": 300,
+                "stockpile": {"max": 40, "unit_cost": 30, "storage_cost": 2, "residual_value": 0.9},
+                "domestic": {
+                    "capex": 40,
+                    "unit_cost": 45,
+                    "max": 30,
+                    "lead_time": "10 months",
+                    "lifetime": "10 years",
+                },
                 "suppliers": {
                     "cn": {"country": "CN", "unit_cost": 28, "capacity": 50},
-                    "de": {"country": "DE", "unit_cost": 35, "capacity": 12,
-                           "spot_lead_time": "1 month", "reserve": {"max": 20, "fee": 4}},
+                    "de": {
+                        "country": "DE",
+                        "unit_cost": 35,
+                        "capacity": 12,
+                        "spot_lead_time": "1 month",
+                        "reserve": {"max": 20, "fee": 4},
+                    },
                 },
             },
         },
         "disruptions": {
             "two_bans": {
-                "probability": 0.15, "start": "4 months", "duration": "5 months",
+                "probability": 0.15,
+                "start": "4 months",
+                "duration": "5 months",
                 "hits": [
                     {"countries": ["CN"], "goods": ["ga"], "severity": 1.0},
-                    {"countries": ["CN"], "goods": ["ga"], "severity": 0.6,
-                     "start": "20 months", "duration": "6 months"},
+                    {
+                        "countries": ["CN"],
+                        "goods": ["ga"],
+                        "severity": 0.6,
+                        "start": "20 months",
+                        "duration": "6 months",
+                    },
                 ],
                 "price_multiplier": 2.0,
             },
             "cn_ru": {
-                "probability": 0.1, "start": "10 months", "duration": "14 months",
+                "probability": 0.1,
+                "start": "10 months",
+                "duration": "14 months",
                 "hits": [
                     {"countries": ["CN", "RU"], "severity": 0.8},
-                    {"countries": ["CN"], "goods": ["ge"], "severity": 1.0,
-                     "start": "14 months", "duration": "4 months"},
+                    {
+                        "countries": ["CN"],
+                        "goods": ["ge"],
+                        "severity": 1.0,
+                        "start": "14 months",
+                        "duration": "4 months",
+                    },
                 ],
-                "price_multiplier": 1.5, "demand_multiplier": 1.1,
+                "price_multiplier": 1.5,
+                "demand_multiplier": 1.1,
             },
             "late": {
-                "probability": 0.05, "start": "30 months", "duration": "2 years",
+                "probability": 0.05,
+                "start": "30 months",
+                "duration": "2 years",
                 "hits": [{"countries": ["CN"], "severity": 0.5}],
             },
         },
@@ -239,23 +319,49 @@ def quarterly_case() -> dict:
     return {
         "window": {"years": 4, "period": "quarter"},
         "countries": {"CN": {}, "KR": {}},
-        "goods": {"ga": _good(
-            stockpile={"max": 60, "unit_cost": 10, "storage_cost": 0.5, "residual_value": 0.8,
-                       "max_release": 100},
-            domestic={"capex": 20, "unit_cost": 14, "max": 60, "module": 20,
-                      "lead_time": "7 months", "lifetime": "8 years"},
-            demand_reduction={"max_share": 0.2, "unit_cost": 30, "preparation_cost": 50},
-            suppliers={
-                "cn": {"country": "CN", "unit_cost": 10, "capacity": 200},
-                "kr": {"country": "KR", "unit_cost": 13, "capacity": 20,
-                       "reserve": {"max": 40, "fee": 2, "fixed_cost": 30}},
-            },
-        )},
+        "goods": {
+            "ga": _good(
+                stockpile={
+                    "max": 60,
+                    "unit_cost": 10,
+                    "storage_cost": 0.5,
+                    "residual_value": 0.8,
+                    "max_release": 100,
+                },
+                domestic={
+                    "capex": 20,
+                    "unit_cost": 14,
+                    "max": 60,
+                    "module": 20,
+                    "lead_time": "7 months",
+                    "lifetime": "8 years",
+                },
+                demand_reduction={"max_share": 0.2, "unit_cost": 30, "preparation_cost": 50},
+                suppliers={
+                    "cn": {"country": "CN", "unit_cost": 10, "capacity": 200},
+                    "kr": {
+                        "country": "KR",
+                        "unit_cost": 13,
+                        "capacity": 20,
+                        "reserve": {"max": 40, "fee": 2, "fixed_cost": 30},
+                    },
+                },
+            )
+        },
         "disruptions": {
-            "ban": {"probability": 0.3, "start": "11 months", "duration": "5 months",
-                    "hits": [{"countries": ["CN"], "severity": 0.9}], "price_multiplier": 3},
-            "long": {"probability": 0.1, "start": "2 years", "duration": "5 years",
-                     "hits": [{"countries": ["CN"], "severity": 0.7}]},
+            "ban": {
+                "probability": 0.3,
+                "start": "11 months",
+                "duration": "5 months",
+                "hits": [{"countries": ["CN"], "severity": 0.9}],
+                "price_multiplier": 3,
+            },
+            "long": {
+                "probability": 0.1,
+                "start": "2 years",
+                "duration": "5 years",
+                "hits": [{"countries": ["CN"], "severity": 0.7}],
+            },
         },
     }
 
@@ -296,21 +402,36 @@ def test_long_window_one_disruption_has_few_blocks():
     d = {
         "window": {"years": 5, "period": "month"},
         "countries": {"CN": {}, "JP": {}, "DE": {}},
-        "goods": {"ga": _good(
-            stockpile={"max": 100, "unit_cost": 10, "storage_cost": 1, "residual_value": 0.5},
-            domestic={"capex": 30, "unit_cost": 15, "max": 40, "lead_time": "24 months"},
-            demand_reduction={"max_share": 0.1, "unit_cost": 50},
-            suppliers={
-                "cn": {"country": "CN", "unit_cost": 10, "capacity": 200},
-                "jp": {"country": "JP", "unit_cost": 14, "capacity": 20,
-                       "spot_lead_time": "3 months"},
-                "de": {"country": "DE", "unit_cost": 16, "capacity": 10,
-                       "reserve": {"max": 30, "fee": 2}},
-            },
-        )},
-        "disruptions": {"ban": {"probability": 0.2, "start": "12 months",
-                                "duration": "12 months",
-                                "hits": [{"countries": ["CN"], "severity": 1.0}]}},
+        "goods": {
+            "ga": _good(
+                stockpile={"max": 100, "unit_cost": 10, "storage_cost": 1, "residual_value": 0.5},
+                domestic={"capex": 30, "unit_cost": 15, "max": 40, "lead_time": "24 months"},
+                demand_reduction={"max_share": 0.1, "unit_cost": 50},
+                suppliers={
+                    "cn": {"country": "CN", "unit_cost": 10, "capacity": 200},
+                    "jp": {
+                        "country": "JP",
+                        "unit_cost": 14,
+                        "capacity": 20,
+                        "spot_lead_time": "3 months",
+                    },
+                    "de": {
+                        "country": "DE",
+                        "unit_cost": 16,
+                        "capacity": 10,
+                        "reserve": {"max": 30, "fee": 2},
+                    },
+                },
+            )
+        },
+        "disruptions": {
+            "ban": {
+                "probability": 0.2,
+                "start": "12 months",
+                "duration": "12 months",
+                "hits": [{"countries": ["CN"], "severity": 1.0}],
+            }
+        },
     }
     on, off = check_exact(d)
     m_on, m_off = on.portfolio["solver"]["model"], off.portfolio["solver"]["model"]
@@ -327,8 +448,13 @@ def test_long_window_one_disruption_has_few_blocks():
 
 def _random_dims(seed: int) -> tuple[int, int, int, int, bool]:
     rng = np.random.default_rng(1000 + seed)
-    return (int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(6, 19)),
-            int(rng.integers(1, 5)), seed % 5 == 4)  # every fifth case a MIP
+    return (
+        int(rng.integers(1, 4)),
+        int(rng.integers(1, 4)),
+        int(rng.integers(6, 19)),
+        int(rng.integers(1, 5)),
+        seed % 5 == 4,
+    )  # every fifth case a MIP
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -361,23 +487,48 @@ def large_loss_mip_case(months: int) -> dict:
     (a MIP). Always feasible: buying nothing and accepting the shortfall is a solution."""
     return {
         "window": {"years": months / 12, "period": "month"},
-        "risk": {"concentration_cap": {"share": "65%", "countries": ["CN"]},
-                 "cvar": {"alpha": 0.95, "weight": 0.24}},
+        "risk": {
+            "concentration_cap": {"share": "65%", "countries": ["CN"]},
+            "cvar": {"alpha": 0.95, "weight": 0.24},
+        },
         "countries": {"CN": {}},
         "goods": {
-            "a": {"demand": 3260, "damage": 3.285e6,
-                  "domestic": {"capex": 8e5, "unit_cost": 5e5, "max": 723,
-                               "lead_time": "12 months", "lifetime": "10 years",
-                               "fixed_cost": 2.727e8},
-                  "suppliers": {"cn": {"country": "CN", "unit_cost": 3.885e5, "capacity": 3920}}},
-            "b": {"demand": 481, "damage": 846300,
-                  "demand_reduction": {"max_share": 0.128, "unit_cost": 159800},
-                  "suppliers": {"cn": {"country": "CN", "unit_cost": 67920, "capacity": 581,
-                                       "reserve": {"max": 112, "fee": 8374}}}},
+            "a": {
+                "demand": 3260,
+                "damage": 3.285e6,
+                "domestic": {
+                    "capex": 8e5,
+                    "unit_cost": 5e5,
+                    "max": 723,
+                    "lead_time": "12 months",
+                    "lifetime": "10 years",
+                    "fixed_cost": 2.727e8,
+                },
+                "suppliers": {"cn": {"country": "CN", "unit_cost": 3.885e5, "capacity": 3920}},
+            },
+            "b": {
+                "demand": 481,
+                "damage": 846300,
+                "demand_reduction": {"max_share": 0.128, "unit_cost": 159800},
+                "suppliers": {
+                    "cn": {
+                        "country": "CN",
+                        "unit_cost": 67920,
+                        "capacity": 581,
+                        "reserve": {"max": 112, "fee": 8374},
+                    }
+                },
+            },
         },
-        "disruptions": {"ban": {"probability": 0.005, "start": "1 month", "duration": "2 months",
-                                "hits": [{"countries": ["CN"], "goods": ["a"], "severity": 0.58}],
-                                "price_multiplier": 1.65}},
+        "disruptions": {
+            "ban": {
+                "probability": 0.005,
+                "start": "1 month",
+                "duration": "2 months",
+                "hits": [{"countries": ["CN"], "goods": ["a"], "severity": 0.58}],
+                "price_multiplier": 1.65,
+            }
+        },
     }
 
 
