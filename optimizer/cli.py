@@ -87,6 +87,18 @@ def _print_issues(issues, title: str) -> None:
             err.print(f"  [red]{_esc(issue.format())}[/]")
 
 
+def internal_error(exc: Exception, debug: bool) -> None:
+    """Report a bug of the engine (not the user's) and exit 6; with ``--debug``, re-raise."""
+    if debug:
+        raise exc
+    err.print(
+        f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
+        "This is a bug in the engine, not in your scenario; rerun with --debug and "
+        "report the output."
+    )
+    raise typer.Exit(EXIT_INTERNAL) from None
+
+
 def _esc(text: str) -> str:
     return text.replace("[", "\\[")
 
@@ -268,14 +280,7 @@ def run(
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
         raise typer.Exit(EXIT_INPUT) from None
     except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
-        if debug:
-            raise
-        err.print(
-            f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
-            "This is a bug in the engine, not in your scenario; rerun with --debug and "
-            "report the output."
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+        internal_error(exc, debug)
 
     for issue in result.loaded.warnings:
         err.print(f"[yellow]{_esc(issue.format())}[/]")
@@ -483,14 +488,7 @@ def sweep(
         err.print(f"[red]{_esc(str(exc))}[/]")
         raise typer.Exit(EXIT_INPUT) from None
     except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
-        if debug:
-            raise
-        err.print(
-            f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
-            "This is a bug in the engine, not in your scenario; rerun with --debug and "
-            "report the output."
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+        internal_error(exc, debug)
 
     for warning in result.warnings:
         err.print(f"[yellow]{_esc(warning)}[/]")
