@@ -1026,7 +1026,7 @@ def validate_runs(
 
 
 def _digest(
-    batch: Batch, base: LoadedScenario, results: list[dict]
+    batch: Batch, base: LoadedScenario, results: list[dict], strict: bool = True
 ) -> tuple[dict[str, dict], list[tuple[Issue, list[str]]]]:
     """Each valid run's check (sha, resolved values, loaded scenario) and the new warnings;
     raises BatchError for the rest."""
@@ -1065,8 +1065,10 @@ def _digest(
             key = w.format()
             warn_issue.setdefault(key, w)
             warn_runs.setdefault(key, []).append(run.name)
-    if errors:
-        raise BatchError([(error_issue[k], names) for k, names in errors.items()])
+    problems = [(error_issue[k], names) for k, names in errors.items()]
+    if problems and strict:
+        raise BatchError(problems)
+    shas["__invalid__"] = problems  # type: ignore[assignment]  # read by run_batch
     return shas, [(warn_issue[k], names) for k, names in warn_runs.items()]
 
 
@@ -1112,6 +1114,7 @@ def run_batch(
     workers: int | None = None,
     scheduler: str | None = None,
     force: bool = False,
+    strict: bool = False,
     events: BatchEvents | None = None,
     allowed_failures: int = 0,
     task: Callable[..., dict] | None = None,
@@ -1124,9 +1127,12 @@ def run_batch(
     ``workers``: processes of the local cluster (default: the number of CPUs, at most the
     number of runs); ignored with ``scheduler`` (``tcp://HOST:PORT`` of a running Dask
     scheduler). Each run is solved with ``config`` and one HiGHS thread. ``task`` replaces
-    :func:`solve_run` (same signature; for tests). Raises :class:`BatchError` when the batch or
-    any run is not valid (nothing is solved) and :class:`BatchRunError` when the batch cannot
-    run at all; a failing run is never raised but recorded."""
+    :func:`solve_run` (same signature; for tests). Every run is validated before any is
+    solved. Raises :class:`BatchError` when the batch file or its base is not valid, or, with
+    ``strict``, when any run is not (nothing is solved then); without ``strict`` a run that is
+    not valid is recorded as ``invalid`` with its located problems and the others are solved.
+    Raises :class:`BatchRunError` when the batch cannot run at all; a failing run is never
+    raised but recorded."""
     t_start = time.perf_counter()
     events = events or BatchEvents()
     if not isinstance(batch, Batch):
@@ -1182,13 +1188,20 @@ def run_batch(
         results, left = _validate(batch, base, local_validation_seconds, get_client)
         if left:
             results += _check_on_cluster(get_client(), batch, base, left)
-        checked, warnings = _digest(batch, base, results)
+        checked, warnings = _digest(batch, base, results, strict=strict)
+        invalid_problems = checked.pop("__invalid__", [])
+        invalid: dict[str, list[Issue]] = {}
+        for issue, names in invalid_problems:
+            for name in names:
+                invalid.setdefault(name, []).append(issue)
         del results
         seconds["validate"] = time.perf_counter() - t
 
         plan = []
         manifest_runs = []
         for r in batch.runs:
+            if r.name in invalid:
+                continue
             sha = checked[r.name]["sha"]
             folder = out / "runs" / f"{r.name}-{sha[:12]}"
             plan.append((r, sha, folder))
@@ -1211,6 +1224,23 @@ def run_batch(
         _write_text_atomic(out / "batch.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
         outcomes: dict[str, RunOutcome] = {}
+        for r in batch.runs:  # not valid: recorded with the reason, never solved
+            if r.name not in invalid:
+                continue
+            reason = "; ".join(issue.format() for issue in invalid[r.name])
+            folder = out / "runs" / f"{r.name}-invalid"
+            job = {
+                "name": r.name,
+                "variant": r.variant,
+                "values": list(r.values),
+                "overrides": list(r.overrides),
+                "base": batch.base_display,
+                "batch": batch.display,
+            }
+            _write_failure(folder, job, "invalid", reason)
+            outcomes[r.name] = RunOutcome(
+                r.name, r.variant, r.values_dict, folder, "", status="invalid", reason=reason
+            )
         todo = []
         for r, sha, folder in plan:
             previous = None if force else kept_run(folder)

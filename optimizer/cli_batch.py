@@ -207,6 +207,14 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", help="Solve every run again, even those already finished.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Solve nothing if any run is not valid (by default the invalid runs are "
+            "reported first and recorded, and the others are solved).",
+        ),
+    ] = False,
     config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
         "config.yaml"
     ),
@@ -317,6 +325,7 @@ def batch(
             workers=workers,
             scheduler=scheduler,
             force=force,
+            strict=strict,
             events=events,
         )
     except BatchError as exc:
@@ -352,9 +361,13 @@ def batch(
         records = [read_run(o.folder, o.name, o.variant, o.values) for o in result.outcomes]
         _summary(records, spec.keys, out, "Runs")
         s = result.seconds
-        solved = sum(not o.skipped for o in result.outcomes)
+        solved = sum(not o.skipped and o.status != "invalid" for o in result.outcomes)
+        invalid = sum(o.status == "invalid" for o in result.outcomes)
+        kept = len(result.outcomes) - solved - invalid
         out.print(
-            f"{solved} runs solved, {len(result.outcomes) - solved} kept from before, on "
+            f"{solved} runs solved, {kept} kept from before"
+            + (f", {invalid} not valid" if invalid else "")
+            + ", on "
             f"{result.workers} worker(s) in {s.get('total', 0):.1f} s (validation "
             f"{s.get('validate', 0):.1f} s, solving {s.get('solve', 0):.1f} s)"
         )

@@ -227,21 +227,47 @@ def test_compare_batch_folder_gives_the_batch_tables(grid, tmp_path):
 # --- invalid and failing runs -----------------------------------------------------------------
 
 
-def test_broken_variant_is_reported_before_anything_is_solved(tmp_path):
+def _broken_batch(tmp_path):
     data = yaml.safe_load(POLICY.read_text())
     data["base"] = str(SHIPPED)
-    data["variants"]["broken"] = {"goods.gallium.suppliers.china.capacity": -5}
-    path = _write_batch(tmp_path, data)
-    out = tmp_path / "out"
-    r = _cli("batch", str(path), "--out", str(out))
-    assert r.exit_code == 1, r.output
-    line = next(
+    data["vary"] = {"budget.total": ["150M"]}
+    data["variants"] = {"broken": {"goods.gallium.suppliers.china.capacity": -5}}
+    return _write_batch(tmp_path, data)
+
+
+def _override_line(path) -> int:
+    return next(
         i
         for i, text in enumerate(path.read_text().splitlines(), start=1)
         if "goods.gallium.suppliers.china.capacity" in text
     )
+
+
+def test_broken_variant_is_reported_and_the_others_finish(tmp_path):
+    """By default a variant that is not valid is reported (file, line, key) and recorded as
+    ``invalid``; the other runs are solved and the batch exits 3."""
+    path = _broken_batch(tmp_path)
+    out = tmp_path / "out"
+    r = _cli("batch", str(path), "--out", str(out), "--workers", "1")
+    assert r.exit_code == 3, r.output
     said = " ".join(r.output.split())
-    assert f"{path}:{line}: goods.gallium.suppliers.china.capacity: must be >= 0, got -5" in said
+    assert (
+        f"{path}:{_override_line(path)}: goods.gallium.suppliers.china.capacity: must be >= 0"
+        in said
+    )
+    runs = pd.read_csv(out / "runs.csv")
+    status = dict(zip(runs["name"], runs["status"]))
+    assert sorted(status.values()) == ["invalid", "optimal"], status
+
+
+def test_strict_batch_solves_nothing_when_a_variant_is_broken(tmp_path):
+    path = _broken_batch(tmp_path)
+    out = tmp_path / "out"
+    r = _cli("batch", str(path), "--out", str(out), "--strict")
+    assert r.exit_code == 1, r.output
+    said = " ".join(r.output.split())
+    where = f"{path}:{_override_line(path)}: goods.gallium.suppliers.china.capacity"
+    assert f"{where}: must be >= 0, got -5" in said
     assert "[variant broken: goods.gallium.suppliers.china.capacity=-5]" in said
     assert "nothing was solved" in said
     assert not (out / "runs").exists() or not _folders(out)
