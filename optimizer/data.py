@@ -136,8 +136,8 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
                 countries.append(s.country)
     cidx = {c: i for i, c in enumerate(countries)}
 
-    def per_good(fn, default=np.nan, dtype=float) -> np.ndarray:
-        return np.array([fn(scenario.goods[g]) for g in goods], dtype=dtype)
+    def per_good(fn) -> np.ndarray:
+        return np.array([fn(scenario.goods[g]) for g in goods], dtype=float)
 
     # goods ---------------------------------------------------------------------------------
     demand_pp = per_good(lambda g: g.demand / P)

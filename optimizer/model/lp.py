@@ -49,6 +49,7 @@ class LinearProgram:
     _cost_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     _coef_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _matrix: sp.csc_matrix | None = None
+    _cost: np.ndarray | None = None
 
     # building ------------------------------------------------------------------------------
     def add_variables(
@@ -108,14 +109,18 @@ class LinearProgram:
         keep = coefs != 0
         if keep.any():
             self._cost_parts.append((cols[keep].copy(), coefs[keep].copy()))
+            self._cost = None
 
     # reading -------------------------------------------------------------------------------
     @property
     def cost(self) -> np.ndarray:
-        c = np.zeros(self.n_cols)
-        for cols, coefs in self._cost_parts:
-            np.add.at(c, cols, coefs)
-        return c
+        """Objective coefficients (assembled once; a later :meth:`add_cost` reassembles)."""
+        if self._cost is None or len(self._cost) != self.n_cols:
+            c = np.zeros(self.n_cols)
+            for cols, coefs in self._cost_parts:
+                np.add.at(c, cols, coefs)
+            self._cost = c
+        return self._cost
 
     @property
     def matrix(self) -> sp.csc_matrix:
