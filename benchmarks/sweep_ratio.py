@@ -1,6 +1,6 @@
 """Issue 5's measure: a 20-level budget sweep of the ladder's M scenario against one cold run.
 
-    .venv/bin/python benchmarks/sweep_ratio.py direct      # or pyomo
+    .venv/bin/python benchmarks/sweep_ratio.py direct      # or pyomo; a second argument: workers
 
 "One cold run" is the mean of five ``optimizer.api.run`` calls (load, build, hand-over, cold
 solve, results) at levels across the range; the sweep is ``sweep_budget`` over 0.2bn to 4bn in
@@ -34,7 +34,8 @@ def main() -> None:
         cold.append(time.perf_counter() - t)
     one = statistics.mean(cold)
     t = time.perf_counter()
-    s = sweep_budget(d, levels, config=cfg)
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    s = sweep_budget(d, levels, config=cfg, workers=workers)
     sweep = time.perf_counter() - t
     loadavg = Path("/proc/loadavg")
     load = loadavg.read_text().split()[:3] if loadavg.exists() else ["?"]
