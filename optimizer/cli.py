@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer import __version__
+from optimizer.cli_options import ConfigOption, InterfaceOption, MipGapOption
 from optimizer.format import money as _money
 from optimizer.format import quantity as _qty
 
@@ -206,20 +207,13 @@ def run(
             "value is read as YAML).",
         ),
     ] = None,
-    config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
-        "config.yaml"
-    ),
+    config: ConfigOption = Path("config.yaml"),
     time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit, seconds.")] = None,
-    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
+    mip_gap: MipGapOption = None,
     threads: Annotated[
         Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")
     ] = None,
-    interface: Annotated[
-        Optional[str],
-        typer.Option(
-            help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays)."
-        ),
-    ] = None,
+    interface: InterfaceOption = None,
     compress: Annotated[
         Optional[bool],
         typer.Option(
@@ -261,9 +255,6 @@ def run(
     except ConfigError as exc:
         err.print(f"[red]{_esc(str(exc))}[/]")
         raise typer.Exit(EXIT_INPUT) from None
-    if interface not in (None, "auto", "pyomo", "direct"):
-        err.print(f"[red]--interface must be auto, pyomo or direct, got {interface!r}[/]")
-        raise typer.Exit(EXIT_USAGE)
     rc = RunConfig.from_config(
         cfg,
         time_limit=time_limit,
@@ -388,19 +379,12 @@ def sweep(
         Optional[list[str]],
         typer.Option("--set", help="Override a scenario value first: --set risk.cvar.weight=0.5"),
     ] = None,
-    config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
-        "config.yaml"
-    ),
-    interface: Annotated[
-        Optional[str],
-        typer.Option(
-            help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays)."
-        ),
-    ] = None,
+    config: ConfigOption = Path("config.yaml"),
+    interface: InterfaceOption = None,
     time_limit: Annotated[
         Optional[float], typer.Option(help="Solver time limit per level, seconds.")
     ] = None,
-    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
+    mip_gap: MipGapOption = None,
     cold_check_every: Annotated[
         int,
         typer.Option(
@@ -436,9 +420,6 @@ def sweep(
         raise typer.Exit(EXIT_USAGE)
     if line is not None and budget is None:
         err.print("[red]--line goes with --budget (it names the budget line to sweep)[/]")
-        raise typer.Exit(EXIT_USAGE)
-    if interface not in (None, "auto", "pyomo", "direct"):
-        err.print(f"[red]--interface must be auto, pyomo or direct, got {interface!r}[/]")
         raise typer.Exit(EXIT_USAGE)
     try:
         if budget is not None:

@@ -26,6 +26,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from optimizer.cli_options import ConfigOption, InterfaceOption, MipGapOption
+
 EXIT_INTERRUPTED = 130
 #: Rows of the summary table printed in the terminal (runs.csv has them all).
 SUMMARY_ROWS = 30
@@ -215,19 +217,12 @@ def batch(
             "reported first and recorded, and the others are solved).",
         ),
     ] = False,
-    config: Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")] = Path(
-        "config.yaml"
-    ),
+    config: ConfigOption = Path("config.yaml"),
     time_limit: Annotated[
         Optional[float], typer.Option(help="Solver time limit per run, seconds.")
     ] = None,
-    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")] = None,
-    interface: Annotated[
-        Optional[str],
-        typer.Option(
-            help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays)."
-        ),
-    ] = None,
+    mip_gap: MipGapOption = None,
+    interface: InterfaceOption = None,
     compress: Annotated[
         Optional[bool],
         typer.Option("--compress/--no-compress", help="Merge identical periods into blocks."),
@@ -270,9 +265,6 @@ def batch(
     except ConfigError as exc:
         err.print(f"[red]{cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_INPUT) from None
-    if interface not in (None, "auto", "pyomo", "direct"):
-        err.print(f"[red]--interface must be auto, pyomo or direct, got {interface!r}[/]")
-        raise typer.Exit(cli.EXIT_USAGE)
     if scheduler is not None and workers is not None:
         err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
         raise typer.Exit(cli.EXIT_USAGE)

@@ -260,3 +260,12 @@ def test_sweep_usage_errors_exit_2(tmp_path, args):
     r = _run("sweep", str(_write(tmp_path, TINY)), *args, "--out", str(tmp_path / "o"))
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_unknown_interface_is_a_usage_error(tmp_path, command):
+    """The shared --interface option lists its choices; a wrong one exits 2 before any work."""
+    extra = ["--budget", "0:10:2"] if command == "sweep" else []
+    r = _run(command, str(_write(tmp_path, TINY)), *extra, "--interface", "bogus")
+    assert r.exit_code == 2
+    assert "auto" in r.output and "direct" in r.output and "Traceback" not in r.output
