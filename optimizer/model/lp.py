@@ -186,12 +186,6 @@ class LinearProgram:
                 return b.name, row - b.start
         raise IndexError(row)
 
-    def block_of_col(self, col: int) -> tuple[str, int]:
-        for b in self.variables.values():
-            if b.start <= col < b.start + b.size:
-                return b.name, col - b.start
-        raise IndexError(col)
-
     def row_scales(self) -> np.ndarray:
         """A power of two per row bringing its coefficients' geometric mean near 1.
 

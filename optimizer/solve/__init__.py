@@ -6,7 +6,6 @@ from optimizer.model.lp import LinearProgram
 from optimizer.solve.base import (
     PYOMO_MAX_COLUMNS,
     Interface,
-    SolveError,
     SolveResult,
     SolverOptions,
     Status,
@@ -42,7 +41,6 @@ __all__ = [
     "PYOMO_MAX_COLUMNS",
     "Interface",
     "choose_interface",
-    "SolveError",
     "SolveResult",
     "SolverOptions",
     "Status",

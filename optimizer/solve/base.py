@@ -1,8 +1,9 @@
 """What a solve returns, independent of the interface that ran it.
 
 Like Pyomo's ``contrib.solver``, the result separates *why the solver stopped*
-(``termination``, ``status``) from *what it found* (``x``, ``objective``); callers raise on a
-non-optimal result unless they asked for leniency.
+(``termination``, ``status``) from *what it found* (``x``, ``objective``). A solve never
+raises for a non-optimal outcome: the command line maps each status to its exit code and a
+batch records it.
 """
 
 from __future__ import annotations
@@ -74,14 +75,6 @@ class SolveResult:
     @property
     def ok(self) -> bool:
         return self.status == "optimal"
-
-
-class SolveError(RuntimeError):
-    """Raised when a solve does not end optimal and the caller did not ask for leniency."""
-
-    def __init__(self, result: SolveResult):
-        super().__init__(f"the solver stopped: {result.termination}")
-        self.result = result
 
 
 def status_from_highs(model_status: str, has_solution: bool) -> Status:
