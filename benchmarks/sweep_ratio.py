@@ -1,10 +1,16 @@
 """Issue 5's measure: a 20-level budget sweep of the ladder's M scenario against one cold run.
 
-    .venv/bin/python benchmarks/sweep_ratio.py direct      # or pyomo; a second argument: workers
+    .venv/bin/python benchmarks/sweep_ratio.py direct            # or pyomo
+    .venv/bin/python benchmarks/sweep_ratio.py direct 2          # 2 worker processes
+    .venv/bin/python benchmarks/sweep_ratio.py direct 1 3 ablate # what each speed-up buys
 
 "One cold run" is the mean of five ``optimizer.api.run`` calls (load, build, hand-over, cold
 solve, results) at levels across the range; the sweep is ``sweep_budget`` over 0.2bn to 4bn in
-20 levels, warm, every warm level certified. Prints one line with both times and their ratio.
+20 levels, warm, every warm level certified. The shared 2-vCPU machine's speed drifts by 30 %
+from one minute to the next, so each round measures its own cold runs right before its sweeps,
+and the script prints every round's ratio and the median (default 3 rounds). ``ablate`` also
+sweeps, in the same round, without Devex pricing and without keeping the optimum where the
+budget does not bind (``optimizer/sweep.py``).
 """
 
 from __future__ import annotations
@@ -18,32 +24,67 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import synthetic_scenario  # noqa: E402
 
+import optimizer.sweep as sweep_module  # noqa: E402
 from optimizer.api import RunConfig, run  # noqa: E402
+from optimizer.solve.base import WARM_RESOLVE_OPTIONS  # noqa: E402
 from optimizer.sweep import parse_range, sweep_budget  # noqa: E402
+
+DEVEX = dict(WARM_RESOLVE_OPTIONS)
+KEEP = sweep_module._LevelSolver.still_optimal
+
+
+def variant(devex: bool, keep: bool) -> None:
+    """Switch the sweep's two speed-ups on or off in this process."""
+    WARM_RESOLVE_OPTIONS.clear()
+    if devex:
+        WARM_RESOLVE_OPTIONS.update(DEVEX)
+    sweep_module._LevelSolver.still_optimal = KEEP if keep else (lambda self, level: False)
+
+
+VARIANTS = {
+    "as shipped": (True, True),
+    "no Devex": (False, True),
+    "no keeping": (True, False),
+    "neither": (False, False),
+}
 
 
 def main() -> None:
     interface = sys.argv[1] if len(sys.argv) > 1 else "direct"
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    names = list(VARIANTS) if "ablate" in sys.argv[4:] else ["as shipped"]
     d = synthetic_scenario(50, 8, 60, 50, seed=0, integer=False)
     levels, cfg = parse_range("0.2bn:4bn:20"), RunConfig(interface=interface)
     run(d, cfg)  # imports and caches out of the clock
-    cold = []
-    for level in levels[::4]:
-        t = time.perf_counter()
-        run(d, cfg, overrides=[f"budget.total={float(level)!r}"])
-        cold.append(time.perf_counter() - t)
-    one = statistics.mean(cold)
-    t = time.perf_counter()
-    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    s = sweep_budget(d, levels, config=cfg, workers=workers)
-    sweep = time.perf_counter() - t
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(1, rounds + 1):
+        cold = []
+        for level in levels[::4]:
+            t = time.perf_counter()
+            run(d, cfg, overrides=[f"budget.total={float(level)!r}"])
+            cold.append(time.perf_counter() - t)
+        one = statistics.mean(cold)
+        line = [f"round {r}: one cold run {one:.2f} s (mean of {len(cold)})"]
+        for name in names:
+            variant(*VARIANTS[name])
+            t = time.perf_counter()
+            s = sweep_budget(d, levels, config=cfg, workers=workers)
+            sweep = time.perf_counter() - t
+            ratios[name].append(sweep / one)
+            line.append(
+                f"{name}: sweep {sweep:.2f} s, {sweep / one:.2f}x "
+                f"(certified {s.timings.get('certified_levels', 0)}, "
+                f"failures {s.timings.get('certificate_failures', 0)})"
+            )
+        variant(True, True)
+        print("; ".join(line))
     loadavg = Path("/proc/loadavg")
     load = loadavg.read_text().split()[:3] if loadavg.exists() else ["?"]
-    print(
-        f"{interface}: one cold run {one:.2f} s (mean of {len(cold)}); sweep of 20 {sweep:.2f} s;"
-        f" ratio {sweep / one:.2f}x; certified {s.timings['certified_levels']}, failures "
-        f"{s.timings['certificate_failures']}; load average {' '.join(load)}"
-    )
+    print(f"{interface}, {workers} worker(s), load average {' '.join(load)}; median ratios:")
+    for name, values in ratios.items():
+        rounds_text = ", ".join(f"{x:.2f}" for x in values)
+        print(f"  {name}: {statistics.median(values):.2f}x (rounds {rounds_text})")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ from optimizer.solve.base import Interface
 
 @dataclass(frozen=True)
 class RunConfig:
-    """How one run is solved. ``time_limit`` in seconds (None: none); ``mip_gap`` relative."""
+    """How one run is solved. ``time_limit`` in seconds (None: none); ``mip_gap`` relative;
+    ``warm_resolves``: an LP will be re-solved warm many times after this run (a sweep sets
+    it; see :data:`optimizer.solve.base.WARM_RESOLVE_OPTIONS`)."""
 
     compress_time: bool = True
     mip_gap: float = 1e-4
@@ -37,6 +39,7 @@ class RunConfig:
     algorithm: str = "choose"
     presolve: bool = True
     log: bool = False
+    warm_resolves: bool = False
 
     @classmethod
     def from_config(cls, cfg: Config, **overrides: Any) -> RunConfig:
@@ -55,7 +58,8 @@ class RunConfig:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def solver_options(self) -> SolverOptions:
+    def solver_options(self, is_mip: bool = False) -> SolverOptions:
+        """The HiGHS settings; ``warm_resolves`` applies to an LP only (``is_mip`` False)."""
         return SolverOptions(
             time_limit=self.time_limit,
             mip_gap=self.mip_gap,
@@ -63,6 +67,7 @@ class RunConfig:
             algorithm=self.algorithm,
             presolve=self.presolve,
             log=self.log,  # type: ignore[arg-type]
+            warm_resolves=self.warm_resolves and not is_mip,
         )
 
 
@@ -174,7 +179,7 @@ def run(
 
     interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
     t = time.perf_counter()
-    solver = make_solver(built.lp, config.solver_options(), interface)
+    solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
     setup = time.perf_counter() - t
     result = solver.solve()
     for key, value in result.seconds.items():

@@ -7,9 +7,9 @@ Two entry points:
   (``limit - constant cash``, see ``optimizer/model/constraints.py``) in the persistent solver
   and re-solves it. For an LP HiGHS keeps its basis, so each re-solve starts warm; for a MIP
   solved through ``interface="direct"`` the previous level's solution is handed over as a start
-  (with a larger budget it stays feasible). Every ``cold_check_every``-th level is solved once
-  more cold, in a fresh solver, and the two objectives compared (HiGHS has had hot-start bugs;
-  a cold start is the reference).
+  (with a larger budget it stays feasible). Every warm LP level is checked against its
+  optimality conditions (``optimizer/solve/certificate.py``), and ``cold_check_every=N`` adds
+  a cold re-solve of every N-th level in a fresh solver (HiGHS has had hot-start bugs).
 - :func:`sweep_param` traces a sensitivity curve of any numeric scenario value (a disruption's
   probability, a price multiplier, the cap share) by rebuilding the model for each value.
 
@@ -19,7 +19,12 @@ good, long format), ``switches`` (levels where a lever switches on) and timings;
 ``sweep.json`` into a results folder, atomically.
 
 Levels are solved in order, one step at a time (small RHS steps keep warm starts short): for an
-LP from the highest level down, for a MIP upwards. ``workers > 1`` spreads the levels over
+LP from the highest level down, for a MIP upwards. Three things keep an LP sweep cheap, each
+measured in ``benchmarks/README.md``: HiGHS runs with Devex pricing
+(:data:`optimizer.solve.base.WARM_RESOLVE_OPTIONS`), so a warm start does not recompute every
+steepest-edge weight; where the budget does not bind, the level above's optimum is kept
+without calling the solver; and each level's portfolio is assembled in a thread while HiGHS
+(which releases the GIL) solves the next one. ``workers > 1`` spreads the levels over
 processes, each holding its own persistent model (HiGHS ``threads`` is fixed per process, so
 each worker runs with ``threads=1``): the choice when warm starts do not help, as for a MIP.
 """
@@ -35,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +52,7 @@ from optimizer.api import RunConfig, load, run
 from optimizer.results.portfolio import portfolio
 from optimizer.scenario.loader import LoadedScenario
 from optimizer.scenario.units import parse_money, parse_share
+from optimizer.solve.base import SolveResult
 from optimizer.solve.certificate import lp_certificate
 
 Progress = Callable[[int, int], None]
@@ -549,7 +556,9 @@ class _LevelSolver:
         self.is_mip = built.lp.is_mip
         self.prev_x: np.ndarray | None = None
         self.prev_level: float | None = None
+        self.prev_result = None
         self.solved = 0
+        self._cash_row = built.lp.matrix[[self.row], :].tocsr()  # cash terms of the budget row
 
     def upper(self, level: float) -> float:
         return float(level) - self.constant
@@ -564,9 +573,23 @@ class _LevelSolver:
             interface=self.interface,
         )
 
-    def solve(self, index: int, level: float):
-        """Move the budget to ``level`` and re-solve; returns the level's row data and the
-        SolveResult."""
+    def still_optimal(self, level: float) -> bool:
+        """Whether the previous optimum is also optimal at ``level``: the budget shrank (a
+        smaller feasible set) and the previous portfolio's cash still fits under it."""
+        prev = self.prev_result
+        if prev is None or prev.status != "optimal" or prev.x is None:
+            return False
+        if self.prev_level is None or level > self.prev_level:
+            return False
+        upper = self.upper(level)
+        cash = float((self._cash_row @ prev.x)[0])
+        return cash <= upper + 1e-9 * max(1.0, abs(upper))
+
+    def resolve(self, level: float) -> tuple[SolveResult, float, bool, float]:
+        """Move the budget to ``level`` and re-solve: the SolveResult, the solver's wall
+        seconds, whether it started warm, and the seconds spent in all. Where the budget does
+        not bind (:meth:`still_optimal`) the previous optimum is kept without calling the
+        solver (0 iterations)."""
         t0 = time.perf_counter()
         self.solver.set_row_bounds([self.row], [-np.inf], [self.upper(level)])
         warm = self.solved > 0  # LP: HiGHS starts from the basis it holds
@@ -575,27 +598,36 @@ class _LevelSolver:
             loosened = self.prev_level is not None and level >= self.prev_level
             warm = loosened and _set_mip_start(self.solver, self.prev_x)
         t1 = time.perf_counter()
-        result = self.solver.solve()
+        if self.still_optimal(level):
+            result = replace(self.prev_result, iterations=0, seconds={"solve": 0.0})
+        else:
+            result = self.solver.solve()
         solve_seconds = time.perf_counter() - t1  # wall time: Pyomo's highs_time is cumulative
         self.solved += 1
         if result.x is not None:
             self.prev_x, self.prev_level = result.x, float(level)
+            self.prev_result = result
+        return result, solve_seconds, warm, time.perf_counter() - t0
+
+    def level(
+        self, index: int, level: float, result: SolveResult, solve_seconds, warm, spent
+    ) -> _Level:
+        """The level's row data from its SolveResult (reads only the scenario, the model's
+        arrays and ``result``, so it may run in a thread while the solver works on the next
+        level)."""
+        t0 = time.perf_counter()
         pf = self.portfolio(level, result, dict(result.seconds))
-        lv = _Level(
-            index,
-            float(level),
-            pf,
-            time.perf_counter() - t0,
-            solve_seconds,
-            warm,
-            result.iterations,
-        )
-        return lv, result
+        seconds = spent + time.perf_counter() - t0
+        return _Level(index, float(level), pf, seconds, solve_seconds, warm, result.iterations)
+
+    def solve(self, index: int, level: float) -> tuple[_Level, SolveResult]:
+        """:meth:`resolve` and :meth:`level`, one after the other."""
+        result, solve_seconds, warm, spent = self.resolve(level)
+        return self.level(index, level, result, solve_seconds, warm, spent), result
 
     def check_inline(self, lv: _Level) -> None:
-        cold = _cold_solve(
-            self.built.lp, self.config.solver_options(), self.row, self.upper(lv.level)
-        )
+        options = replace(self.config, warm_resolves=False).solver_options(self.is_mip)
+        cold = _cold_solve(self.built.lp, options, self.row, self.upper(lv.level))
         self.apply_check(lv, cold)
 
     def apply_check(self, lv: _Level, cold) -> None:
@@ -653,7 +685,10 @@ def sweep_budget(
     the way up). A MIP is solved upwards from the lowest level, and on the ``direct`` interface
     each level starts from the solution of the level below, which a larger budget keeps
     feasible (Pyomo's interface passes no start: each MIP level is solved from scratch, without
-    a rebuild). The result lists the levels sorted increasing, de-duplicated.
+    a rebuild). The result lists the levels sorted increasing, de-duplicated. Where the
+    optimum of the level above still fits under the smaller budget (its cash is within it),
+    that optimum is kept without a solve: 0 iterations in ``frontier``. An LP sweep runs HiGHS
+    with Devex pricing (``RunConfig.warm_resolves``).
 
     Every warm LP level is checked against its optimality conditions
     (:func:`optimizer.solve.certificate.lp_certificate`: primal feasibility and equal primal
@@ -696,7 +731,11 @@ def sweep_budget(
     t0 = time.perf_counter()
     n = len(arr)
     top = n - 1  # the first, cold solve: the highest level, usually the easiest
-    first = run(src, config, overrides=(*overrides, f"{key}={float(arr[top])!r}"))
+    first = run(
+        src,
+        replace(config, warm_resolves=True),
+        overrides=(*overrides, f"{key}={float(arr[top])!r}"),
+    )
     interface = first.portfolio["solver"]["interface"]
     solver = _LevelSolver(
         first.loaded.scenario,
@@ -710,6 +749,7 @@ def sweep_budget(
     solver.solved = 1
     solver.prev_x = first.solve.x
     solver.prev_level = float(arr[top])
+    solver.prev_result = first.solve
     done = {
         top: _Level(
             top,
@@ -735,26 +775,41 @@ def sweep_budget(
     try:
         if background:
             uppers = {i: solver.upper(arr[i]) for i in checks}
-            checker = _BackgroundChecks(first.model.lp, config.solver_options(), solver.row, uppers)
-        for pos, i in enumerate(order, start=2):
-            lv, res = solver.solve(i, float(arr[i]))
-            cold_needed = i in checks and not background
-            if not solver.is_mip and res.x is not None and res.status == "optimal":
-                # every warm LP level is checked against its optimality conditions (a
-                # mat-vec); one that fails is solved again from scratch, and that answer kept
-                cert = lp_certificate(first.model.lp, res.x, res.row_dual)
-                lv.certified = cert.ok
-                if not cert.ok:
-                    notes.append(
-                        f"level {arr[i]:,.6g}: the warm re-solve failed its optimality "
-                        f"certificate ({cert.reason}); it was solved again from scratch"
-                    )
-                    cold_needed = True
-            if cold_needed:
-                solver.check_inline(lv)
-            done[i] = lv
-            if progress:
-                progress(pos, n)
+            checker = _BackgroundChecks(
+                first.model.lp, config.solver_options(solver.is_mip), solver.row, uppers
+            )
+        # Each level's results (its portfolio) are assembled in a thread while HiGHS, which
+        # releases the GIL, solves the next level: on two cores that work leaves the critical
+        # path. Cold checks run once every level is solved (they use a solver of their own).
+        pending: list[tuple[int, Future, bool | None, bool]] = []
+        with ThreadPoolExecutor(max_workers=1) as assemble:
+            for pos, i in enumerate(order, start=2):
+                res, solve_seconds, warm, spent = solver.resolve(float(arr[i]))
+                cold_needed = i in checks and not background
+                certified = None
+                if not solver.is_mip and res.x is not None and res.status == "optimal":
+                    # every warm LP level is checked against its optimality conditions (a
+                    # mat-vec); one that fails is solved again from scratch, that answer kept
+                    cert = lp_certificate(first.model.lp, res.x, res.row_dual)
+                    certified = cert.ok
+                    if not cert.ok:
+                        notes.append(
+                            f"level {arr[i]:,.6g}: the warm re-solve failed its optimality "
+                            f"certificate ({cert.reason}); it was solved again from scratch"
+                        )
+                        cold_needed = True
+                job = assemble.submit(
+                    solver.level, i, float(arr[i]), res, solve_seconds, warm, spent
+                )
+                pending.append((i, job, certified, cold_needed))
+                if progress:
+                    progress(pos, n)
+            for i, job, certified, cold_needed in pending:
+                lv = job.result()
+                lv.certified = certified
+                if cold_needed:
+                    solver.check_inline(lv)
+                done[i] = lv
         if checker is not None:
             try:
                 cold = checker.results()
@@ -806,7 +861,7 @@ def _worker_init(src, overrides, key, name, level, config: RunConfig) -> None:
     built = build_model(loaded.scenario, data)
     _ = built.lp.matrix
     interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
-    solver = make_solver(built.lp, config.solver_options(), interface)
+    solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
     _WORKER["solver"] = _LevelSolver(
         loaded.scenario, built, solver, config, name, loaded.input_sha256, interface
     )
@@ -856,7 +911,7 @@ def _collect(futures, total: int, progress: Progress | None) -> list:
 
 def _sweep_budget_pool(src, arr, key, name, config, progress, workers, every, overrides):
     t0 = time.perf_counter()
-    cfg = replace(config, threads=1)
+    cfg = replace(config, threads=1, warm_resolves=True)
     workers = min(workers, len(arr))
     with _pool(workers, _worker_init, (src, overrides, key, name, float(arr[0]), cfg)) as ex:
         futures = [
@@ -972,7 +1027,7 @@ def sweep_param(
 
     t0 = time.perf_counter()
     if workers > 1 and len(arr) > 1:
-        cfg = replace(config, threads=1)
+        cfg = replace(config, threads=1, warm_resolves=True)
         with _pool(min(workers, len(arr))) as ex:
             futures = [
                 ex.submit(_param_level, src, cfg, overrides, key, i, float(v))

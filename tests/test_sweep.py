@@ -131,6 +131,10 @@ def hand(B: float) -> dict:
     }
 
 
+def by_level_iterations(f: pd.DataFrame, level: float) -> int:
+    return int(f.loc[np.isclose(f["level"], level), "iterations"].iloc[0])
+
+
 # --- the hand-worked frontier -------------------------------------------------------------------
 
 
@@ -161,6 +165,10 @@ def test_frontier_equals_hand_worked_optimum(interface):
     assert by_level.loc[1500, "objective"] == approx(2320)
     # solved from the top down: the top level cold, every other warm from the one above
     assert f["warm"].tolist() == [True] * 20 + [False]
+    # from 2000 down to 1500 the top level's cash (1470) fits under the budget: its optimum is
+    # kept without calling the solver; below the kink (1400) the solver must work again
+    assert (f.loc[(f["level"] >= 1500) & (f["level"] < 2000), "iterations"] == 0).all()
+    assert by_level_iterations(f, 1400) > 0
 
     goods = res.goods
     assert list(goods.columns) == GOODS_COLUMNS
@@ -449,3 +457,31 @@ def test_parse_param_errors():
         parse_param("0:1:3")
     with pytest.raises(ValueError, match="three parts"):
         parse_param("disruptions.ban.probability=0.1")
+
+
+def test_warm_resolves_use_devex_pricing_for_an_lp_only(monkeypatch):
+    """A sweep re-solves its LP warm many times, so it asks HiGHS for Devex pricing
+    (``simplex_dual_edge_weight_strategy`` 1): with the default steepest edge, every warm
+    start recomputes all edge weights. A plain run and a MIP keep HiGHS's default."""
+    key = "simplex_dual_edge_weight_strategy"
+    assert RunConfig(warm_resolves=True).solver_options().highs_options()[key] == 1
+    assert key not in RunConfig(warm_resolves=True).solver_options(is_mip=True).highs_options()
+    assert key not in RunConfig().solver_options().highs_options()
+    warm = run(frontier_case(), RunConfig(interface="direct", warm_resolves=True))
+    assert warm.solver.h.getOptionValue(key)[1] == 1
+    assert run(frontier_case(), DIRECT).solver.h.getOptionValue(key)[1] != 1
+
+    import optimizer.sweep as sweep_module
+
+    seen = []
+
+    def spy(src, config, overrides=()):
+        seen.append(config)
+        return run(src, config, overrides)
+
+    monkeypatch.setattr(sweep_module, "run", spy)
+    res = sweep_budget(frontier_case(), [100, 200], config=DIRECT)
+    assert [c.warm_resolves for c in seen] == [True]
+    assert res.frontier["objective"].tolist() == approx(
+        [hand(100)["objective"], hand(200)["objective"]]
+    )

@@ -58,6 +58,8 @@ class Solution:
         np.add.at(self.shortfall_kg, (d.cell_k, d.cell_g), self.shortfall)
         self.demand_kg = np.zeros((K, G))
         np.add.at(self.demand_kg, (d.cell_k, d.cell_g), d.cell_demand())
+        self.reduce_kg = np.zeros((K, G))
+        np.add.at(self.reduce_kg, (d.cell_k, d.cell_g), self.reduce)
         self.loss_k = self.shortfall_kg @ d.damage
         last = (d.cell_t0 + d.cell_len) == d.T
         self.stock_final_kg = np.zeros((K, G))
@@ -119,17 +121,34 @@ def _hhi(shares: dict[str, float]) -> float:
     return float(sum(s * s for s in shares.values()))
 
 
-def supply_shares_after(sol: Solution, g: int) -> dict[str, float]:
-    """The optimum's no-disruption mix over the window: purchases by supplier country and
-    domestic production (key ``domestic``)."""
+def _first_scenario_supply(sol: Solution) -> tuple[np.ndarray, np.ndarray]:
+    """Purchases in the first scenario over the window by (good, supplier country), and
+    domestic production by good, units; one pass over the arrays for every good."""
     d = sol.data
-    base = (d.cell_k[d.sc_cell] == 0) & (d.supplier_good[d.sc_j] == g)
-    amounts: dict[str, float] = {}
-    for c, q in zip(d.supplier_country[d.sc_j[base]], sol.purchase[base]):
-        amounts[d.countries[c]] = amounts.get(d.countries[c], 0.0) + q
-    prod = sol.produce[(d.cell_k == 0) & (d.cell_g == g)].sum()
-    if prod > _TOL:
-        amounts["domestic"] = prod
+    base = d.cell_k[d.sc_cell] == 0
+    j = d.sc_j[base]
+    n_c = len(d.countries)
+    bought = np.bincount(
+        d.supplier_good[j] * n_c + d.supplier_country[j],
+        weights=sol.purchase[base],
+        minlength=d.G * n_c,
+    ).reshape(d.G, n_c)
+    first = d.cell_k == 0
+    produced = np.bincount(d.cell_g[first], weights=sol.produce[first], minlength=d.G)
+    return bought, produced
+
+
+def supply_shares_after(
+    sol: Solution, g: int, supply: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, float]:
+    """The optimum's no-disruption mix over the window: purchases by supplier country and
+    domestic production (key ``domestic``). ``supply``: :func:`_first_scenario_supply` of
+    ``sol``, when it is computed once for every good."""
+    d = sol.data
+    bought, produced = supply if supply is not None else _first_scenario_supply(sol)
+    amounts = {d.countries[c]: float(bought[g, c]) for c in np.flatnonzero(bought[g])}
+    if produced[g] > _TOL:
+        amounts["domestic"] = float(produced[g])
     return _shares(amounts)
 
 
@@ -185,7 +204,8 @@ def portfolio(
         "expected_residual_credit": _clean(residual.sum()),
     }
     out["budget"] = _budget(scenario, m, sol, result)
-    out["goods"] = {g: _good(m, sol, i, economic_g[i]) for i, g in enumerate(d.goods)}
+    supply = _first_scenario_supply(sol)
+    out["goods"] = {g: _good(m, sol, i, economic_g[i], supply) for i, g in enumerate(d.goods)}
     out["scenarios"] = {
         name: {
             "probability": float(d.probability[k]),
@@ -231,14 +251,16 @@ def _budget(scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResul
     }
 
 
-def _good(m: BuiltModel, sol: Solution, g: int, economic: float) -> dict:
+def _good(
+    m: BuiltModel, sol: Solution, g: int, economic: float, supply: tuple[np.ndarray, np.ndarray]
+) -> dict:
     d = m.data
     p = d.probability
     per_day = d.demand_pp[g] * d.periods_per_year / 365.0
     level = float(sol.level[g])
     js = np.flatnonzero((d.supplier_good == g) & d.has_reserve)
     before = supply_shares_before(m, g)
-    after = supply_shares_after(sol, g)
+    after = supply_shares_after(sol, g, supply)
     expected_short = float(p @ sol.shortfall_kg[:, g])
     cash = sol.cash[g]
     total_demand = float(p @ sol.demand_kg[:, g])
@@ -258,14 +280,7 @@ def _good(m: BuiltModel, sol: Solution, g: int, economic: float) -> dict:
         },
         "demand_reduction": {
             "prepared": bool(sol.prepare[g] > 0.5) if m.cols["prepare"][g] >= 0 else None,
-            "expected_reduction": _clean(
-                float(
-                    p
-                    @ np.bincount(
-                        d.cell_k[d.cell_g == g], weights=sol.reduce[d.cell_g == g], minlength=d.K
-                    )
-                )
-            ),
+            "expected_reduction": _clean(float(p @ sol.reduce_kg[:, g])),
             "cash": _clean(cash[LEVERS.index("demand_reduction")]),
         },
         "cash": _clean(cash.sum()),
