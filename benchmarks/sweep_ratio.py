@@ -1,8 +1,8 @@
 """Issue 5's measure: a 20-level budget sweep of the ladder's M scenario against one cold run.
 
-    .venv/bin/python benchmarks/sweep_ratio.py direct            # or pyomo
-    .venv/bin/python benchmarks/sweep_ratio.py direct 2          # 2 worker processes
-    .venv/bin/python benchmarks/sweep_ratio.py direct 1 3 ablate # what each speed-up buys
+    .venv/bin/python benchmarks/sweep_ratio.py direct                    # or pyomo
+    .venv/bin/python benchmarks/sweep_ratio.py direct --workers 2        # 2 worker processes
+    .venv/bin/python benchmarks/sweep_ratio.py direct --rounds 5 --ablate
 
 "One cold run" is the mean of five ``optimizer.api.run`` calls (load, build, hand-over, cold
 solve, results) at levels across the range; the sweep is ``sweep_budget`` over 0.2bn to 4bn in
@@ -15,6 +15,7 @@ budget does not bind (``optimizer/sweep.py``).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -49,13 +50,25 @@ VARIANTS = {
 }
 
 
+SIZES = {  # synthetic_scenario(goods, suppliers, periods, disruptions) and the budget range
+    "M": ((50, 8, 60, 50), "0.2bn:4bn:20"),
+    "S": ((10, 4, 24, 10), "0:400M:20"),  # a smoke test's size, seconds in all
+}
+
+
 def main() -> None:
-    interface = sys.argv[1] if len(sys.argv) > 1 else "direct"
-    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    names = list(VARIANTS) if "ablate" in sys.argv[4:] else ["as shipped"]
-    d = synthetic_scenario(50, 8, 60, 50, seed=0, integer=False)
-    levels, cfg = parse_range("0.2bn:4bn:20"), RunConfig(interface=interface)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("interface", nargs="?", default="direct", choices=["direct", "pyomo"])
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ablate", action="store_true", help="also sweep without each speed-up")
+    parser.add_argument("--size", default="M", choices=list(SIZES))
+    args = parser.parse_args()
+    interface, workers, rounds = args.interface, args.workers, args.rounds
+    names = list(VARIANTS) if args.ablate else ["as shipped"]
+    shape, budget_range = SIZES[args.size]
+    d = synthetic_scenario(*shape, seed=0, integer=False)
+    levels, cfg = parse_range(budget_range), RunConfig(interface=interface)
     run(d, cfg)  # imports and caches out of the clock
     ratios: dict[str, list[float]] = {name: [] for name in names}
     for r in range(1, rounds + 1):

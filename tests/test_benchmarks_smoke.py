@@ -3,6 +3,7 @@ interface, compressed model only, each case in its own process) and prints its t
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,29 @@ def test_ladder_runs_size_s(tmp_path):
     assert int(cells[4].replace(",", "")) > 0  # variables
     assert float(cells[13]) > 0  # objective
     assert out.read_text().strip() == proc.stdout.strip()
+
+
+def test_sweep_ratio_runs_size_s():
+    """``benchmarks/sweep_ratio.py`` (issue 5's measure) runs end to end at size S with its
+    ablation, every variant's warm levels certified, and prints the medians."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "sweep_ratio.py"),
+            "--size",
+            "S",
+            "--rounds",
+            "1",
+            "--ablate",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    failures = re.findall(r"failures (\d+)", out)
+    assert len(failures) == 4 and set(failures) == {"0"}, out
+    for name in ("as shipped", "no Devex", "no keeping", "neither"):
+        assert f"  {name}: " in out, out
