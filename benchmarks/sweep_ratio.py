@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/sweep_ratio.py direct                    # or pyomo
     .venv/bin/python benchmarks/sweep_ratio.py direct --workers 2        # 2 worker processes
     .venv/bin/python benchmarks/sweep_ratio.py direct --rounds 5 --ablate
+    .venv/bin/python benchmarks/sweep_ratio.py --size SM --mip --rounds 1 [--workers 2]
 
 "One cold run" is the mean of five ``optimizer.api.run`` calls (load, build, hand-over, cold
 solve, results) at levels across the range; the sweep is ``sweep_budget`` over 0.2bn to 4bn in
@@ -53,6 +54,7 @@ VARIANTS = {
 SIZES = {  # synthetic_scenario(goods, suppliers, periods, disruptions) and the budget range
     "M": ((50, 8, 60, 50), "0.2bn:4bn:20"),
     "S": ((10, 4, 24, 10), "0:400M:20"),  # a smoke test's size, seconds in all
+    "SM": ((20, 6, 36, 20), "0.1bn:1.5bn:20"),  # for --mip: about 3.5 s per cold MIP solve
 }
 
 
@@ -63,11 +65,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ablate", action="store_true", help="also sweep without each speed-up")
     parser.add_argument("--size", default="M", choices=list(SIZES))
+    parser.add_argument("--mip", action="store_true", help="keep the integer levers (a MIP)")
     args = parser.parse_args()
     interface, workers, rounds = args.interface, args.workers, args.rounds
     names = list(VARIANTS) if args.ablate else ["as shipped"]
     shape, budget_range = SIZES[args.size]
-    d = synthetic_scenario(*shape, seed=0, integer=False)
+    d = synthetic_scenario(*shape, seed=0, integer=args.mip)
     levels, cfg = parse_range(budget_range), RunConfig(interface=interface)
     run(d, cfg)  # imports and caches out of the clock
     ratios: dict[str, list[float]] = {name: [] for name in names}

@@ -16,6 +16,7 @@ Exit codes (stable, for scripts):
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -492,12 +493,26 @@ def sweep(
     if not quiet:
         print_frontier(result)
         out.print(f"results written to [bold]{target}[/]")
+        if _suggest_workers(result):
+            err.print(
+                f"[dim]tip: this model has integer decisions, so a level gains little from "
+                f"the one before; --workers {os.cpu_count()} spreads the levels over "
+                f"processes (20 MIP levels: 1.6x faster with 2 workers on 2 cores, "
+                f"benchmarks/README.md)[/]"
+            )
     if "time_limit" in statuses:
         err.print(
             "[yellow]some levels stopped at the time limit: their portfolios are the best "
             "found (status time_limit in frontier.csv)[/]"
         )
         raise typer.Exit(EXIT_TIME_LIMIT)
+
+
+def _suggest_workers(result) -> bool:
+    """Whether to point a MIP sweep run in one process, long enough to matter, at --workers."""
+    cores = os.cpu_count() or 1
+    long = result.timings.get("total_seconds", 0.0) > 10.0
+    return result.is_mip and result.workers == 1 and cores > 1 and len(result.frontier) > 2 and long
 
 
 def print_frontier(result, console: Console = out) -> None:

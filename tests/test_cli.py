@@ -269,3 +269,29 @@ def test_unknown_interface_is_a_usage_error(tmp_path, command):
     r = _run(command, str(_write(tmp_path, TINY)), *extra, "--interface", "bogus")
     assert r.exit_code == 2
     assert "auto" in r.output and "direct" in r.output and "Traceback" not in r.output
+
+
+def test_a_long_mip_sweep_in_one_process_is_pointed_at_workers(monkeypatch):
+    """The tip appears for a MIP sweep of more than 10 s in one process on a machine with
+    more than one core, and not for an LP, a sweep with workers, a short one or one core."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from optimizer import cli
+
+    def result(is_mip=True, workers=1, seconds=50.8):
+        return SimpleNamespace(
+            is_mip=is_mip,
+            workers=workers,
+            frontier=pd.DataFrame({"level": range(20)}),
+            timings={"total_seconds": seconds},
+        )
+
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli._suggest_workers(result())
+    assert not cli._suggest_workers(result(is_mip=False))
+    assert not cli._suggest_workers(result(workers=2))
+    assert not cli._suggest_workers(result(seconds=3.0))
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 1)
+    assert not cli._suggest_workers(result())
