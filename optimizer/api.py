@@ -18,7 +18,14 @@ import pandas as pd
 from optimizer.config import Config
 from optimizer.data import ModelData, prepare
 from optimizer.model import BuiltModel, build_model
-from optimizer.results import dumps_json, goods_table, period_table, portfolio, write_folder
+from optimizer.results import (
+    dumps_json,
+    goods_table,
+    period_table,
+    portfolio,
+    write_folder,
+    write_large_csv,
+)
 from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
 from optimizer.solve import SolveResult, SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface
@@ -115,9 +122,7 @@ class RunResult:
             )
         if "csv" in formats:
             writers["portfolio.csv"] = lambda p: self.goods.to_csv(p, index=False)
-            writers["scenarios.csv"] = lambda p: self.periods.to_csv(
-                p, index=False, float_format="%.10g"
-            )
+            writers["scenarios.csv"] = lambda p: write_large_csv(self.periods, p)
         if "yaml" in formats:
             writers["resolved.yaml"] = lambda p: p.write_text(
                 self.loaded.resolved_yaml, encoding="utf-8"

@@ -70,3 +70,17 @@ def test_sweep_ratio_runs_size_s():
     assert len(failures) == 4 and set(failures) == {"0"}, out
     for name in ("as shipped", "no Devex", "no keeping", "neither"):
         assert f"  {name}: " in out, out
+
+
+def test_write_csv_runs_size_s():
+    """``benchmarks/write_csv.py`` times both CSV writers at size S and prints its table."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "write_csv.py"), "--size", "S"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "2,640 rows" in proc.stdout
+    assert "| Arrow (write_large_csv) |" in proc.stdout and "| pandas to_csv" in proc.stdout

@@ -200,3 +200,20 @@ def test_many_suppliers_give_purchases_per_country(monkeypatch):
     assert "purchase_country_CN" in p.columns and "purchase_country_JP" in p.columns
     assert "purchase_china" not in p.columns
     assert (p.purchase_country_CN + p.purchase_country_JP - p.purchase_total).abs().max() < 1e-9
+
+
+def test_scenarios_csv_reads_back_as_the_period_table_exactly(result, tmp_path):
+    """``scenarios.csv`` (written by Arrow's CSV writer) reads back with pandas as the period
+    table: the same columns in the same order, every number equal to the last bit (numbers
+    are written in their shortest round-trip form), ``disrupted`` as booleans."""
+    result.write(tmp_path / "out", formats=("csv",))
+    back = pd.read_csv(tmp_path / "out" / "scenarios.csv")
+    periods = result.periods
+    assert list(back.columns) == list(periods.columns)
+    assert len(back) == len(periods)
+    for col in periods.columns:
+        if periods[col].dtype.kind == "f":
+            assert (back[col].to_numpy() == periods[col].to_numpy()).all(), col
+        else:
+            assert back[col].astype(str).tolist() == periods[col].astype(str).tolist(), col
+    assert back["disrupted"].dtype == bool
