@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from optimizer.results import goods_table
+from optimizer.scenario.loader import FAST_LOADER
 
 __all__ = [
     "CompareError",
@@ -89,7 +90,7 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = FAST_LOADER
 
 
 @dataclass

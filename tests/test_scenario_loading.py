@@ -792,3 +792,33 @@ def test_corruptions_only_raise_scenario_error(
         again = corruption_dir / "again.yaml"
         again.write_text(loaded.resolved_yaml, encoding="utf-8")
         assert load_scenario(again).scenario == loaded.scenario
+
+
+def test_fast_and_python_yaml_parsers_give_the_same_issues(tmp_path: Path, monkeypatch) -> None:
+    """The loader composes with libyaml's C parser when PyYAML has it, and falls back to the
+    Python parser for a file the C one refuses: a mistake's file, line, column, message and
+    hint, and a valid file's resolved YAML (hence its sha256), are the same either way."""
+    from optimizer.scenario import loader
+
+    texts = {
+        "valid.yaml": VALID,
+        "semantic.yaml": edit(VALID, "capacity: 4\n", "capacity: -5\n"),
+        "indent.yaml": edit(VALID, "    unit: t\n", "    unit: t\n     demand: 40\n"),
+        "bracket.yaml": edit(VALID, "levers: [stockpile]}", "levers: [stockpile}"),
+        "tabs.yaml": "window:\n\tyears: 5\n",
+    }
+
+    def outcome(path: Path):
+        try:
+            return load_scenario(path).resolved_yaml
+        except ScenarioError as exc:
+            return [(i.file, i.line, i.column, i.path, i.message, i.hint) for i in exc.issues]
+
+    paths = {name: write(tmp_path, name, text) for name, text in texts.items()}
+    fast = {name: outcome(p) for name, p in paths.items()}
+    monkeypatch.setattr(loader, "FAST_LOADER", yaml.SafeLoader)
+    monkeypatch.setattr(loader, "FAST_DUMPER", yaml.SafeDumper)
+    python = {name: outcome(p) for name, p in paths.items()}
+    assert fast == python
+    assert isinstance(fast["valid.yaml"], str)
+    assert all(isinstance(fast[name], list) for name in texts if name != "valid.yaml")
