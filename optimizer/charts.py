@@ -231,6 +231,14 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 15) 
     return path
 
 
+def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
+    """:func:`frontier_chart` as PNG bytes (for ``frontier.png`` and the sweep's report)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return frontier_chart(result, Path(tmp) / "frontier.png", max_groups).read_bytes()
+
+
 def _subtitle(result: SweepResult) -> str:
     f, t = result.frontier, result.timings
     text = f"{len(f)} levels"

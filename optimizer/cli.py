@@ -364,7 +364,8 @@ def sweep(
         typer.Option(
             "--out",
             "-o",
-            help="Results folder (frontier.csv, frontier_goods.csv, frontier.png, sweep.json); "
+            help="Results folder (frontier.csv, frontier_goods.csv, frontier.png, report.html, "
+            "sweep.json); "
             "replaced only when the sweep succeeds. Default: <output.folder>/<scenario>-sweep.",
         ),
     ] = None,
@@ -402,8 +403,9 @@ def sweep(
 
     A budget sweep builds the model once and re-solves it warm at each level. Writes
     frontier.csv (one row per level: status, objective, cash used, expected loss, CVaR,
-    marginal value), frontier_goods.csv (per level and good), frontier.png and sweep.json
-    (timings, checks, the levels where a lever switches on), all at once.
+    marginal value), frontier_goods.csv (per level and good), frontier.png, report.html (the
+    chart and the table on one page) and sweep.json (timings, checks, the levels where a lever
+    switches on), all at once.
 
     Examples:
 

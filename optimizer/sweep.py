@@ -15,8 +15,8 @@ Two entry points:
 
 Both return a :class:`SweepResult`: ``frontier`` (one row per level), ``goods`` (per level and
 good, long format), ``switches`` (levels where a lever switches on) and timings;
-:meth:`SweepResult.write` writes ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png`` and
-``sweep.json`` into a results folder, atomically.
+:meth:`SweepResult.write` writes ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png``,
+``report.html`` and ``sweep.json`` into a results folder, atomically.
 
 Levels are solved in order, one step at a time (small RHS steps keep warm starts short): for an
 LP from the highest level down, for a MIP upwards. Three things keep an LP sweep cheap, each
@@ -228,16 +228,22 @@ class SweepResult:
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png`` and ``sweep.json``
-        into ``out_dir`` atomically (complete or not at all)."""
-        from optimizer.charts import frontier_chart
+        """Write ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png``, ``report.html``
+        (the chart and the table on one self-contained page) and ``sweep.json`` into
+        ``out_dir`` atomically (complete or not at all)."""
+        from optimizer.charts import frontier_png
+        from optimizer.results.sweep_report import render_sweep_report
         from optimizer.results.write import dumps_json, write_folder
 
+        png = frontier_png(self)
+        summary = self.summary()
+        report = render_sweep_report(summary, self.frontier, png, self.label)
         writers = {
             "frontier.csv": lambda p: self.frontier.to_csv(p, index=False, float_format="%.10g"),
             "frontier_goods.csv": lambda p: self.goods.to_csv(p, index=False, float_format="%.10g"),
-            "frontier.png": lambda p: frontier_chart(self, p),
-            "sweep.json": lambda p: p.write_text(dumps_json(self.summary())),
+            "frontier.png": lambda p: p.write_bytes(png),
+            "report.html": lambda p: p.write_text(report, encoding="utf-8"),
+            "sweep.json": lambda p: p.write_text(dumps_json(summary)),
         }
         return write_folder(Path(out_dir), writers)
 

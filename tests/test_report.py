@@ -402,3 +402,66 @@ def test_report_files_written_by_a_run_folder(outputs, tmp_path):
     assert (out / "portfolio.xlsx").stat().st_size > 3_000
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     shutil.rmtree(out)
+
+
+# --- a sweep's report.html ----------------------------------------------------------------------
+
+SWEEP_CASE = {
+    "name": "Gallium <script>alert('x')</script> sweep",
+    "window": {"years": 1, "period": "year"},
+    "countries": {"CN": {}, "JP": {}},
+    "goods": {
+        "gallium": {
+            "demand": 100,
+            "damage": 100,
+            "suppliers": {
+                "cn": {"country": "CN", "unit_cost": 10, "capacity": 1000},
+                "jp": {
+                    "country": "JP",
+                    "unit_cost": 30,
+                    "capacity": 0,
+                    "reserve": {"max": 30, "fee": 5},
+                },
+            },
+            "stockpile": {"unit_cost": 20, "storage_cost": 2, "max_release": 60},
+        }
+    },
+    "disruptions": {
+        "ban": {
+            "probability": 0.3,
+            "duration": "1 year",
+            "hits": [{"countries": ["CN"], "severity": 1.0}],
+        }
+    },
+}
+
+
+@needs_chromium
+def test_sweep_report_renders_in_chromium_with_its_chart(tmp_path):
+    """A sweep's ``report.html`` loads in a browser with its one chart drawn, shows the
+    scenario's name as text (escaped, not run) and has its frontier table."""
+    from optimizer.sweep import sweep_budget
+
+    res = sweep_budget(SWEEP_CASE, [0, 500, 1000, 1500, 2000])
+    out = res.write(tmp_path / "sweep")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in html
+    page_file = tmp_path / "probe.html"
+    page_file.write_text(html.replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
+    proc = _chromium(
+        ["--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
+         "--dump-dom", page_file.as_uri()],
+        tmp_path / "profile",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = _parse(proc.stdout)
+    body = next(el for el in dom.elements if el["tag"] == "body")
+    assert body["attrs"].get("data-probe") == "done"
+    imgs = [el for el in dom.elements if el["tag"] == "img"]
+    assert len(imgs) == 1 and imgs[0]["attrs"]["data-chart"] == "frontier"
+    assert imgs[0]["attrs"]["data-complete"] == "true"
+    assert int(imgs[0]["attrs"]["data-natural-width"]) > 600
+    title = next(el for el in dom.elements if el["tag"] == "h1")
+    assert title["text"].startswith("Gallium <script>alert")  # shown as text
+    keys = [el["attrs"]["data-key"] for el in dom.elements if "data-key" in el["attrs"]]
+    assert sum(k.startswith("frontier.") and k.endswith(".objective") for k in keys) == 5

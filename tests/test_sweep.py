@@ -376,7 +376,13 @@ def test_write_folder(tmp_path):
     res = sweep_budget(frontier_case(), parse_range("0:2k:5"), config=DIRECT)
     out = res.write(tmp_path / "sweep")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["frontier.csv", "frontier.png", "frontier_goods.csv", "sweep.json"]
+    assert names == [
+        "frontier.csv",
+        "frontier.png",
+        "frontier_goods.csv",
+        "report.html",
+        "sweep.json",
+    ]
     f = pd.read_csv(out / "frontier.csv")
     assert list(f.columns) == FRONTIER_COLUMNS and len(f) == 5
     assert len(pd.read_csv(out / "frontier_goods.csv")) == 5
@@ -485,3 +491,32 @@ def test_warm_resolves_use_devex_pricing_for_an_lp_only(monkeypatch):
     assert res.frontier["objective"].tolist() == approx(
         [hand(100)["objective"], hand(200)["objective"]]
     )
+
+
+def test_sweep_report_matches_the_frontier_and_names_the_kink(tmp_path):
+    """``report.html`` of the hand-worked frontier (levels 0, 100, ..., 2000): every figure of
+    its frontier table equals ``frontier.csv`` (``data-key`` ``frontier.<row>.<column>``);
+    the findings say the budget stops binding between 1400 and 1500 (the kink at 1470 of the
+    module docstring) and that a euro buys most where the marginal value is 3.2 (the reserve,
+    below 150 euros); the chart is embedded and the switches listed."""
+    import re
+    from html import unescape
+
+    res = sweep_budget(frontier_case(), parse_range("0:2000:21"), config=DIRECT)
+    out = res.write(tmp_path / "sweep")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    f = pd.read_csv(out / "frontier.csv")
+    cells = re.findall(r'data-key="frontier\.(\d+)\.(\w+)" data-value="([^"]+)"', html)
+    table = re.search(r'<section id="frontier">(.*?)</section>', html, re.S)[1]
+    assert len(re.findall(r'data-key="frontier\.', table)) == 21 * 6  # 6 numeric columns
+    for row, col, value in cells:
+        assert float(value) == approx(float(f.loc[int(row), col])), (row, col)
+    findings = unescape(re.search(r'<section id="findings">(.*?)</section>', html, re.S)[1])
+    text = re.sub(r"<[^>]+>", "", findings).replace("\xa0", " ")
+    assert "stops binding between EUR 0.0014 M and EUR 0.0015 M" in text
+    best = re.search(r'data-key="frontier\.(\d+)\.marginal_value" data-value="([^"]+)"', findings)
+    assert float(best[2]) == approx(3.2)
+    assert int(best[1]) in (0, 1)  # level 0 or 100: below the reserve's 150 euros
+    assert 'data-chart="frontier"' in html and "data:image/png;base64," in html
+    assert "gallium: contract signed with jp" in unescape(html)
+    assert "gallium: stockpile started" in unescape(html)
