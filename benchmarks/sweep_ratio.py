@@ -10,8 +10,9 @@ solve, results) at levels across the range; the sweep is ``sweep_budget`` over 0
 20 levels, warm, every warm level certified. The shared 2-vCPU machine's speed drifts by 30 %
 from one minute to the next, so each round measures its own cold runs right before its sweeps,
 and the script prints every round's ratio and the median (default 3 rounds). ``ablate`` also
-sweeps, in the same round, without Devex pricing and without keeping the optimum where the
-budget does not bind (``optimizer/sweep.py``).
+sweeps, in the same round, without Devex pricing (HiGHS's own choice, for the sweep only: the
+cold runs keep the shipped settings) and without keeping the optimum where the budget does not
+bind (``optimizer/sweep.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,12 +37,14 @@ DEVEX = dict(WARM_RESOLVE_OPTIONS)
 KEEP = sweep_module._LevelSolver.still_optimal
 
 
-def variant(devex: bool, keep: bool) -> None:
-    """Switch the sweep's two speed-ups on or off in this process."""
+def variant(devex: bool, keep: bool, cfg: RunConfig) -> RunConfig:
+    """Switch the sweep's two speed-ups on or off in this process; returns the sweep's
+    configuration (without Devex: HiGHS's own pricing choice, the default before it)."""
     WARM_RESOLVE_OPTIONS.clear()
     if devex:
         WARM_RESOLVE_OPTIONS.update(DEVEX)
     sweep_module._LevelSolver.still_optimal = KEEP if keep else (lambda self, level: False)
+    return cfg if devex else replace(cfg, pricing="choose")
 
 
 VARIANTS = {
@@ -83,9 +87,9 @@ def main() -> None:
         one = statistics.mean(cold)
         line = [f"round {r}: one cold run {one:.2f} s (mean of {len(cold)})"]
         for name in names:
-            variant(*VARIANTS[name])
+            sweep_cfg = variant(*VARIANTS[name], cfg)
             t = time.perf_counter()
-            s = sweep_budget(d, levels, config=cfg, workers=workers)
+            s = sweep_budget(d, levels, config=sweep_cfg, workers=workers)
             sweep = time.perf_counter() - t
             ratios[name].append(sweep / one)
             line.append(
@@ -93,7 +97,7 @@ def main() -> None:
                 f"(certified {s.timings.get('certified_levels', 0)}, "
                 f"failures {s.timings.get('certificate_failures', 0)})"
             )
-        variant(True, True)
+        variant(True, True, cfg)
         print("; ".join(line))
     loadavg = Path("/proc/loadavg")
     load = loadavg.read_text().split()[:3] if loadavg.exists() else ["?"]

@@ -34,6 +34,7 @@ from optimizer.solve.base import Interface
 @dataclass(frozen=True)
 class RunConfig:
     """How one run is solved. ``time_limit`` in seconds (None: none); ``mip_gap`` relative;
+    ``pricing``: an LP's dual simplex pricing (``devex``, ``steepest_edge`` or ``choose``);
     ``warm_resolves``: an LP will be re-solved warm many times after this run (a sweep sets
     it; see :data:`optimizer.solve.base.WARM_RESOLVE_OPTIONS`)."""
 
@@ -44,6 +45,7 @@ class RunConfig:
     interface: Interface = "auto"
     pyomo_max_columns: int = 50_000
     algorithm: str = "choose"
+    pricing: str = "devex"
     presolve: bool = True
     log: bool = False
     warm_resolves: bool = False
@@ -59,6 +61,7 @@ class RunConfig:
             interface=s.interface,
             pyomo_max_columns=s.pyomo_max_columns,
             algorithm=s.algorithm,
+            pricing=s.pricing,
             presolve=s.presolve,
             log=s.log,
         )
@@ -66,7 +69,8 @@ class RunConfig:
         return cls(**values)
 
     def solver_options(self, is_mip: bool = False) -> SolverOptions:
-        """The HiGHS settings; ``warm_resolves`` applies to an LP only (``is_mip`` False)."""
+        """The HiGHS settings; ``pricing`` and ``warm_resolves`` apply to an LP only (a MIP
+        keeps HiGHS's own pricing, which these measurements did not cover)."""
         return SolverOptions(
             time_limit=self.time_limit,
             mip_gap=self.mip_gap,
@@ -74,6 +78,7 @@ class RunConfig:
             algorithm=self.algorithm,
             presolve=self.presolve,
             log=self.log,  # type: ignore[arg-type]
+            pricing="choose" if is_mip else self.pricing,  # type: ignore[arg-type]
             warm_resolves=self.warm_resolves and not is_mip,
         )
 

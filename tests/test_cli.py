@@ -295,3 +295,27 @@ def test_a_long_mip_sweep_in_one_process_is_pointed_at_workers(monkeypatch):
     assert not cli._suggest_workers(result(seconds=3.0))
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 1)
     assert not cli._suggest_workers(result())
+
+
+def test_pricing_is_a_config_setting(tmp_path):
+    """``solver.pricing`` in config.yaml: the shipped file says ``devex``; ``steepest_edge``
+    solves the same LP to the same objective; a value not offered is an input mistake naming
+    the key."""
+    from optimizer.api import RunConfig
+    from optimizer.config import load_config
+
+    shipped = RunConfig.from_config(load_config(ROOT / "config.yaml"))
+    assert shipped.pricing == "devex"
+    objectives = []
+    for pricing in ("devex", "steepest_edge", "choose"):
+        cfg = tmp_path / f"{pricing}.yaml"
+        cfg.write_text(f"solver: {{pricing: {pricing}}}\n")
+        out = tmp_path / pricing
+        r = _run("run", str(_write(tmp_path, TINY)), "--config", str(cfg), "--out", str(out))
+        assert r.exit_code == 0, r.output
+        objectives.append(json.loads((out / "portfolio.json").read_text())["objective"])
+    assert objectives == pytest.approx([objectives[0]] * 3, rel=1e-9)
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("solver: {pricing: fastest}\n")
+    r = _run("run", str(_write(tmp_path, TINY)), "--config", str(cfg), "--out", str(tmp_path / "x"))
+    assert r.exit_code == 1 and "pricing" in r.output and "Traceback" not in r.output

@@ -467,15 +467,24 @@ def test_parse_param_errors():
 
 def test_warm_resolves_use_devex_pricing_for_an_lp_only(monkeypatch):
     """A sweep re-solves its LP warm many times, so it asks HiGHS for Devex pricing
-    (``simplex_dual_edge_weight_strategy`` 1): with the default steepest edge, every warm
-    start recomputes all edge weights. A plain run and a MIP keep HiGHS's default."""
+    (``simplex_dual_edge_weight_strategy`` 1) whatever ``pricing`` says: with steepest edge,
+    every warm start recomputes all edge weights. ``pricing`` (default ``devex``) sets it for
+    a plain LP run; ``choose`` leaves HiGHS's default; a MIP always keeps HiGHS's default."""
     key = "simplex_dual_edge_weight_strategy"
-    assert RunConfig(warm_resolves=True).solver_options().highs_options()[key] == 1
-    assert key not in RunConfig(warm_resolves=True).solver_options(is_mip=True).highs_options()
-    assert key not in RunConfig().solver_options().highs_options()
-    warm = run(frontier_case(), RunConfig(interface="direct", warm_resolves=True))
+
+    def opts(is_mip=False, **kw):
+        return RunConfig(**kw).solver_options(is_mip).highs_options()
+
+    assert opts()[key] == 1
+    assert opts(pricing="steepest_edge")[key] == 2
+    assert key not in opts(pricing="choose")
+    assert opts(pricing="steepest_edge", warm_resolves=True)[key] == 1
+    assert key not in opts(is_mip=True, warm_resolves=True)
+    assert key not in opts(is_mip=True, pricing="steepest_edge")
+    warm = run(frontier_case(), RunConfig(interface="direct", pricing="choose", warm_resolves=True))
     assert warm.solver.h.getOptionValue(key)[1] == 1
-    assert run(frontier_case(), DIRECT).solver.h.getOptionValue(key)[1] != 1
+    plain = run(frontier_case(), RunConfig(interface="direct", pricing="choose"))
+    assert plain.solver.h.getOptionValue(key)[1] != 1
 
     import optimizer.sweep as sweep_module
 

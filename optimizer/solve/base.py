@@ -32,12 +32,16 @@ PYOMO_MAX_COLUMNS = 50_000
 #: before the first solve.
 WARM_RESOLVE_OPTIONS: dict[str, object] = {"simplex_dual_edge_weight_strategy": 1}
 
+#: ``pricing`` -> HiGHS's ``simplex_dual_edge_weight_strategy``.
+PRICING: dict[str, int] = {"choose": -1, "devex": 1, "steepest_edge": 2}
+
 
 @dataclass(frozen=True)
 class SolverOptions:
     """How to run HiGHS. ``time_limit`` in seconds (None: no limit); ``mip_gap`` relative;
-    ``threads`` 0 = HiGHS's choice (fixed per process by HiGHS itself); ``warm_resolves``: the
-    LP will be re-solved warm many times (:data:`WARM_RESOLVE_OPTIONS`)."""
+    ``threads`` 0 = HiGHS's choice (fixed per process by HiGHS itself); ``pricing``: the dual
+    simplex pricing (:data:`PRICING`; ``choose`` leaves HiGHS's default); ``warm_resolves``:
+    the LP will be re-solved warm many times (:data:`WARM_RESOLVE_OPTIONS`, which wins)."""
 
     time_limit: float | None = None
     mip_gap: float = 1e-4
@@ -45,6 +49,7 @@ class SolverOptions:
     algorithm: Literal["choose", "simplex", "ipm"] = "choose"
     presolve: bool = True
     log: bool = False
+    pricing: Literal["devex", "steepest_edge", "choose"] = "choose"
     warm_resolves: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -58,6 +63,8 @@ class SolverOptions:
             opts["time_limit"] = float(self.time_limit)
         if self.threads:
             opts["threads"] = int(self.threads)
+        if self.pricing != "choose":
+            opts["simplex_dual_edge_weight_strategy"] = PRICING[self.pricing]
         if self.warm_resolves:
             opts.update(WARM_RESOLVE_OPTIONS)
         opts.update(self.extra)
