@@ -784,35 +784,42 @@ def sweep_budget(
             checker = _BackgroundChecks(
                 first.model.lp, config.solver_options(solver.is_mip), solver.row, uppers
             )
-        # Each level's results (its portfolio) are assembled in a thread while HiGHS, which
-        # releases the GIL, solves the next level: on two cores that work leaves the critical
-        # path. Cold checks run once every level is solved (they use a solver of their own).
-        pending: list[tuple[int, Future, bool | None, bool]] = []
+
+        # Each level's results (its portfolio) are assembled, and a warm LP level checked
+        # against its optimality conditions (a mat-vec; one that fails is solved again from
+        # scratch and that answer kept), in a thread while HiGHS, which releases the GIL,
+        # solves the next level: on two cores that work leaves the critical path. Cold checks
+        # run once every level is solved (they use a solver of their own).
+        def finish(i: int, res: SolveResult, timing: tuple, rows: tuple | None):
+            lv = solver.level(i, float(arr[i]), res, *timing)
+            cert = None
+            if rows is not None:
+                cert = lp_certificate(
+                    first.model.lp, res.x, res.row_dual, row_lower=rows[0], row_upper=rows[1]
+                )
+            return lv, cert
+
+        lp = first.model.lp
+        pending: list[tuple[int, Future]] = []
         with ThreadPoolExecutor(max_workers=1) as assemble:
             for pos, i in enumerate(order, start=2):
-                res, solve_seconds, warm, spent = solver.resolve(float(arr[i]))
+                res, *timing = solver.resolve(float(arr[i]))
+                check = not solver.is_mip and res.x is not None and res.status == "optimal"
+                rows = (lp.row_lower, lp.row_upper) if check else None  # this level's bounds
+                pending.append((i, assemble.submit(finish, i, res, tuple(timing), rows)))
+                if progress:
+                    progress(pos, n)
+            for i, job in pending:
+                lv, cert = job.result()
                 cold_needed = i in checks and not background
-                certified = None
-                if not solver.is_mip and res.x is not None and res.status == "optimal":
-                    # every warm LP level is checked against its optimality conditions (a
-                    # mat-vec); one that fails is solved again from scratch, that answer kept
-                    cert = lp_certificate(first.model.lp, res.x, res.row_dual)
-                    certified = cert.ok
+                if cert is not None:
+                    lv.certified = cert.ok
                     if not cert.ok:
                         notes.append(
                             f"level {arr[i]:,.6g}: the warm re-solve failed its optimality "
                             f"certificate ({cert.reason}); it was solved again from scratch"
                         )
                         cold_needed = True
-                job = assemble.submit(
-                    solver.level, i, float(arr[i]), res, solve_seconds, warm, spent
-                )
-                pending.append((i, job, certified, cold_needed))
-                if progress:
-                    progress(pos, n)
-            for i, job, certified, cold_needed in pending:
-                lv = job.result()
-                lv.certified = certified
                 if cold_needed:
                     solver.check_inline(lv)
                 done[i] = lv

@@ -529,3 +529,47 @@ def test_sweep_report_matches_the_frontier_and_names_the_kink(tmp_path):
     assert 'data-chart="frontier"' in html and "data:image/png;base64," in html
     assert "gallium: contract signed with jp" in unescape(html)
     assert "gallium: stockpile started" in unescape(html)
+
+
+def test_a_level_failing_its_certificate_is_solved_again_cold(monkeypatch):
+    """If a warm level's optimality certificate fails (the rare wrong warm optimum), that
+    level is solved again from scratch in a fresh solver and compared (here the warm answer
+    was right, so the two agree and the level is recorded as checked), and a warning says so;
+    the other levels are untouched. Level 1400 of the hand-worked case: 3220 - 15/22 * 1250."""
+    import optimizer.sweep as sweep_module
+    from optimizer.solve.certificate import Certificate
+
+    real = sweep_module.lp_certificate
+    calls = []
+
+    def flaky(lp, x, row_dual, **kw):
+        calls.append(kw)
+        cert = real(lp, x, row_dual, **kw)
+        if len(calls) == 1:  # the first warm level checked: 1400, just below the top
+            return Certificate(False, 0.0, 1.0, cert.primal, cert.dual, "made to fail")
+        return cert
+
+    monkeypatch.setattr(sweep_module, "lp_certificate", flaky)
+    res = sweep_budget(frontier_case(), [1000, 1400, 1500], config=DIRECT)
+    f = res.frontier.set_index("level")
+    assert f.loc[1400, "objective"] == approx(3220 - 15 / 22 * 1250)
+    assert [c["level"] for c in res.cold_checks] == [1400]
+    assert res.cold_checks[0]["agree"]
+    assert f.loc[1000, "objective"] == approx(hand(1000)["objective"])
+    assert res.timings["certificate_failures"] == 1
+    assert any("1,400" in w and "made to fail" in w for w in res.warnings)
+    assert all("row_upper" in kw for kw in calls)  # each level checked against its own bounds
+
+
+def test_the_certificate_checks_the_bounds_it_is_given():
+    """The optimum at budget 1400 satisfies its own budget row but not the bounds of budget
+    1000: checked against those (as a sweep's thread would be, by mistake), it fails."""
+    from optimizer.solve.certificate import lp_certificate
+
+    r = run(frontier_case(budget={"total": 1400}), DIRECT)
+    lp, row = r.model.lp, r.model.budget_rows["total"]
+    assert lp_certificate(lp, r.solve.x, r.solve.row_dual).ok
+    upper = lp.row_upper
+    upper[row] -= 400
+    cert = lp_certificate(lp, r.solve.x, r.solve.row_dual, row_upper=upper)
+    assert not cert.ok and "violated" in cert.reason

@@ -39,16 +39,21 @@ def lp_certificate(
     *,
     feasibility: float = 1e-7,
     optimality: float = 1e-7,
+    row_lower: np.ndarray | None = None,
+    row_upper: np.ndarray | None = None,
 ) -> Certificate:
     """Check that ``x`` with the row duals ``row_dual`` (HiGHS's sign: a minimisation's binding
-    ``<=`` row has a dual <= 0) solves ``lp`` to the given relative tolerances."""
+    ``<=`` row has a dual <= 0) solves ``lp`` to the given relative tolerances. ``row_lower``
+    and ``row_upper``: the row bounds to check against, when not ``lp``'s current ones (a
+    sweep checks one level in a thread while the next level's bounds are already set)."""
     c = lp.cost
     primal = float(c @ x + lp.objective_constant)
     if row_dual is None:
         return Certificate(False, np.inf, np.inf, primal, np.nan, "the solver gave no duals")
     A = lp.matrix
     activity = A @ x
-    rl, ru = lp.row_lower, lp.row_upper
+    rl = lp.row_lower if row_lower is None else row_lower
+    ru = lp.row_upper if row_upper is None else row_upper
     cl, cu = lp.col_lower, lp.col_upper
 
     def violation(value: np.ndarray, lo: np.ndarray, up: np.ndarray, size: np.ndarray) -> float:
