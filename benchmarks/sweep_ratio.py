@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/sweep_ratio.py direct --workers 2        # 2 worker processes
     .venv/bin/python benchmarks/sweep_ratio.py direct --rounds 5 --ablate
     .venv/bin/python benchmarks/sweep_ratio.py --size SM --mip --rounds 1 [--workers 2]
+    .venv/bin/python benchmarks/sweep_ratio.py --param KEY=FROM:TO:STEPS  # any scenario value
 
 "One cold run" is the mean of five ``optimizer.api.run`` calls (load, build, hand-over, cold
 solve, results) at levels across the range; the sweep is ``sweep_budget`` over 0.2bn to 4bn in
@@ -31,7 +32,7 @@ from generate import synthetic_scenario  # noqa: E402
 import optimizer.sweep as sweep_module  # noqa: E402
 from optimizer.api import RunConfig, run  # noqa: E402
 from optimizer.solve.base import WARM_RESOLVE_OPTIONS  # noqa: E402
-from optimizer.sweep import parse_range, sweep_budget  # noqa: E402
+from optimizer.sweep import parse_param, parse_range, sweep_budget, sweep_param  # noqa: E402
 
 DEVEX = dict(WARM_RESOLVE_OPTIONS)
 KEEP = sweep_module._LevelSolver.still_optimal
@@ -70,26 +71,38 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true", help="also sweep without each speed-up")
     parser.add_argument("--size", default="M", choices=list(SIZES))
     parser.add_argument("--mip", action="store_true", help="keep the integer levers (a MIP)")
+    parser.add_argument(
+        "--param",
+        metavar="KEY=FROM:TO:STEPS",
+        help="sweep this scenario value instead of the budget (sweep_param, updated in place)",
+    )
     args = parser.parse_args()
     interface, workers, rounds = args.interface, args.workers, args.rounds
     names = list(VARIANTS) if args.ablate else ["as shipped"]
     shape, budget_range = SIZES[args.size]
     d = synthetic_scenario(*shape, seed=0, integer=args.mip)
     levels, cfg = parse_range(budget_range), RunConfig(interface=interface)
+    key = "budget.total"
+    if args.param:
+        key, levels = parse_param(args.param)
+        names = ["as shipped"]
     run(d, cfg)  # imports and caches out of the clock
     ratios: dict[str, list[float]] = {name: [] for name in names}
     for r in range(1, rounds + 1):
         cold = []
         for level in levels[::4]:
             t = time.perf_counter()
-            run(d, cfg, overrides=[f"budget.total={float(level)!r}"])
+            run(d, cfg, overrides=[f"{key}={float(level)!r}"])
             cold.append(time.perf_counter() - t)
         one = statistics.mean(cold)
         line = [f"round {r}: one cold run {one:.2f} s (mean of {len(cold)})"]
         for name in names:
             sweep_cfg = variant(*VARIANTS[name], cfg)
             t = time.perf_counter()
-            s = sweep_budget(d, levels, config=sweep_cfg, workers=workers)
+            if args.param:
+                s = sweep_param(d, key, levels, config=sweep_cfg, workers=workers)
+            else:
+                s = sweep_budget(d, levels, config=sweep_cfg, workers=workers)
             sweep = time.perf_counter() - t
             ratios[name].append(sweep / one)
             line.append(

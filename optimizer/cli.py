@@ -356,7 +356,8 @@ def sweep(
         Optional[str],
         typer.Option(
             help="Sweep any numeric scenario value instead: key.path=FROM:TO:STEPS, e.g. "
-            "disruptions.ban.probability=0%:20%:11 (the model is rebuilt for each value).",
+            "disruptions.ban.probability=0%:20%:11 (each value's model is rebuilt as arrays "
+            "and, where its shape is unchanged, re-solved warm in place).",
         ),
     ] = None,
     out_dir: Annotated[
@@ -401,7 +402,8 @@ def sweep(
 ) -> None:
     """Solve a scenario at many budget levels (or values of a parameter); write the frontier.
 
-    A budget sweep builds the model once and re-solves it warm at each level. Writes
+    A budget sweep builds the model once and re-solves it warm at each level; a --param
+    sweep hands each value's changed numbers to the same HiGHS and re-solves warm. Writes
     frontier.csv (one row per level: status, objective, cash used, expected loss, CVaR,
     marginal value), frontier_goods.csv (per level and good), frontier.png, report.html (the
     chart and the table on one page) and sweep.json (timings, checks, the levels where a lever

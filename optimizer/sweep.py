@@ -990,6 +990,84 @@ def _param_level(src, config: RunConfig, overrides, key: str, index: int, value:
     )
 
 
+def _param_levels_warm(
+    src, config: RunConfig, overrides, key: str, arr: np.ndarray, progress: Progress | None
+) -> tuple[list[_Level], list[str]]:
+    """The values of a parameter sweep in increasing order, one persistent HiGHS (direct
+    interface) updated in place: each value's model is rebuilt as arrays (load, prepare,
+    build: cheap, and done in a thread for the next value while HiGHS, which releases the GIL,
+    solves this one), and when it has the shape of the model held, only its changed numbers go
+    to HiGHS, which re-solves warm from the previous basis (:meth:`DirectHighs.update`). A
+    value whose model has another shape (a parameter that changes the time blocks or the rows),
+    and any value of a MIP, is solved cold as a fresh run. Every warm answer is checked
+    against its optimality conditions; one that fails is solved again cold and that answer
+    kept."""
+    from optimizer.data import prepare
+    from optimizer.model import build_model
+
+    cfg = replace(config, interface="direct", warm_resolves=True)
+
+    def rebuild(v: float):
+        loaded = load(src, (*overrides, f"{key}={_format_value(v)}"))
+        built = build_model(
+            loaded.scenario, prepare(loaded.scenario, compress_time=cfg.compress_time)
+        )
+        _ = built.lp.matrix, built.lp.cost  # assembled here, in the thread
+        return loaded, built
+
+    done: list[_Level] = []
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    held = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(arr[0])}"))
+    first = held.solve
+    done.append(
+        _Level(0, float(arr[0]), held.portfolio, time.perf_counter() - t0,
+               first.seconds.get("solve", 0.0), False, first.iterations)
+    )  # fmt: skip
+    if progress:
+        progress(1, len(arr))
+    with ThreadPoolExecutor(max_workers=1) as builder:
+        upcoming = builder.submit(rebuild, float(arr[1])) if len(arr) > 1 else None
+        for i in range(1, len(arr)):
+            t0 = time.perf_counter()
+            v = float(arr[i])
+            loaded, built = upcoming.result()
+            upcoming = builder.submit(rebuild, float(arr[i + 1])) if i + 1 < len(arr) else None
+            lv = None
+            if not held.model.lp.is_mip and held.solver.update(built.lp):
+                t1 = time.perf_counter()
+                result = held.solver.solve()
+                solve_seconds = time.perf_counter() - t1
+                cert = None
+                if result.status == "optimal" and result.x is not None:
+                    cert = lp_certificate(built.lp, result.x, result.row_dual)
+                if cert is not None and not cert.ok:
+                    notes.append(
+                        f"{key} = {v:,.6g}: the warm re-solve failed its optimality "
+                        f"certificate ({cert.reason}); it was solved again from scratch"
+                    )
+                else:
+                    pf = portfolio(
+                        loaded.scenario,
+                        built,
+                        result,
+                        input_sha256=loaded.input_sha256,
+                        seconds=dict(result.seconds),
+                        interface="direct",
+                    )
+                    lv = _Level(i, v, pf, 0.0, solve_seconds, True, result.iterations)
+                    lv.certified = cert is not None
+            if lv is None:  # a MIP, another shape or a failed certificate: a fresh cold run
+                held = run(loaded, cfg)
+                lv = _Level(i, v, held.portfolio, 0.0, held.solve.seconds.get("solve", 0.0),
+                            False, held.solve.iterations)  # fmt: skip
+            lv.seconds = time.perf_counter() - t0
+            done.append(lv)
+            if progress:
+                progress(i + 1, len(arr))
+    return done, notes
+
+
 def sweep_param(
     scenario: str | Path | dict | LoadedScenario,
     key_path: str,
@@ -1003,12 +1081,14 @@ def sweep_param(
     ``disruptions.ban.price_multiplier``, ``risk.concentration_cap.share``, list items as
     ``hits[0].severity`` or ``hits.0.severity``) set to each of ``values``.
 
-    Correct first, fast second: the model is **rebuilt** for every value through
-    ``run(..., overrides=[f"{key_path}={value}"])``, because a parameter may sit anywhere
-    (matrix coefficients, costs, scenario probabilities, the set of rows) and only a rebuild is
-    right for all of them. Each value therefore costs one cold ``stockpile run``;
-    ``workers > 1`` runs values in parallel processes (``threads=1`` each). Budgets are swept
-    faster by :func:`sweep_budget`.
+    Correct first, fast second: the model is **rebuilt** as arrays for every value (a
+    parameter may sit anywhere: matrix coefficients, costs, scenario probabilities, the set of
+    rows), and only the numbers that changed are handed to the HiGHS instance already holding
+    the previous value's model, which re-solves warm (:func:`_param_levels_warm`; an LP on any
+    interface but an explicit ``interface="pyomo"``, which rebuilds Pyomo's model and solves
+    every value cold, as a MIP does). A value whose model has another shape is solved cold.
+    ``workers > 1`` runs values in parallel processes instead (``threads=1`` each, each value
+    cold). Budgets are swept faster still by :func:`sweep_budget`.
 
     The frontier's ``marginal_value`` is that of the total budget (NaN without one);
     ``cash_used`` is all first-stage cash. Raises ``ValueError`` when the value at
@@ -1039,6 +1119,7 @@ def sweep_param(
         )
 
     t0 = time.perf_counter()
+    notes: list[str] = []
     if workers > 1 and len(arr) > 1:
         cfg = replace(config, threads=1, warm_resolves=True)
         with _pool(min(workers, len(arr))) as ex:
@@ -1047,6 +1128,8 @@ def sweep_param(
                 for i, v in enumerate(arr)
             ]
             done = _collect(futures, len(arr), progress)
+    elif config.interface != "pyomo":
+        done, notes = _param_levels_warm(src, config, overrides, key, arr, progress)
     else:
         done = []
         for i, v in enumerate(arr):
@@ -1067,7 +1150,7 @@ def sweep_param(
         is_mip=is_mip,
         workers=workers,
         total_seconds=time.perf_counter() - t0,
-        warnings=[w.format() for w in base.warnings],
+        warnings=[w.format() for w in base.warnings] + notes,
     )
     result.order = "any" if workers > 1 and len(arr) > 1 else "up"
     return result

@@ -573,3 +573,90 @@ def test_the_certificate_checks_the_bounds_it_is_given():
     upper[row] -= 400
     cert = lp_certificate(lp, r.solve.x, r.solve.row_dual, row_upper=upper)
     assert not cert.ok and "violated" in cert.reason
+
+
+# --- parameter sweeps: one HiGHS updated in place ------------------------------------------
+
+
+def test_param_sweep_re_solves_warm_in_place():
+    """The probability sweep of ``test_param_sweep_of_a_probability`` (a LP): the first value
+    is a cold run; every later value only changes numbers of the same model (the scenario
+    probabilities weight the costs), so HiGHS takes them in place and re-solves warm from the
+    previous basis, and every warm answer passes its certificate. Objectives as there:
+    1000 + 9000 p - 60 max(0, 90 p - 12)."""
+    data = frontier_case(reserve={"max": 0, "fee": 5})
+    res = sweep_param(data, "disruptions.ban.probability", [0.05, 0.1, 0.2, 0.3], config=DIRECT)
+    f = res.frontier
+    assert f["warm"].tolist() == [False, True, True, True]
+    assert res.timings["certified_levels"] == 3 and res.timings["certificate_failures"] == 0
+    for p, obj in zip(f["level"], f["objective"]):
+        assert obj == approx(1000 + 9000 * p - 60 * max(0.0, 90 * p - 12))
+    # an explicit Pyomo interface keeps the rebuild: every value cold
+    res = sweep_param(
+        data, "disruptions.ban.probability", [0.05, 0.3], config=RunConfig(interface="pyomo")
+    )
+    assert res.frontier["warm"].tolist() == [False, False]
+    assert res.frontier["objective"].tolist() == approx([1450, 2800])
+
+
+def test_param_sweep_with_another_shape_is_solved_cold():
+    """``window.years`` changes the number of periods, hence the model's shape: each value is
+    a fresh cold run (``warm`` False), equal to a separate ``run`` at that value. What is
+    checked here is the fallback, not an optimum: the in-place path is checked against the
+    hand-worked optimum in ``test_param_sweep_re_solves_warm_in_place``."""
+    data = frontier_case(reserve={"max": 0, "fee": 5})
+    res = sweep_param(data, "window.years", [1, 2], config=DIRECT)
+    assert res.frontier["warm"].tolist() == [False, False]
+    for years, obj in zip(res.frontier["level"], res.frontier["objective"]):
+        ref = run(data, DIRECT, overrides=[f"window.years={int(years)}"])
+        assert obj == approx(ref.objective)
+
+
+@pytest.mark.skipif(synthetic_scenario is None, reason="benchmarks/generate.py not found")
+@pytest.mark.parametrize(
+    "key, values, warm",
+    [
+        ("disruptions.disruption_001.probability", [0.01, 0.2, 0.5], [0, 1, 1]),  # costs
+        ("disruptions.disruption_001.price_multiplier", [1.0, 3.0, 8.0], [0, 1, 1]),  # costs
+        ("disruptions.disruption_001.hits[0].severity", [0.2, 0.6, 1.0], [0, 1, 1]),  # bounds
+        # weight 0 has no CVaR terms at all: 0 -> 0.5 changes the shape (cold), 0.5 -> 1 not
+        ("risk.cvar.weight", [0.0, 0.5, 1.0], [0, 0, 1]),
+    ],
+)
+def test_warm_param_sweep_equals_separate_runs(key, values, warm):
+    """On the ladder's S scenario as an LP, a parameter sweep re-solves in place where the
+    model keeps its shape and cold where it does not, and gives at every value the objective
+    of a separate cold run with that value (1e-7 relative)."""
+    data = synthetic_scenario(10, 4, 24, 10, seed=0, integer=False)
+    res = sweep_param(data, key, values, config=DIRECT)
+    assert res.frontier["warm"].tolist() == [bool(w) for w in warm]
+    assert (res.frontier["status"] == "optimal").all()
+    for v, obj in zip(res.frontier["level"], res.frontier["objective"]):
+        ref = run(data, DIRECT, overrides=[f"{key}={v!r}"])
+        assert obj == pytest.approx(ref.objective, rel=1e-7), (key, v)
+    assert res.warnings == [w for w in res.warnings if "certificate" not in w]
+
+
+def test_direct_solver_update_takes_numbers_in_place():
+    """``DirectHighs.update``: a rebuild with other costs, bounds and coefficients (demand
+    100 -> 150, damage 100 -> 120, the ban's severity 1 -> 0.5) is taken in place and re-solved
+    to the optimum of a fresh solve; a model of another shape (2 years) is refused and the
+    solver keeps its model."""
+    from optimizer.data import prepare
+    from optimizer.model import build_model
+    from optimizer.scenario import load_scenario_dict
+
+    data = frontier_case()
+    first = run(data, DIRECT)
+    other = copy.deepcopy(data)
+    other["goods"][G].update({"demand": 150, "damage": 120})
+    other["disruptions"]["ban"]["hits"][0]["severity"] = 0.5
+    loaded = load_scenario_dict(other)
+    built = build_model(loaded.scenario, prepare(loaded.scenario))
+    assert first.solver.update(built.lp)
+    warm = first.solver.solve()
+    assert warm.objective == approx(run(other, DIRECT).objective)
+    longer = load_scenario_dict({**data, "window": {"years": 2, "period": "year"}})
+    shaped = build_model(longer.scenario, prepare(longer.scenario))
+    assert not first.solver.update(shaped.lp)
+    assert first.solver.lp is built.lp

@@ -179,6 +179,17 @@ class LinearProgram:
             self.constraints[name].lower[pos] = lo
             self.constraints[name].upper[pos] = up
 
+    def same_shape(self, other: LinearProgram) -> bool:
+        """Whether ``other`` has this model's rows, columns, integrality and matrix pattern, so
+        that only numbers differ (costs, bounds, coefficients) and a solver holding this model
+        can take ``other``'s numbers in place (:meth:`DirectHighs.update`)."""
+        if (self.n_rows, self.n_cols) != (other.n_rows, other.n_cols):
+            return False
+        if not np.array_equal(self.integrality, other.integrality):
+            return False
+        a, b = self.matrix, other.matrix
+        return np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+
     def block_of_row(self, row: int) -> tuple[str, int]:
         """The constraint block holding a global row, and the row's position in it."""
         for b in self.constraints.values():

@@ -78,6 +78,47 @@ class DirectHighs:
         upper = np.asarray(upper, float) * scale
         self.h.changeRowsBounds(len(rows), rows, _finite(lower), _finite(upper))
 
+    def update(self, lp: LinearProgram) -> bool:
+        """Take the numbers of ``lp`` (a rebuild of the model with other data) in place, keeping
+        HiGHS's basis for a warm re-solve: changed costs, column and row bounds, matrix
+        coefficients and the objective constant. Only when ``lp`` has the same shape
+        (:meth:`LinearProgram.same_shape`); returns False, changing nothing, otherwise. The
+        rows keep the scale factors chosen at hand-over."""
+        old = self.lp
+        if not old.same_shape(lp):
+            return False
+        h, scale = self.h, self.row_scale
+        cost = lp.cost
+        cols = np.flatnonzero(cost != old.cost)
+        if len(cols):
+            h.changeColsCost(len(cols), cols.astype(np.int32), cost[cols])
+        lo, up = lp.col_lower, lp.col_upper
+        cols = np.flatnonzero((lo != old.col_lower) | (up != old.col_upper))
+        if len(cols):
+            h.changeColsBounds(
+                len(cols), cols.astype(np.int32), _finite(lo[cols]), _finite(up[cols])
+            )
+        lo, up = lp.row_lower, lp.row_upper
+        rows = np.flatnonzero((lo != old.row_lower) | (up != old.row_upper))
+        if len(rows):
+            h.changeRowsBounds(
+                len(rows),
+                rows.astype(np.int32),
+                _finite(lo[rows] * scale[rows]),
+                _finite(up[rows] * scale[rows]),
+            )
+        a, b = old.matrix, lp.matrix
+        changed = np.flatnonzero(a.data != b.data)
+        if len(changed):
+            col_of = np.repeat(np.arange(lp.n_cols), np.diff(b.indptr))
+            for k in changed:  # coefficients one at a time: HiGHS has no batch call for them
+                row = int(b.indices[k])
+                h.changeCoeff(row, int(col_of[k]), float(b.data[k] * scale[row]))
+        if lp.objective_constant != old.objective_constant:
+            h.changeObjectiveOffset(float(lp.objective_constant))
+        self.lp = lp
+        return True
+
     def solve(self) -> SolveResult:
         """Solve; for a MIP, solve again as an LP with the integers fixed to get duals."""
         h = self.h
