@@ -11,7 +11,9 @@ Two entry points:
   optimality conditions (``optimizer/solve/certificate.py``), and ``cold_check_every=N`` adds
   a cold re-solve of every N-th level in a fresh solver (HiGHS has had hot-start bugs).
 - :func:`sweep_param` traces a sensitivity curve of any numeric scenario value (a disruption's
-  probability, a price multiplier, the cap share) by rebuilding the model for each value.
+  probability, a price multiplier, the cap share): each value's model is rebuilt as arrays,
+  and where it keeps its shape only the changed numbers go to the HiGHS instance holding the
+  previous value's model, which re-solves warm.
 
 Both return a :class:`SweepResult`: ``frontier`` (one row per level), ``goods`` (per level and
 good, long format), ``switches`` (levels where a lever switches on) and timings;
@@ -23,10 +25,11 @@ LP from the highest level down, for a MIP upwards. Three things keep an LP sweep
 measured in ``benchmarks/README.md``: HiGHS runs with Devex pricing
 (:data:`optimizer.solve.base.WARM_RESOLVE_OPTIONS`), so a warm start does not recompute every
 steepest-edge weight; where the budget does not bind, the level above's optimum is kept
-without calling the solver; and each level's portfolio is assembled in a thread while HiGHS
-(which releases the GIL) solves the next one. ``workers > 1`` spreads the levels over
-processes, each holding its own persistent model (HiGHS ``threads`` is fixed per process, so
-each worker runs with ``threads=1``): the choice when warm starts do not help, as for a MIP.
+without calling the solver; and each level's portfolio is assembled, and its certificate
+checked, in a thread while HiGHS (which releases the GIL) solves the next one.
+``workers > 1`` spreads the levels over processes, each holding its own persistent model
+(HiGHS ``threads`` is fixed per process, so each worker runs with ``threads=1``): the choice
+when warm starts do not help, as for a MIP.
 """
 
 from __future__ import annotations
