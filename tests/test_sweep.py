@@ -660,3 +660,28 @@ def test_direct_solver_update_takes_numbers_in_place():
     shaped = build_model(longer.scenario, prepare(longer.scenario))
     assert not first.solver.update(shaped.lp)
     assert first.solver.lp is built.lp
+
+
+def test_direct_solver_update_changes_matrix_coefficients():
+    """The concentration cap's share sits in the matrix (purchases from capped countries <=
+    share x all purchases): 65 % -> 40 % changes coefficients only, which ``update`` hands to
+    HiGHS one by one; the warm re-solve equals a fresh run at 40 %."""
+    from optimizer.data import prepare
+    from optimizer.model import build_model
+    from optimizer.scenario import load_scenario_dict
+
+    data = frontier_case(risk={"concentration_cap": {"share": 0.65, "countries": ["CN"]}})
+    data["goods"][G]["suppliers"]["jp"]["capacity"] = 100  # so that a cap can be met
+    first = run(data, DIRECT)
+    tighter = copy.deepcopy(data)
+    tighter["risk"]["concentration_cap"]["share"] = 0.4
+    loaded = load_scenario_dict(tighter)
+    built = build_model(loaded.scenario, prepare(loaded.scenario))
+    old, new = first.model.lp.matrix, built.lp.matrix
+    assert first.model.lp.same_shape(built.lp)
+    assert (old.data != new.data).any()  # coefficients differ, not only costs or bounds
+    assert first.solver.update(built.lp)
+    warm = first.solver.solve()
+    assert warm.status == "optimal"
+    assert warm.objective == approx(run(tighter, DIRECT).objective)
+    assert warm.objective > first.objective  # a tighter cap costs more
