@@ -60,6 +60,7 @@ SIZES = {  # synthetic_scenario(goods, suppliers, periods, disruptions) and the 
     "M": ((50, 8, 60, 50), "0.2bn:4bn:20"),
     "S": ((10, 4, 24, 10), "0:400M:20"),  # a smoke test's size, seconds in all
     "SM": ((20, 6, 36, 20), "0.1bn:1.5bn:20"),  # for --mip: about 3.5 s per cold MIP solve
+    "L": ((200, 10, 60, 200), "0.8bn:16bn:20"),  # minutes per round
 }
 
 
