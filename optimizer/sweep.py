@@ -723,9 +723,7 @@ def sweep_budget(
     a rebuild). The result lists the levels sorted increasing, de-duplicated. Where the
     optimum of the level above still fits under the smaller budget (its cash is within it),
     that optimum is kept without a solve: 0 iterations in ``frontier``. An LP sweep runs HiGHS
-    with Devex pricing (``RunConfig.warm_resolves``). When warm re-solves stop paying (two in a
-    row each slower than the last cold solve, itself of at least a second: very large models),
-    the remaining levels are solved cold, fresh and presolved (``warm`` False).
+    with Devex pricing (``RunConfig.warm_resolves``).
 
     Every warm LP level is checked against its optimality conditions
     (:func:`optimizer.solve.certificate.lp_certificate`: primal feasibility and equal primal
