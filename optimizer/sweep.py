@@ -65,15 +65,6 @@ Progress = Callable[[int, int], None]
 _ON = 1e-6
 #: Relative objective difference above which a warm and a cold solve disagree.
 _AGREE = 1e-6
-#: An LP sweep solves its levels cold (fresh, presolved) from the point where this many warm
-#: re-solves in a row each took longer than ``_SLOW_WARM_FACTOR`` times the last cold solve:
-#: at the ladder's L size a warm re-solve of a binding level cost 21-78 s against 36-44 s
-#: cold, at M 0.1-0.4 s against 0.55 s (benchmarks/README.md).
-_SLOW_WARM_LEVELS = 2
-_SLOW_WARM_FACTOR = 1.0
-#: ... and only when that cold solve took at least this many seconds: below, the difference
-#: does not matter and timings of milliseconds are noise.
-_SLOW_WARM_MIN_SECONDS = 1.0
 #: Most points one range may ask for.
 MAX_STEPS = 10_000
 
@@ -576,8 +567,6 @@ class _LevelSolver:
         self.prev_level: float | None = None
         self.prev_result = None
         self.solved = 0
-        self.cold_seconds: float | None = None  # the last cold solve's wall seconds
-        self.slow_warm = 0  # warm re-solves in a row slower than that
         self._cash_row = built.lp.matrix[[self.row], :].tocsr()  # cash terms of the budget row
 
     def upper(self, level: float) -> float:
@@ -605,12 +594,6 @@ class _LevelSolver:
         cash = float((self._cash_row @ prev.x)[0])
         return cash <= upper + 1e-9 * max(1.0, abs(upper))
 
-    def go_cold(self) -> bool:
-        """Whether the next LP level is better solved cold: the last ``_SLOW_WARM_LEVELS`` warm
-        re-solves each took longer than the last cold solve (warm starts stop paying on very
-        large models, where a warm iteration costs many times a presolved cold one)."""
-        return not self.is_mip and self.slow_warm >= _SLOW_WARM_LEVELS
-
     def resolve(self, level: float) -> tuple[SolveResult, float, bool, float]:
         """Move the budget to ``level`` and re-solve: the SolveResult, the solver's wall
         seconds, whether it started warm, and the seconds spent in all. Where the budget does
@@ -624,20 +607,11 @@ class _LevelSolver:
             loosened = self.prev_level is not None and level >= self.prev_level
             warm = loosened and _set_mip_start(self.solver, self.prev_x)
         t1 = time.perf_counter()
-        kept = self.still_optimal(level)
-        if kept:
+        if self.still_optimal(level):
             result = replace(self.prev_result, iterations=0, seconds={"solve": 0.0})
-        elif self.go_cold():
-            result = self.solver.solve(cold=True)
-            warm = False
         else:
             result = self.solver.solve()
         solve_seconds = time.perf_counter() - t1  # wall time: Pyomo's highs_time is cumulative
-        if not warm:
-            self.cold_seconds = solve_seconds
-        elif not kept and (self.cold_seconds or 0.0) >= _SLOW_WARM_MIN_SECONDS:
-            slow = solve_seconds > _SLOW_WARM_FACTOR * self.cold_seconds
-            self.slow_warm = self.slow_warm + 1 if slow else 0
         self.solved += 1
         if result.x is not None:
             self.prev_x, self.prev_level = result.x, float(level)
@@ -785,7 +759,6 @@ def sweep_budget(
     solver.prev_x = first.solve.x
     solver.prev_level = float(arr[top])
     solver.prev_result = first.solve
-    solver.cold_seconds = first.solve.seconds.get("solve")
     done = {
         top: _Level(
             top,

@@ -685,23 +685,3 @@ def test_direct_solver_update_changes_matrix_coefficients():
     assert warm.status == "optimal"
     assert warm.objective == approx(run(tighter, DIRECT).objective)
     assert warm.objective > first.objective  # a tighter cap costs more
-
-
-def test_sweep_goes_cold_when_warm_re_solves_stop_paying(monkeypatch):
-    """When two warm re-solves in a row each take longer than the last cold solve (at the
-    ladder's L size they do), the remaining levels are solved cold: fresh, presolved. Forced
-    here by counting every warm re-solve as slow (factor 0): on the hand-worked frontier, 2000
-    is the cold start, 1900-1500 keep its optimum (no solver call, not counted), 1400 and 1300
-    are warm, and 1200 down to 0 are cold; every level still equals the hand-worked table."""
-    import optimizer.sweep as sweep_module
-
-    monkeypatch.setattr(sweep_module, "_SLOW_WARM_FACTOR", 0.0)
-    monkeypatch.setattr(sweep_module, "_SLOW_WARM_MIN_SECONDS", 0.0)
-    res = sweep_budget(frontier_case(), parse_range("0:2000:21"), config=DIRECT)
-    f = res.frontier.set_index("level")
-    for level, row in f.iterrows():
-        assert row["objective"] == approx(hand(level)["objective"]), level
-    assert f.loc[[1400, 1300], "warm"].all()
-    assert not f.loc[0:1200, "warm"].any()
-    assert f.loc[1500:1900, "iterations"].eq(0).all()
-    assert res.timings["certificate_failures"] == 0

@@ -119,13 +119,9 @@ class DirectHighs:
         self.lp = lp
         return True
 
-    def solve(self, cold: bool = False) -> SolveResult:
-        """Solve; for a MIP, solve again as an LP with the integers fixed to get duals.
-        ``cold`` drops the basis of the previous solve first, so HiGHS starts afresh (and
-        presolves) instead of re-solving warm."""
+    def solve(self) -> SolveResult:
+        """Solve; for a MIP, solve again as an LP with the integers fixed to get duals."""
         h = self.h
-        if cold:
-            h.clearSolver()
         t0 = time.perf_counter()
         prepare_scheduler(self.options.threads)
         h.run()

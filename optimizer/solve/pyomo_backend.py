@@ -170,12 +170,8 @@ class PyomoHighs:
                     idx, max(float(lo), -inf), min(float(up), inf)
                 )
 
-    def solve(self, cold: bool = False) -> SolveResult:
-        """Solve; ``cold`` drops the basis of the previous solve first (a fresh, presolved
-        start)."""
+    def solve(self) -> SolveResult:
         t0 = time.perf_counter()
-        if cold and self._instance_set:
-            self.opt._solver_model.clearSolver()
         if self._infeasible_constant_row:
             return SolveResult(
                 "infeasible",
