@@ -1099,13 +1099,19 @@ class _Page:
             "in euros over the window. The same tables are in portfolio.xlsx, the whole answer "
             "in portfolio.json.</footer>",
         ]
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(x for x in body if x)
-            + "\n</main>\n</body>\n</html>\n"
-        )
+        return html_page(title, body)
+
+
+def html_page(title: str, sections: list[str]) -> str:
+    """A self-contained HTML page: the report styles inline, the non-empty ``sections`` (HTML)
+    one after the other in ``<main>``; ``title`` is escaped."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(x for x in sections if x)
+        + "\n</main>\n</body>\n</html>\n"
+    )
 
 
 def _per_unit(v: float | None, unit: str) -> str:

@@ -21,7 +21,17 @@ from typing import Any
 import pandas as pd
 
 from optimizer import __version__
-from optimizer.results.report import CSS, DASH, NBSP, _img, _table, fmt_money, num, td, th
+from optimizer.results.report import (
+    DASH,
+    NBSP,
+    _img,
+    _table,
+    fmt_money,
+    html_page,
+    num,
+    td,
+    th,
+)
 
 __all__ = ["render_sweep_report"]
 
@@ -234,11 +244,4 @@ def render_sweep_report(
         "euros over the window. The same table is in frontier.csv, the per-good decisions in "
         "frontier_goods.csv, the timings and checks in sweep.json.</footer>",
     ]
-    title = f"Sweep report: {scenario}, {label}"
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(x for x in body if x)
-        + "\n</main>\n</body>\n</html>\n"
-    )
+    return html_page(f"Sweep report: {scenario}, {label}", body)
