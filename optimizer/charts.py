@@ -1,6 +1,6 @@
 """Charts of results, drawn with matplotlib's Agg backend (files only, no display needed).
 
-:func:`frontier_chart` draws a sweep's frontier (``frontier.png``): expected loss and CVaR
+:func:`frontier_png` draws a sweep's frontier (``frontier.png``): expected loss and CVaR
 against the swept budget or parameter, the marginal value of the budget on a second axis, the
 levels where a lever switches on marked with numbers along the top and explained in a key under
 the plot, and the level where the budget stops binding.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -93,8 +92,10 @@ def _key_lines(groups, level_text, per_group: int = 4, width: int = 135) -> list
     return lines
 
 
-def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 15) -> Path:
-    """Draw ``result``'s frontier into the PNG file ``path`` and return the path."""
+def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
+    """Draw ``result``'s frontier; the PNG bytes of ``frontier.png`` and the sweep's report."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -225,18 +226,10 @@ def frontier_chart(result: SweepResult, path: str | Path, max_groups: int = 15) 
             ha="left",
             linespacing=1.35,
         )
-    path = Path(path)
-    fig.savefig(path, format="png")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
-    return path
-
-
-def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
-    """:func:`frontier_chart` as PNG bytes (for ``frontier.png`` and the sweep's report)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        return frontier_chart(result, Path(tmp) / "frontier.png", max_groups).read_bytes()
+    return buf.getvalue()
 
 
 def _subtitle(result: SweepResult) -> str:
