@@ -51,7 +51,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from optimizer.api import RunConfig, load, run
+from optimizer.api import RunConfig, RunResult, load, run
 from optimizer.results.portfolio import portfolio
 from optimizer.scenario.loader import LoadedScenario
 from optimizer.scenario.units import parse_money, parse_share
@@ -271,6 +271,29 @@ class _Level:
     iterations: int
     cold_check: dict | None = None
     certified: bool | None = None  # LP warm levels: passed the optimality certificate
+
+    @classmethod
+    def cold(cls, index: int, level: float, res: RunResult, seconds: float) -> _Level:
+        """A level solved cold by a whole ``run`` (``res``) that took ``seconds``."""
+        solve = res.solve
+        return cls(
+            index,
+            float(level),
+            res.portfolio,
+            seconds,
+            solve.seconds.get("solve", 0.0),
+            False,
+            solve.iterations,
+        )
+
+
+def _certificate_note(what: str, cert) -> str:
+    """The warning for a warm answer whose optimality certificate failed (``what``: the
+    level, as people read it)."""
+    return (
+        f"{what}: the warm re-solve failed its optimality certificate ({cert.reason}); it was "
+        "solved again from scratch"
+    )
 
 
 def _budget_entry(pf: dict, name: str | None) -> dict | None:
@@ -759,17 +782,7 @@ def sweep_budget(
     solver.prev_x = first.solve.x
     solver.prev_level = float(arr[top])
     solver.prev_result = first.solve
-    done = {
-        top: _Level(
-            top,
-            float(arr[top]),
-            first.portfolio,
-            time.perf_counter() - t0,
-            first.solve.seconds.get("solve", 0.0),
-            False,
-            first.solve.iterations,
-        )
-    }
+    done = {top: _Level.cold(top, arr[top], first, time.perf_counter() - t0)}
     if progress:
         progress(1, n)
     # LP: downwards from the top, each level warm from the basis of the one above (on the
@@ -818,10 +831,7 @@ def sweep_budget(
                 if cert is not None:
                     lv.certified = cert.ok
                     if not cert.ok:
-                        notes.append(
-                            f"level {arr[i]:,.6g}: the warm re-solve failed its optimality "
-                            f"certificate ({cert.reason}); it was solved again from scratch"
-                        )
+                        notes.append(_certificate_note(f"level {arr[i]:,.6g}", cert))
                         cold_needed = True
                 if cold_needed:
                     solver.check_inline(lv)
@@ -982,15 +992,7 @@ def _format_value(v: float) -> str:
 def _param_level(src, config: RunConfig, overrides, key: str, index: int, value: float) -> _Level:
     t0 = time.perf_counter()
     res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value)}"))
-    return _Level(
-        index,
-        float(value),
-        res.portfolio,
-        time.perf_counter() - t0,
-        res.solve.seconds.get("solve", 0.0),
-        False,
-        res.solve.iterations,
-    )
+    return _Level.cold(index, value, res, time.perf_counter() - t0)
 
 
 def _param_levels_warm(
@@ -1022,11 +1024,7 @@ def _param_levels_warm(
     notes: list[str] = []
     t0 = time.perf_counter()
     held = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(arr[0])}"))
-    first = held.solve
-    done.append(
-        _Level(0, float(arr[0]), held.portfolio, time.perf_counter() - t0,
-               first.seconds.get("solve", 0.0), False, first.iterations)
-    )  # fmt: skip
+    done.append(_Level.cold(0, arr[0], held, time.perf_counter() - t0))
     if progress:
         progress(1, len(arr))
     with ThreadPoolExecutor(max_workers=1) as builder:
@@ -1045,10 +1043,7 @@ def _param_levels_warm(
                 if result.status == "optimal" and result.x is not None:
                     cert = lp_certificate(built.lp, result.x, result.row_dual)
                 if cert is not None and not cert.ok:
-                    notes.append(
-                        f"{key} = {v:,.6g}: the warm re-solve failed its optimality "
-                        f"certificate ({cert.reason}); it was solved again from scratch"
-                    )
+                    notes.append(_certificate_note(f"{key} = {v:,.6g}", cert))
                 else:
                     pf = portfolio(
                         loaded.scenario,
@@ -1062,8 +1057,7 @@ def _param_levels_warm(
                     lv.certified = cert is not None
             if lv is None:  # a MIP, another shape or a failed certificate: a fresh cold run
                 held = run(loaded, cfg)
-                lv = _Level(i, v, held.portfolio, 0.0, held.solve.seconds.get("solve", 0.0),
-                            False, held.solve.iterations)  # fmt: skip
+                lv = _Level.cold(i, v, held, 0.0)
             lv.seconds = time.perf_counter() - t0
             done.append(lv)
             if progress:
