@@ -72,6 +72,10 @@ class DirectHighs:
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change row bounds in place (the next solve starts from the current basis)."""
         self.lp.set_row_bounds(rows, lower, upper)
+        self._push_row_bounds(rows, lower, upper)
+
+    def _push_row_bounds(self, rows, lower, upper) -> None:
+        """Hand row bounds (in the model's units) to HiGHS, scaled as the rows were."""
         rows = np.asarray(rows, dtype=np.int32)
         scale = self.row_scale[rows]
         lower = np.asarray(lower, float) * scale
@@ -101,12 +105,7 @@ class DirectHighs:
         lo, up = lp.row_lower, lp.row_upper
         rows = np.flatnonzero((lo != old.row_lower) | (up != old.row_upper))
         if len(rows):
-            h.changeRowsBounds(
-                len(rows),
-                rows.astype(np.int32),
-                _finite(lo[rows] * scale[rows]),
-                _finite(up[rows] * scale[rows]),
-            )
+            self._push_row_bounds(rows, lo[rows], up[rows])
         a, b = old.matrix, lp.matrix
         changed = np.flatnonzero(a.data != b.data)
         if len(changed):
