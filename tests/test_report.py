@@ -188,6 +188,23 @@ window.addEventListener('load', function () {
 </script>"""
 
 
+def _loaded_in_chromium(html: str, tmp_path: Path):
+    """Load ``html`` (with :data:`PROBE` added) in headless Chromium until its load event has
+    fired; the parsed DOM and its ``body`` element."""
+    page_file = tmp_path / "probe.html"
+    page_file.write_text(html.replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
+    proc = _chromium(
+        ["--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
+         "--dump-dom", page_file.as_uri()],
+        tmp_path / "profile",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = _parse(proc.stdout)
+    body = next(el for el in dom.elements if el["tag"] == "body")
+    assert body["attrs"].get("data-probe") == "done", "the page's load event never fired"
+    return dom, body
+
+
 # --- the page without a browser ---------------------------------------------------------------
 
 
@@ -286,18 +303,7 @@ def test_a_run_without_portfolio_still_renders():
 
 @needs_chromium
 def test_report_renders_in_chromium_with_all_charts_loaded(outputs, tmp_path):
-    page_file = tmp_path / "probe.html"
-    html = (outputs["dir"] / "report.html").read_text(encoding="utf-8")
-    page_file.write_text(html.replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
-    proc = _chromium(
-        ["--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
-         "--dump-dom", page_file.as_uri()],
-        tmp_path / "profile",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    dom = _parse(proc.stdout)
-    body = next(el for el in dom.elements if el["tag"] == "body")
-    assert body["attrs"].get("data-probe") == "done", "the page's load event never fired"
+    dom, body = _loaded_in_chromium((outputs["dir"] / "report.html").read_text("utf-8"), tmp_path)
     imgs = [el for el in dom.elements if el["tag"] == "img"]
     assert int(body["attrs"]["data-images"]) == len(imgs) == 4
     for img in imgs:
@@ -446,17 +452,7 @@ def test_sweep_report_renders_in_chromium_with_its_chart(tmp_path):
     out = res.write(tmp_path / "sweep")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script>alert" not in html
-    page_file = tmp_path / "probe.html"
-    page_file.write_text(html.replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
-    proc = _chromium(
-        ["--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
-         "--dump-dom", page_file.as_uri()],
-        tmp_path / "profile",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    dom = _parse(proc.stdout)
-    body = next(el for el in dom.elements if el["tag"] == "body")
-    assert body["attrs"].get("data-probe") == "done"
+    dom, body = _loaded_in_chromium(html, tmp_path)
     imgs = [el for el in dom.elements if el["tag"] == "img"]
     assert len(imgs) == 1 and imgs[0]["attrs"]["data-chart"] == "frontier"
     assert imgs[0]["attrs"]["data-complete"] == "true"
