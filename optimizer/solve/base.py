@@ -24,16 +24,16 @@ Interface = Literal["auto", "pyomo", "direct"]
 #: 10,000 columns, more than HiGHS's own solve of these LPs (benchmarks/README.md).
 PYOMO_MAX_COLUMNS = 50_000
 
+#: ``pricing`` -> HiGHS's ``simplex_dual_edge_weight_strategy``.
+PRICING: dict[str, int] = {"choose": -1, "devex": 1, "steepest_edge": 2}
+
 #: HiGHS settings for an LP that will be re-solved warm after small changes (a sweep). With its
 #: default dual steepest-edge pricing HiGHS recomputes every edge weight from scratch (one
 #: solve per row) at the start of each warm re-solve; Devex pricing needs none. On the ladder's
 #: M scenario the 19 warm levels of a budget sweep took 1.9-2.0 s with Devex against 2.7-2.9 s
 #: (benchmarks/README.md). HiGHS reads it when it first sets up the simplex, so it must be set
 #: before the first solve.
-WARM_RESOLVE_OPTIONS: dict[str, object] = {"simplex_dual_edge_weight_strategy": 1}
-
-#: ``pricing`` -> HiGHS's ``simplex_dual_edge_weight_strategy``.
-PRICING: dict[str, int] = {"choose": -1, "devex": 1, "steepest_edge": 2}
+WARM_RESOLVE_OPTIONS: dict[str, object] = {"simplex_dual_edge_weight_strategy": PRICING["devex"]}
 
 
 @dataclass(frozen=True)
