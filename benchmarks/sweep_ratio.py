@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import synthetic_scenario  # noqa: E402
 
-import optimizer.sweep as sweep_module  # noqa: E402
+import optimizer.studies.sweep as sweep_module  # noqa: E402
 from optimizer.api import RunConfig, run  # noqa: E402
 from optimizer.solve.base import WARM_RESOLVE_OPTIONS  # noqa: E402
-from optimizer.sweep import parse_param, parse_range, sweep_budget, sweep_param  # noqa: E402
+from optimizer.studies.sweep import parse_param, parse_range, sweep_budget, sweep_param  # noqa: E402
 
 DEVEX = dict(WARM_RESOLVE_OPTIONS)
 KEEP = sweep_module._LevelSolver.still_optimal

@@ -47,7 +47,7 @@ import pandas as pd
 import pytest
 
 from optimizer.api import RunConfig, run
-from optimizer.sweep import (
+from optimizer.studies.sweep import (
     FRONTIER_COLUMNS,
     GOODS_COLUMNS,
     find_switches,
@@ -486,7 +486,7 @@ def test_warm_resolves_use_devex_pricing_for_an_lp_only(monkeypatch):
     plain = run(frontier_case(), RunConfig(interface="direct", pricing="choose"))
     assert plain.solver.h.getOptionValue(key)[1] != 1
 
-    import optimizer.sweep as sweep_module
+    import optimizer.studies.sweep as sweep_module
 
     seen = []
 
@@ -536,7 +536,7 @@ def test_a_level_failing_its_certificate_is_solved_again_cold(monkeypatch):
     level is solved again from scratch in a fresh solver and compared (here the warm answer
     was right, so the two agree and the level is recorded as checked), and a warning says so;
     the other levels are untouched. Level 1400 of the hand-worked case: 3220 - 15/22 * 1250."""
-    import optimizer.sweep as sweep_module
+    import optimizer.studies.sweep as sweep_module
     from optimizer.solve.certificate import Certificate
 
     real = sweep_module.lp_certificate

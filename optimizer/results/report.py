@@ -18,10 +18,10 @@ import base64
 import json
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optimizer import __version__
-from optimizer.charts_report import (
+from optimizer.results.charts.run import (
     LEVER_LABELS,
     MAX_CHART_ROWS,
     budget_chart,
@@ -29,9 +29,7 @@ from optimizer.charts_report import (
     scenario_loss_chart,
     supply_shares_chart,
 )
-
-if TYPE_CHECKING:
-    from optimizer.api import RunResult
+from optimizer.results.solved import SolvedRun
 
 __all__ = ["render_report", "write_report"]
 
@@ -1128,7 +1126,7 @@ def render_report(portfolio: dict, resolved: dict | None = None) -> str:
     return _Page(portfolio, resolved or {}).render()
 
 
-def write_report(result: RunResult, path: Path) -> None:
+def write_report(result: SolvedRun, path: Path) -> None:
     """Write ``report.html`` for one run to ``path``."""
     html = render_report(result.portfolio, result.loaded.resolved)
     Path(path).write_text(html, encoding="utf-8")

@@ -10,12 +10,31 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
-if TYPE_CHECKING:
-    from optimizer.sweep import SweepResult
+
+class SweepResult(Protocol):
+    """What the frontier chart reads from a sweep (a
+    :class:`optimizer.studies.sweep.SweepResult`; a protocol, so that the results stage
+    imports nothing from the studies above it)."""
+
+    scenario: str
+    key: str
+    kind: str
+    frontier: pd.DataFrame
+    switches: list[tuple[float, str]]
+    warnings: list[str]
+    timings: dict[str, Any]
+    portfolios: list[dict]
+
+    @property
+    def label(self) -> str:
+        """What was swept, for people: ``total budget``, ``budget line X`` or the key path."""
+        ...
+
 
 _SCALES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 _SHARE_KEYS = ("probability", "share", "severity", "max_share", "residual_value", "alpha")

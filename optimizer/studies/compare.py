@@ -1,7 +1,7 @@
 """Side-by-side comparison of runs: the tables, the workbook and the chart of a batch.
 
-The same comparison comes from a batch (:func:`optimizer.batch.run_batch`) and from any result
-folders (``stockpile compare DIR1 DIR2 ...``):
+The same comparison comes from a batch (:func:`optimizer.studies.batch.run_batch`) and from any
+result folders (``stockpile compare DIR1 DIR2 ...``):
 
 - ``runs.csv``: one row per run: its name, variant, the varied values (as the resolved scenario
   holds them: euros, shares as fractions), status and reason, objective, costs, cash used per
@@ -129,7 +129,7 @@ class RunRecord:
             if found and not isinstance(v, (dict, list)):
                 return v
         if key in self.values:
-            from optimizer.batch import value_label, yaml_value
+            from optimizer.studies.batch_file import value_label, yaml_value
 
             v = self.values[key]
             return yaml_value(v) if isinstance(v, (dict, list)) else value_label(v)
@@ -749,7 +749,7 @@ def comparison_chart(
 
 def chart_labels(records: list[RunRecord], runs: pd.DataFrame, keys: list[str]) -> list[str]:
     """A short label of each run's grid point (its varied values), or its name without keys."""
-    from optimizer.batch import value_label
+    from optimizer.studies.batch_file import value_label
 
     out = []
     for r, (_, row) in zip(records, runs.iterrows()):

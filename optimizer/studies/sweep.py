@@ -51,8 +51,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from optimizer.api import RunConfig, RunResult, load, run
+from optimizer.pipeline import RunConfig, load, run
 from optimizer.results.portfolio import portfolio
+from optimizer.results.run import RunResult
 from optimizer.scenario.loader import LoadedScenario
 from optimizer.scenario.units import parse_money, parse_share
 from optimizer.solve.base import SolveResult
@@ -234,7 +235,7 @@ class SweepResult:
         """Write ``frontier.csv``, ``frontier_goods.csv``, ``frontier.png``, ``report.html``
         (the chart and the table on one self-contained page) and ``sweep.json`` into
         ``out_dir`` atomically (complete or not at all)."""
-        from optimizer.charts import frontier_png
+        from optimizer.results.charts.sweep import frontier_png
         from optimizer.results.sweep_report import render_sweep_report
         from optimizer.results.write import dumps_json, write_folder
 
@@ -523,9 +524,11 @@ class _BackgroundChecks:
         with open(self.inp, "wb") as fh:
             pickle.dump((lp, options, row, uppers), fh, protocol=pickle.HIGHEST_PROTOCOL)
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[1])  # so that `optimizer` imports
+        root = str(Path(__file__).resolve().parents[2])  # so that `optimizer` imports
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        code = "import sys; from optimizer.sweep import _cold_main; _cold_main(*sys.argv[1:])"
+        code = (
+            "import sys; from optimizer.studies.sweep import _cold_main; _cold_main(*sys.argv[1:])"
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, str(self.inp), str(self.out)],
             stdin=subprocess.DEVNULL,
