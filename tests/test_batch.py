@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 
 import optimizer.studies.batch as batch_mod
 from optimizer.api import RunConfig, run
-from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
 from optimizer.cli import register_batch as register
+from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "critical_raw_materials.yaml"

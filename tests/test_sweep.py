@@ -47,15 +47,10 @@ import pandas as pd
 import pytest
 
 from optimizer.api import RunConfig, run
-from optimizer.studies.sweep import (
-    FRONTIER_COLUMNS,
-    GOODS_COLUMNS,
-    find_switches,
-    parse_param,
-    parse_range,
-    sweep_budget,
-    sweep_param,
-)
+from optimizer.studies.levels import parse_param, parse_range
+from optimizer.studies.sweep import sweep_budget
+from optimizer.studies.sweep_frontier import FRONTIER_COLUMNS, GOODS_COLUMNS, find_switches
+from optimizer.studies.sweep_param import sweep_param
 
 G = "gallium"
 TOL = {"rel": 1e-6, "abs": 1e-6}

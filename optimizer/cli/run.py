@@ -241,7 +241,7 @@ def run(
 
 
 def _explain_infeasible(result) -> None:
-    """Tell the user which requirements conflict (see optimizer/diagnose.py)."""
+    """Tell the user which requirements conflict (see optimizer/solve/diagnose.py)."""
     err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
     try:
         from optimizer.solve.diagnose import explain_infeasibility

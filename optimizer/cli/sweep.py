@@ -108,13 +108,10 @@ def sweep(
     from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
     from optimizer.scenario.errors import ScenarioError
-    from optimizer.studies.sweep import (
-        ProgressBar,
-        parse_param,
-        parse_range,
-        sweep_budget,
-        sweep_param,
-    )
+    from optimizer.studies.levels import parse_param, parse_range
+    from optimizer.studies.progress import ProgressBar
+    from optimizer.studies.sweep import sweep_budget
+    from optimizer.studies.sweep_param import sweep_param
 
     if (budget is None) == (param is None):
         err.print("[red]give either --budget FROM:TO:STEPS or --param key.path=FROM:TO:STEPS[/]")

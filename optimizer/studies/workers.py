@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from optimizer.studies.batch_file import BatchRunError
+from optimizer.studies.progress import Progress
 
 
 def _worker_address() -> str | None:
@@ -116,3 +117,27 @@ def _n_workers(client) -> int:
         return len(client.scheduler_info()["workers"])
     except Exception:  # noqa: BLE001
         return 0
+
+
+def _pool(workers: int, initializer=None, initargs=()):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: a forked child would inherit HiGHS's thread pool in an unknown state
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def _collect(futures, total: int, progress: Progress | None) -> list:
+    from concurrent.futures import as_completed
+
+    out = []
+    for n, fut in enumerate(as_completed(futures), start=1):
+        out.append(fut.result())
+        if progress:
+            progress(n, total)
+    return out
