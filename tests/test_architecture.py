@@ -168,12 +168,12 @@ def import_cycles(modules: dict[str, str]) -> list[list[str]]:
 
 def _cycle_text(cycle: list[str], modules: dict[str, str]) -> str:
     members = set(cycle)
-    edges = [
+    edges = dict.fromkeys(
         f"{n} -> {t} (line {line})"
         for n in cycle
         for t, line in imports_of(n, modules[n], modules)
         if t in members
-    ]
+    )
     return "import cycle between " + ", ".join(cycle) + ": " + "; ".join(edges)
 
 
