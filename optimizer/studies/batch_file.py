@@ -191,7 +191,7 @@ def key_labels(keys: Sequence[str]) -> dict[str, str]:
 def _read_batch_yaml(path: Path, display: str) -> tuple[Any, dict]:
     """The batch file's data and the location of each key path (the scenario loader's reader,
     so that its reading rules hold: ``NO`` stays text, duplicate keys are errors)."""
-    from optimizer.scenario.loader import _read_yaml  # the same YAML rules as scenario files
+    from optimizer.scenario.located_yaml import _read_yaml  # the same YAML rules as scenario files
 
     try:
         data, locs, _ = _read_yaml(path, display)

@@ -34,7 +34,7 @@ import pandas as pd
 import yaml
 
 from optimizer.results import goods_table
-from optimizer.scenario.loader import FAST_LOADER
+from optimizer.scenario.located_yaml import FAST_LOADER
 
 __all__ = [
     "CompareError",
