@@ -200,7 +200,7 @@ def batch(
     from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
     from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
-    from optimizer.studies.compare import read_run
+    from optimizer.studies.compare_records import read_run
 
     out, err = cli.out, cli.err
     try:

@@ -43,7 +43,8 @@ def compare(
 
         stockpile compare results/crm results/crm_250M --out results/compare
     """
-    from optimizer.studies.compare import CompareError, find_runs, write_comparison
+    from optimizer.studies.compare import write_comparison
+    from optimizer.studies.compare_records import CompareError, find_runs
 
     try:
         records, keys = find_runs(folders)

@@ -464,7 +464,8 @@ def _collect(fut, r: RunSpec, sha: str, folder: Path, job: dict, formats) -> Run
 def write_batch_comparison(result: BatchResult) -> list[Path]:
     """``runs.csv``, ``runs_goods.csv``, ``comparison.xlsx`` and ``comparison.png`` of the
     batch's runs, in the batch's order, into its output folder."""
-    from optimizer.studies.compare import read_run, write_comparison
+    from optimizer.studies.compare import write_comparison
+    from optimizer.studies.compare_records import read_run
 
     records = [
         read_run(o.folder, name=o.name, variant=o.variant, values=o.values) for o in result.outcomes

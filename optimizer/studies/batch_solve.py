@@ -71,7 +71,7 @@ def check_runs(
 def resolved_values(resolved: dict, keys: Sequence[str]) -> dict[str, Any]:
     """The plain values at dotted ``keys`` of a resolved scenario (missing or not plain: left
     out): the varied values of a run as its tables show them."""
-    from optimizer.studies.compare import value_at
+    from optimizer.studies.compare_records import value_at
 
     values = {}
     for k in keys:
