@@ -25,9 +25,6 @@ import typer
 from rich.console import Console
 
 from optimizer.format import money as _money
-from optimizer.format import quantity as _qty
-
-__all__ = ["_money", "_qty"]
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_SOLVER, EXIT_INTERNAL = (
     0,

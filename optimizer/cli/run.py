@@ -23,11 +23,11 @@ from optimizer.cli.common import (
     _esc,
     _money,
     _print_issues,
-    _qty,
     err,
     internal_error,
     out,
 )
+from optimizer.format import quantity as _qty
 
 
 def print_summary(pf: dict, console: Console = out) -> None:

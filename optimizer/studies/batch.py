@@ -6,7 +6,10 @@ named ``variants:`` (each a set of overrides). The runs are the grid crossed wit
 overrides) and each variant; each run is named by its variant and its grid values, e.g.
 ``no_domestic,total=100M,weight=0.5``.
 
-:func:`run_batch` does it all, in this order:
+:func:`run_batch` (here) does it all, with its pieces beside it: reading and expanding the batch
+file in ``batch_file.py``, checking and solving one run on a worker in ``batch_solve.py``, the
+run folders and what a re-run keeps in ``batch_records.py``, the Dask client in ``workers.py``.
+In this order:
 
 1. read the batch file (:func:`load_batch`) and the base scenario, in this process: a mistake
    in either is reported with its file and line before any worker starts;
