@@ -23,6 +23,7 @@ from optimizer.results import (
     goods_table,
     period_table,
     portfolio,
+    write_csv,
     write_folder,
     write_large_csv,
 )
@@ -126,7 +127,7 @@ class RunResult:
                 dumps_json(self.portfolio), encoding="utf-8"
             )
         if "csv" in formats:
-            writers["portfolio.csv"] = lambda p: self.goods.to_csv(p, index=False)
+            writers["portfolio.csv"] = lambda p: write_csv(self.goods, p)
             writers["scenarios.csv"] = lambda p: write_large_csv(self.periods, p)
         if "yaml" in formats:
             writers["resolved.yaml"] = lambda p: p.write_text(

@@ -148,3 +148,86 @@ def test_check_output_target_is_usable_before_a_solve(tmp_path):
     (tmp_path / "x.txt").write_text("", encoding="utf-8")
     with pytest.raises(OutputRefused):
         check_output_target(tmp_path)
+
+
+# --- formula injection and characters the writers cannot carry (issue 14, items 5 and 16) -----
+
+INJECT = {
+    "name": '=HYPERLINK("http://example.invalid","click")',
+    "window": {"years": 1, "period": "quarter"},
+    "countries": {"CN": {}, "JP": {}},
+    "goods": {
+        "gallium": {
+            "unit": "=1+1",
+            "demand": 40,
+            "damage": 100,
+            "stockpile": {"unit_cost": 10},
+            "suppliers": {
+                "china": {"country": "CN", "unit_cost": 1, "capacity": 60},
+                "japan": {"country": "JP", "unit_cost": 3, "capacity": 5},
+            },
+        }
+    },
+    "disruptions": {
+        "ban": {
+            "probability": "30%",
+            "duration": "6 months",
+            "hits": [{"countries": ["CN"]}],
+        }
+    },
+}
+
+
+def test_scenario_text_never_becomes_a_formula(tmp_path):
+    """A name like ``=HYPERLINK(...)`` and a unit ``=1+1`` reach portfolio.xlsx as text cells
+    and the CSV files with a leading apostrophe; the HTML report escapes them."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    from optimizer.api import run
+
+    out = run(INJECT).write(tmp_path / "res")
+    wb = load_workbook(out / "portfolio.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert INJECT["name"] in texts  # kept, as text
+    for name in ("portfolio.csv", "scenarios.csv"):
+        with open(out / name, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                bad = [v for v in row if v[:1] in ("=", "+", "@")]
+                assert not bad, (name, bad)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "=HYPERLINK(&quot;" in html or "=HYPERLINK(&#34;" in html
+
+
+def test_control_characters_reach_the_workbook_escaped(tmp_path):
+    """A control character that openpyxl refuses (it cannot be written in XML) arrives as
+    ``\\x07``, not as a crash."""
+    from openpyxl import load_workbook
+
+    from optimizer.api import run
+
+    data = {**INJECT, "name": "bell\x07name"}
+    out = run(data).write(tmp_path / "res")
+    wb = load_workbook(out / "portfolio.xlsx")
+    texts = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+    assert "bell\\x07name" in texts
+
+
+def test_csv_safe_rules():
+    import pandas as pd
+
+    from optimizer.results.cells import csv_safe, csv_text
+
+    assert csv_text("=1+1") == "'=1+1" and csv_text("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_text("-cmd") == "'-cmd" and csv_text("gallium") == "gallium"
+    assert csv_text(-5.0) == -5.0  # numbers are never touched
+    t = pd.DataFrame({"good": ["=1+1", "ga"], "x": [-1.0, 2.0]})
+    t["cat"] = pd.Categorical(["+a", "b"])
+    safe = csv_safe(t)
+    assert safe["good"].tolist() == ["'=1+1", "ga"]
+    assert safe["cat"].astype(str).tolist() == ["'+a", "b"]
+    assert safe["x"].tolist() == [-1.0, 2.0]
+    assert t["good"].tolist() == ["=1+1", "ga"]  # the caller's table is not changed

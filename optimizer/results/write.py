@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.results.cells import csv_safe
+
 
 def _json_default(o):
     if hasattr(o, "item"):
@@ -39,15 +41,22 @@ def dumps_json(data: dict) -> str:
     return json.dumps(_finite(data), indent=2, default=_json_default) + "\n"
 
 
+def write_csv(table: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
+    """Write a table as CSV with text that a spreadsheet would take for a formula neutralised
+    (:func:`optimizer.results.cells.csv_safe`; ``docs/results.md``)."""
+    csv_safe(table).to_csv(path, index=False, float_format=float_format)
+
+
 def write_large_csv(table: pd.DataFrame, path: Path) -> None:
     """Write a large table (``scenarios.csv``: millions of rows at scale) as CSV through
     Arrow's C++ writer: at the ladder's L size (2.4 million rows, 23 columns) 4.9 s against
     63 s for ``DataFrame.to_csv`` (benchmarks/README.md). Numbers are written exactly
-    (shortest round-trip form), strings quoted, booleans ``true``/``false``."""
+    (shortest round-trip form), strings quoted (formula-like text neutralised as by
+    :func:`write_csv`), booleans ``true``/``false``."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = pa.Table.from_pandas(csv_safe(table), preserve_index=False)
     pa_csv.write_csv(arrow, str(path))
 
 
