@@ -56,15 +56,12 @@ class OutputConfig(_Strict):
 
     folder: str = "results"
     """Default parent folder of results when ``--out`` is not given."""
-    formats: list[Literal["json", "csv", "yaml", "html", "xlsx"]] = [
-        "json",
-        "csv",
-        "yaml",
-        "html",
-        "xlsx",
-    ]
+    formats: list[Literal["json", "csv", "yaml", "html", "xlsx"]] = Field(
+        ["json", "csv", "yaml", "html", "xlsx"], min_length=1
+    )
     """``json``: portfolio.json; ``csv``: portfolio.csv and scenarios.csv; ``yaml``:
-    resolved.yaml; ``html``: report.html; ``xlsx``: portfolio.xlsx."""
+    resolved.yaml; ``html``: report.html; ``xlsx``: portfolio.xlsx. At least one: an empty
+    list would replace earlier results with an empty folder, so it is refused."""
 
 
 class Config(_Strict):

@@ -60,6 +60,7 @@ def test_run_writes_every_file_and_exits_0(tmp_path):
     r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", "none.yaml")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.iterdir()) == [
+        ".stockpile-results",  # the marker: only a folder holding it is ever replaced
         "portfolio.csv",
         "portfolio.json",
         "portfolio.xlsx",

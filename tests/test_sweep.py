@@ -372,6 +372,7 @@ def test_write_folder(tmp_path):
     out = res.write(tmp_path / "sweep")
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        ".stockpile-results",  # the marker: only a folder holding it is ever replaced
         "frontier.csv",
         "frontier.png",
         "frontier_goods.csv",

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from optimizer.results.cells import append_row
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["portfolio_workbook", "write_portfolio_xlsx"]
@@ -42,14 +43,14 @@ def _sheet(
     """Add a sheet with a header row (``columns``: header, number format, width) and rows."""
     ws = wb.active if first else wb.create_sheet()
     ws.title = title
-    ws.append([c[0] for c in columns])
+    append_row(ws, [c[0] for c in columns])
     for cell in ws[1]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
     ws.row_dimensions[1].height = 45
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     for j, (_, fmt, width) in enumerate(columns, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = width

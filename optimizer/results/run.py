@@ -17,7 +17,7 @@ import pandas as pd
 from optimizer.data import ModelData
 from optimizer.model import BuiltModel
 from optimizer.results.portfolio import goods_table, period_table
-from optimizer.results.write import dumps_json, write_folder, write_large_csv
+from optimizer.results.write import dumps_json, write_csv, write_folder, write_large_csv
 from optimizer.scenario.loader import LoadedScenario
 from optimizer.solve import SolveResult
 
@@ -65,7 +65,7 @@ class RunResult:
                 dumps_json(self.portfolio), encoding="utf-8"
             )
         if "csv" in formats:
-            writers["portfolio.csv"] = lambda p: self.goods.to_csv(p, index=False)
+            writers["portfolio.csv"] = lambda p: write_csv(self.goods, p)
             writers["scenarios.csv"] = lambda p: write_large_csv(self.periods, p)
         if "yaml" in formats:
             writers["resolved.yaml"] = lambda p: p.write_text(
