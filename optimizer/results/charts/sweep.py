@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 
-class SweepResult(Protocol):
+class DrawnSweep(Protocol):
     """What the frontier chart reads from a sweep (a
-    :class:`optimizer.studies.sweep.SweepResult`; a protocol, so that the results stage
+    :class:`optimizer.studies.sweep_frontier.SweepResult`; a protocol, so that the results stage
     imports nothing from the studies above it)."""
 
     scenario: str
@@ -71,7 +71,7 @@ def _fmt_money(v: float) -> str:
     return f"EUR {v / div:,.4g}{unit[4:]}"
 
 
-def _x_axis(result: SweepResult) -> tuple[float, str, Callable[[float], str]]:
+def _x_axis(result: DrawnSweep) -> tuple[float, str, Callable[[float], str]]:
     """(divisor, axis label, text of one level) for the swept quantity."""
     levels = result.frontier["level"].to_numpy(dtype=float)
     if result.kind == "budget":
@@ -111,7 +111,7 @@ def _key_lines(groups, level_text, per_group: int = 4, width: int = 135) -> list
     return lines
 
 
-def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
+def frontier_png(result: DrawnSweep, max_groups: int = 15) -> bytes:
     """Draw ``result``'s frontier; the PNG bytes of ``frontier.png`` and the sweep's report."""
     import io
 
@@ -251,7 +251,7 @@ def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
     return buf.getvalue()
 
 
-def _subtitle(result: SweepResult) -> str:
+def _subtitle(result: DrawnSweep) -> str:
     f, t = result.frontier, result.timings
     text = f"{len(f)} levels"
     bad = int((~f["status"].isin(["optimal", "time_limit"])).sum())
@@ -268,11 +268,11 @@ def _subtitle(result: SweepResult) -> str:
     return text
 
 
-def _mv_name(result: SweepResult) -> str:
+def _mv_name(result: DrawnSweep) -> str:
     return result.label if result.kind == "budget" else "total budget"
 
 
-def _alpha(result: SweepResult) -> float:
+def _alpha(result: DrawnSweep) -> float:
     for pf in result.portfolios:
         cost = pf.get("cost")
         if cost and cost.get("cvar_alpha") is not None:
