@@ -54,6 +54,7 @@ import pandas as pd
 from optimizer.api import RunConfig, RunResult, load, run
 from optimizer.results.portfolio import portfolio
 from optimizer.scenario.loader import LoadedScenario
+from optimizer.scenario.schema import is_rate_key, override_text
 from optimizer.scenario.units import parse_money, parse_share
 from optimizer.solve.base import SolveResult
 from optimizer.solve.certificate import lp_certificate
@@ -983,15 +984,15 @@ def _lookup(data: Any, key: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _format_value(v: float) -> str:
-    """A value for an override: ``repr`` of the float reads back exactly (YAML or the
-    scenario's number parsers)."""
-    return repr(float(v))
+def _format_value(v: float, key: str = "") -> str:
+    """A value for an override of ``key``: ``repr`` of the float reads back exactly (YAML or
+    the scenario's number parsers); an event rate gets its ``per year``."""
+    return override_text(key, v)
 
 
 def _param_level(src, config: RunConfig, overrides, key: str, index: int, value: float) -> _Level:
     t0 = time.perf_counter()
-    res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value)}"))
+    res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value, key)}"))
     return _Level.cold(index, value, res, time.perf_counter() - t0)
 
 
@@ -1013,7 +1014,7 @@ def _param_levels_warm(
     cfg = replace(config, interface="direct", warm_resolves=True)
 
     def rebuild(v: float):
-        loaded = load(src, (*overrides, f"{key}={_format_value(v)}"))
+        loaded = load(src, (*overrides, f"{key}={_format_value(v, key)}"))
         built = build_model(
             loaded.scenario, prepare(loaded.scenario, compress_time=cfg.compress_time)
         )
@@ -1023,7 +1024,7 @@ def _param_levels_warm(
     done: list[_Level] = []
     notes: list[str] = []
     t0 = time.perf_counter()
-    held = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(arr[0])}"))
+    held = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(arr[0], key)}"))
     done.append(_Level.cold(0, arr[0], held, time.perf_counter() - t0))
     if progress:
         progress(1, len(arr))
@@ -1109,6 +1110,7 @@ def sweep_param(
         found
         and current is not None
         and (isinstance(current, (bool, dict, list)) or not isinstance(current, (int, float)))
+        and not (is_rate_key(key) and isinstance(current, str))  # "0.4 per year"
     ):
         raise ValueError(
             f"{key} is not a number in this scenario (it is {current!r}); --param sweeps "

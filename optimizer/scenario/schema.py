@@ -506,3 +506,18 @@ class Scenario(_Strict):
         if out.get("risk_model", 0) is None:
             del out["risk_model"]
         return out
+
+
+def override_text(key: str, value: float) -> str:
+    """A swept number as the text of a ``--set`` override of ``key``: ``repr`` of the float
+    (reads back exactly), with ``per year`` added for a risk model's event rate, whose unit the
+    format requires (a sweep's ``FROM:TO`` range is given in events per year)."""
+    text = repr(float(value))
+    return f"{text} per year" if is_rate_key(key) else text
+
+
+def is_rate_key(key: str) -> bool:
+    """Whether a dotted key is a risk model's event rate (``risk_model.events.X.rate``), a
+    number written with its unit (``0.4 per year``)."""
+    parts = key.split(".")
+    return len(parts) == 4 and parts[:2] == ["risk_model", "events"] and parts[3] == "rate"
