@@ -137,7 +137,7 @@ def _pct_text(x: float) -> str:
 
 ShareSpread = Annotated[
     Spread,
-    BeforeValidator(spread_parser(parse_share, _pct_text, 0.0, 1.0, False, "share_spread")),
+    BeforeValidator(spread_parser(parse_share, _pct_text, 0.0, 1.0, False, "share_spread", "50%")),
     PlainSerializer(spread_writer(float)),
     _spread_schema(
         {
@@ -152,7 +152,9 @@ ShareSpread = Annotated[
 DurationSpread = Annotated[
     Spread,
     BeforeValidator(
-        spread_parser(parse_duration_years, format_duration, 0.0, None, False, "duration_spread")
+        spread_parser(
+            parse_duration_years, format_duration, 0.0, None, False, "duration_spread", "6 months"
+        )
     ),
     PlainSerializer(spread_writer(format_duration)),
     _spread_schema({"type": "string", "pattern": _DURATION_TEXT}),
@@ -161,7 +163,7 @@ DurationSpread = Annotated[
 MultiplierSpread = Annotated[
     Spread,
     BeforeValidator(
-        spread_parser(parse_number, lambda x: f"{x:g}", 0.0, None, True, "multiplier_spread")
+        spread_parser(parse_number, lambda x: f"{x:g}", 0.0, None, True, "multiplier_spread", "1.5")
     ),
     PlainSerializer(spread_writer(float)),
     _spread_schema(

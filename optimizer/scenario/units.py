@@ -196,11 +196,13 @@ def spread_parser(
     highest: float | None,
     above_lowest: bool,
     name: str,
+    example: str,
 ) -> Callable[[object], Spread]:
     """A parser of the four written forms of a :class:`Spread` whose single values are read by
     ``parse``: a value, ``{min, max}`` (uniform), ``{min, mode, max}`` (triangular) or
     ``[[value, weight], ...]`` (discrete). Each value must be >= ``lowest`` (> when
-    ``above_lowest``) and <= ``highest``; ``show`` writes a value back for messages."""
+    ``above_lowest``) and <= ``highest``; ``show`` writes a value back for messages;
+    ``example`` is a valid value for the hint of a value that cannot be read."""
     bound = f"above {show(lowest)}" if above_lowest else f"at least {show(lowest)}"
     if highest is not None:
         bound += f" and at most {show(highest)}"
@@ -208,7 +210,13 @@ def spread_parser(
     def one(value: object, where: str) -> float:
         if isinstance(value, Spread):
             raise ValueError("a distribution cannot be nested in another")
-        x = parse(value)
+        try:
+            x = parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{where}{exc}; hint: write a value such as {example}, or a distribution "
+                f"such as {{min: {example}, max: ...}}"
+            ) from None
         low = x <= lowest if above_lowest else x < lowest
         if low or (highest is not None and x > highest):
             raise ValueError(
