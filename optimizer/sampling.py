@@ -270,6 +270,24 @@ class Merged:
     empty: int
 
 
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of a 2-D array by one ``lexsort``: (id of each row's distinct row (N,),
+    first row of each distinct row (D,), count of each (D,)); ids in sorted row order."""
+    if len(a) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort(a.T[::-1])
+    s = a[order]
+    new = np.ones(len(a), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    group = np.cumsum(new) - 1
+    ids = np.empty(len(a), dtype=np.int64)
+    ids[order] = group
+    starts = np.nonzero(new)[0]
+    first = np.minimum.reduceat(order, starts)
+    count = np.diff(np.append(starts, len(a)))
+    return ids, first, count
+
+
 def merge_draws(occ: Occurrences) -> Merged:
     """Group identical draws (same occurrences with the same values) vectorised: each distinct
     occurrence row gets an id, each draw the sorted tuple of its ids (padded with -1), and
@@ -279,15 +297,12 @@ def merge_draws(occ: Occurrences) -> Merged:
     width = int(per_draw.max()) if n else 0
     key = np.full((n, max(width, 1)), -1, dtype=np.int64)
     if len(occ.draw):
-        _, row_id = np.unique(occ.rows(), axis=0, return_inverse=True)
+        row_id, _, _ = _unique_rows(occ.rows())
         first = np.concatenate([[0], np.cumsum(per_draw)[:-1]])
         rank = np.arange(len(occ.draw)) - first[occ.draw]
-        key[occ.draw, rank] = row_id.reshape(-1)
+        key[occ.draw, rank] = row_id
         key.sort(axis=1)  # occurrences of a draw in a canonical order
-    _, first_draw, inverse, count = np.unique(
-        key, axis=0, return_index=True, return_inverse=True, return_counts=True
-    )
-    inverse = inverse.reshape(-1)
+    inverse, first_draw, count = _unique_rows(key)
     order = np.argsort(first_draw, kind="stable")  # number samples by first appearance
     renumber = np.empty_like(order)
     renumber[order] = np.arange(len(order))
@@ -300,41 +315,64 @@ def materialise(
     scenario: Scenario, occ: Occurrences, draws: np.ndarray, lay: Layout | None = None
 ) -> tuple[np.ndarray, ...]:
     """The arrays (severity (K, J, T), disrupted, price_mult, demand_mult (K, G, T)) of the
-    futures ``draws`` (K draw indices, in that order), with the hand-written overlap rules:
-    largest severity per (supplier, period), largest multipliers per (good, period). Cost:
-    one vectorised pass per event over the chosen draws' occurrences."""
+    futures ``draws`` (K draw indices, in that order; -1 for a future without occurrence),
+    with the hand-written overlap rules:
+    largest severity per (supplier, period), largest multipliers per (good, period).
+
+    Vectorised in two steps: per event, the (K, T) layer of its largest severity and
+    multipliers (occurrences sorted by future, then ``maximum.reduceat``); then suppliers (and
+    goods) hit by the same set of events share one layer, the largest over those events,
+    copied into place with one ``take``."""
     lay = lay or layout(scenario)
     draws = np.asarray(draws, dtype=np.int64)
     K, T = len(draws), lay.T
-    severity, disrupted, price_mult, demand_mult = _empty(K, lay)
+    events = list((scenario.risk_model.events if scenario.risk_model else {}).values())
+    E = len(events)
+    sev = np.zeros((E, K, T))
+    hit = np.zeros((E, K, T), dtype=bool)
+    price = np.ones((E, K, T))
+    demand = np.ones((E, K, T))
     slot = np.full(occ.draws, -1, dtype=np.int64)
-    slot[draws] = np.arange(K)
+    real = draws >= 0  # -1: a future without occurrence (no_disruption)
+    slot[draws[real]] = np.arange(K)[real]
     k_all = slot[occ.draw]
-    chosen = k_all >= 0
     t = np.arange(T)
-    events = scenario.risk_model.events if scenario.risk_model else {}
-    for e, event in enumerate(events.values()):
-        sel = chosen & (occ.event == e)
-        if not sel.any():
+    hit_j = np.zeros((E, lay.J), dtype=bool)
+    hit_g = np.zeros((E, lay.G), dtype=bool)
+    for e, event in enumerate(events):
+        hit_j[e], hit_g[e] = _hit_masks(lay, event.countries, event.goods)
+        sel = np.nonzero((k_all >= 0) & (occ.event == e))[0]
+        if not len(sel):
             continue
+        sel = sel[np.argsort(k_all[sel], kind="stable")]
         k = k_all[sel]
         s = occ.start[sel]
         on = (t[None, :] >= s[:, None]) & (t[None, :] < (s + occ.length[sel])[:, None])  # (m, T)
-        sev_kt = np.zeros((K, T))
-        np.maximum.at(sev_kt, k, np.where(on, occ.severity[sel][:, None], 0.0))
-        hit_kt = np.zeros((K, T), dtype=bool)
-        np.logical_or.at(hit_kt, k, on)
-        price_kt = np.ones((K, T))
-        np.maximum.at(price_kt, k, np.where(on, occ.price[sel][:, None], 1.0))
-        demand_kt = np.ones((K, T))
-        np.maximum.at(demand_kt, k, np.where(on, occ.demand[sel][:, None], 1.0))
-        hit_j, hit_g = _hit_masks(lay, event.countries, event.goods)
-        js, gs = np.nonzero(hit_j)[0], np.nonzero(hit_g)[0]
-        severity[:, js, :] = np.maximum(severity[:, js, :], sev_kt[:, None, :])
-        disrupted[:, gs, :] |= hit_kt[:, None, :]
-        price_mult[:, gs, :] = np.maximum(price_mult[:, gs, :], price_kt[:, None, :])
-        demand_mult[:, gs, :] = np.maximum(demand_mult[:, gs, :], demand_kt[:, None, :])
+        uk, first = np.unique(k, return_index=True)
+        sev[e, uk] = np.maximum.reduceat(np.where(on, occ.severity[sel][:, None], 0.0), first)
+        hit[e, uk] = np.logical_or.reduceat(on, first)
+        price[e, uk] = np.maximum.reduceat(np.where(on, occ.price[sel][:, None], 1.0), first)
+        demand[e, uk] = np.maximum.reduceat(np.where(on, occ.demand[sel][:, None], 1.0), first)
+    severity = _spread_layers(sev, hit_j, 0.0)
+    disrupted = _spread_layers(hit, hit_g, False)
+    price_mult = _spread_layers(price, hit_g, 1.0)
+    demand_mult = _spread_layers(demand, hit_g, 1.0)
     return severity, disrupted, price_mult, demand_mult
+
+
+def _spread_layers(layers: np.ndarray, hits: np.ndarray, neutral: float | bool) -> np.ndarray:
+    """(K, N, T): for each of N suppliers (or goods) the largest of the (K, T) ``layers`` of
+    the events that hit it (``hits`` (E, N)), ``neutral`` where none does."""
+    E, K, T = layers.shape
+    N = hits.shape[1]
+    if N == 0:
+        return np.full((K, 0, T), neutral, dtype=layers.dtype)
+    sets, which = np.unique(hits.T, axis=0, return_inverse=True)  # (S, E), (N,)
+    per_set = np.full((K, len(sets), T), neutral, dtype=layers.dtype)
+    for i, members in enumerate(sets):
+        if members.any():
+            per_set[:, i, :] = layers[members].max(axis=0)
+    return np.take(per_set, which.reshape(-1), axis=1)
 
 
 def sample_names(count: int) -> list[str]:
@@ -352,15 +390,11 @@ def draw_futures(scenario: Scenario, samples: int, seed: int) -> Futures:
     merged = merge_draws(occ)
     D = len(merged.count)
     others = np.array([i for i in range(D) if i != merged.empty], dtype=np.int64)
-    draws = np.concatenate([[0], merged.first_draw[others]]).astype(np.int64)
+    draws = np.concatenate([[-1], merged.first_draw[others]]).astype(np.int64)
     prob = np.concatenate(
         [[merged.count[merged.empty] if merged.empty >= 0 else 0], merged.count[others]]
     ) / float(samples)
-    arrays = materialise(scenario, occ, draws[1:], lay)
-    empty = _empty(1, lay)
-    severity, disrupted, price_mult, demand_mult = (
-        np.concatenate([e, a]) for e, a in zip(empty, arrays, strict=True)
-    )
+    severity, disrupted, price_mult, demand_mult = materialise(scenario, occ, draws, lay)
     names = [NO_DISRUPTION, *sample_names(len(others))]
     return Futures(names, prob, severity, disrupted, price_mult, demand_mult, samples, D, seed)
 
