@@ -399,12 +399,21 @@ def draw_futures(scenario: Scenario, samples: int, seed: int) -> Futures:
     return Futures(names, prob, severity, disrupted, price_mult, demand_mult, samples, D, seed)
 
 
-def draw_slice(scenario: Scenario, samples: int, seed: int, first: int, stop: int) -> Futures:
+def draw_slice(
+    scenario: Scenario,
+    samples: int,
+    seed: int,
+    first: int,
+    stop: int,
+    occ: Occurrences | None = None,
+) -> Futures:
     """Draws ``first`` to ``stop - 1`` of ``samples`` draws, unmerged, each with probability
     ``1 / samples``: for a stress test that evaluates many futures in chunks. The occurrences
-    are those of the full draw (the same futures as :func:`draw_futures` merges). Named
-    ``f000001``, ... by draw number (1-based)."""
-    occ = draw_occurrences(scenario, samples, seed)
+    are those of the full draw (the same futures as :func:`draw_futures` merges); pass ``occ``
+    (from :func:`draw_occurrences` with the same samples and seed) to draw them only once for
+    all chunks. Named ``f000001``, ... by draw number (1-based)."""
+    if occ is None:
+        occ = draw_occurrences(scenario, samples, seed)
     draws = np.arange(first, min(stop, samples), dtype=np.int64)
     severity, disrupted, price_mult, demand_mult = materialise(scenario, occ, draws)
     names = [f"f{i + 1:06d}" for i in draws]
