@@ -425,9 +425,10 @@ def scenario_futures(
     scenario: Scenario, samples: int | None = None, seed: int | None = None
 ) -> Futures:
     """The futures of a scenario: drawn from its risk model (``samples`` and ``seed`` override
-    the file's), or its hand-written disruptions when it has no risk model."""
+    the file's), or its hand-written disruptions when it has no risk model (or one without
+    events beside hand-written disruptions: ``extends:`` may bring a risk model's settings)."""
     rm = scenario.risk_model
-    if rm is None:
+    if rm is None or (not rm.events and scenario.disruptions):
         return hand_written_futures(scenario)
     return draw_futures(
         scenario, rm.samples if samples is None else samples, rm.seed if seed is None else seed

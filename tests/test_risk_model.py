@@ -436,6 +436,30 @@ def test_prepare_samples_and_seed_override_the_file():
     np.testing.assert_allclose(d.avail, 1 - f.severity)
 
 
+def test_a_risk_model_without_events_leaves_hand_written_disruptions_in_charge():
+    """``risk_model: {samples: 50}`` beside hand-written disruptions (no events): the futures
+    are the hand-written ones (no_disruption 90 %, ban 10 %), not one empty sample."""
+    data = copy.deepcopy(BASE)
+    data["disruptions"] = {
+        "ban": {"probability": "10%", "duration": "2 months", "hits": [{"countries": ["CN"]}]}
+    }
+    data["risk_model"] = {"samples": 50}
+    d = prepare(scenario_of(data))
+    assert d.scenarios == [NO_DISRUPTION, "ban"]
+    np.testing.assert_allclose(d.probability, [0.9, 0.1])
+    assert d.sampling is None
+
+
+def test_an_empty_risk_model_is_one_certain_future_without_disruption():
+    """No events: every draw is empty, so no_disruption has probability 1 and is the only
+    scenario; drawn 20, distinct 1."""
+    data = with_risk({}, samples=20)
+    d = prepare(scenario_of(data))
+    assert d.scenarios == [NO_DISRUPTION]
+    np.testing.assert_allclose(d.probability, [1.0])
+    assert d.sampling == {"drawn": 20, "distinct": 1, "seed": 1}
+
+
 # --- overrides, batches, sweeps ------------------------------------------------------------------
 
 
@@ -490,6 +514,29 @@ def test_extends_merges_the_risk_model(tmp_path):
     assert s.risk_model.events["us_strike"].probability == pytest.approx(0.1)
     assert s.risk_model.events["us_strike"].duration.values == pytest.approx((2 / 12,))
     assert s.risk_model.events["cn_export_controls"].rate == pytest.approx(0.4)
+
+
+def test_a_risk_model_file_can_extend_a_file_with_hand_written_disruptions(tmp_path):
+    """``disruptions: null`` clears the base file's stories, so the child's risk model is
+    alone; without it the two blocks clash (an error naming risk_model)."""
+    hand = copy.deepcopy(BASE)
+    hand["disruptions"] = {
+        "ban": {"probability": "10%", "duration": "2 months", "hits": [{"countries": ["CN"]}]}
+    }
+    base = _write(tmp_path, hand, "hand.yaml")
+    risk = {"samples": 10, "events": {"ban": _event()}}
+    clash = _write(tmp_path, {"extends": base.name, "risk_model": risk}, "clash.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(clash)
+    assert exc.value.issues[0].path == "risk_model"
+    assert "disruptions: null" in exc.value.issues[0].hint
+    child = _write(
+        tmp_path,
+        {"extends": base.name, "disruptions": None, "risk_model": risk},
+        "child.yaml",
+    )
+    s = load_scenario(child).scenario
+    assert s.disruptions == {} and list(s.risk_model.events) == ["ban"]
 
 
 def test_batch_grid_over_a_rate_keeps_common_random_numbers(tmp_path):

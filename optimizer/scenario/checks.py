@@ -109,8 +109,9 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
             ("risk_model",),
             "the file has both hand-written disruptions: and a risk_model: with events; the "
             "engine would not know which futures to optimise over",
-            "keep one: remove disruptions: to optimise over sampled futures, or risk_model: to "
-            "keep the hand-written stories",
+            "keep one: remove disruptions: to optimise over sampled futures (in a file that "
+            "extends another, write disruptions: null), or remove risk_model: to keep the "
+            "hand-written stories",
         )
     if rm is not None:
         for e, event in rm.events.items():

@@ -22,6 +22,7 @@ from pydantic import (
     PlainSerializer,
     SerializerFunctionWrapHandler,
     WithJsonSchema,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -500,6 +501,12 @@ class Scenario(_Strict):
     risk_model: RiskModel | None = None
     """Sampled disruptions instead of hand-written ones: a file has either ``disruptions`` or
     ``risk_model``."""
+
+    @field_validator("disruptions", mode="before")
+    @classmethod
+    def _no_disruptions(cls, value: object) -> object:
+        """``disruptions: null`` clears the disruptions of a file this one extends."""
+        return {} if value is None else value
 
     @model_serializer(mode="wrap")
     def _drop_absent_risk_model(self, handler: SerializerFunctionWrapHandler) -> dict:
