@@ -497,7 +497,8 @@ class Scenario(_Strict):
     goods: dict[str, Good] = Field(min_length=1)
     """The critical goods, by name."""
     disruptions: dict[str, Disruption] = {}
-    """Disruption scenarios, by name (``no_disruption`` is added by the engine)."""
+    """Disruption scenarios, by name (``no_disruption`` is added by the engine); ``null``
+    clears those of a file this one extends."""
     risk_model: RiskModel | None = None
     """Sampled disruptions instead of hand-written ones: a file has either ``disruptions`` or
     ``risk_model``."""
