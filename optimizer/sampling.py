@@ -389,7 +389,7 @@ def draw_futures(scenario: Scenario, samples: int, seed: int) -> Futures:
     occ = draw_occurrences(scenario, samples, seed)
     merged = merge_draws(occ)
     D = len(merged.count)
-    others = np.array([i for i in range(D) if i != merged.empty], dtype=np.int64)
+    others = np.flatnonzero(np.arange(D) != merged.empty)
     draws = np.concatenate([[-1], merged.first_draw[others]]).astype(np.int64)
     prob = np.concatenate(
         [[merged.count[merged.empty] if merged.empty >= 0 else 0], merged.count[others]]

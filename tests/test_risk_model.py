@@ -9,9 +9,11 @@ always fails on every machine).
 from __future__ import annotations
 
 import copy
+import json
 import math
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 import yaml
@@ -697,3 +699,22 @@ def test_validate_exits_1_without_a_traceback(tmp_path):
     assert "risk_model.events.ban.rate" in r.output and "per year" in r.output
     good = _write(tmp_path, with_risk({"ban": _event()}), "good.yaml")
     assert runner.invoke(app, ["validate", str(good)]).exit_code == 0
+
+
+def test_the_json_schema_covers_the_risk_model():
+    """Editors using ``stockpile schema`` accept the shipped risk model (its four forms of
+    distribution, rates with units) and refuse a rate without ``per year``."""
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    shipped = yaml.safe_load(
+        (
+            Path(__file__).resolve().parents[1]
+            / "scenarios"
+            / "eu_critical_raw_materials_risk.yaml"
+        ).read_text(encoding="utf-8")
+    )
+    data = copy.deepcopy(BASE)
+    data["risk_model"] = shipped["risk_model"]
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [e.message for e in validator.iter_errors(data)] == []
+    data["risk_model"]["events"]["cn_antimony_controls"]["rate"] = 0.1
+    assert list(validator.iter_errors(data))
