@@ -542,9 +542,8 @@ def test_a_risk_model_file_can_extend_a_file_with_hand_written_disruptions(tmp_p
 
 
 def test_batch_grid_over_a_rate_keeps_common_random_numbers(tmp_path):
-    """A batch varying ``us_strike``'s... here the rate of cn_export_controls: the runs' files
-    differ only there, so us_strike's occurrences are identical in both (common random
-    numbers)."""
+    """A batch grid over the rate of cn_export_controls: the runs' files differ only there, so
+    us_strike's occurrences are identical in both (common random numbers)."""
     base = _write(tmp_path, with_risk(EVENTS, samples=400, years=5), "base.yaml")
     batch = tmp_path / "batch.yaml"
     batch.write_text(
@@ -566,10 +565,17 @@ def test_batch_grid_over_a_rate_keeps_common_random_numbers(tmp_path):
 
 
 def test_param_sweep_of_a_rate():
-    """``--param risk_model.events.X.rate=0.2:0.6:3``: the sweep writes each value with its
-    ``per year``. A more frequent event cannot lower the expected loss of an unprotected good
-    (germanium has no stockpile; Japan covers it, so here its loss stays 0 and the extra cost
-    grows with the rate)."""
+    """``--param risk_model.events.ban.rate=...``: the sweep writes each value with its
+    ``per year`` and each level optimises over its own draws.
+
+    By hand: China's gallium stops (100 %) in months 1-2, so a draw is disrupted when it has at
+    least one occurrence (all start at 0): share p (about 1 - e^-rate). Germanium is not hit:
+    12 x 10 = 120 euros. Gallium in normal times 12 x 10 = 120; when disrupted 10 x 10 = 100
+    plus the 2 missing units from: stock (20 each, bought in every future), the US (0.5 a
+    month, 30 each: 1 unit) or damage (100 each). Expected costs:
+    two stock units 40 + (1 - p) 120 + p 100 + 120 = 280 - 20 p;
+    one stock unit and the US 20 + (1 - p) 120 + p 130 + 120 = 260 + 10 p;
+    no stock: (1 - p) 120 + p 230 + 120 = 240 + 110 p. The optimum is the smallest."""
     s = with_risk(
         {
             "ban": {
@@ -583,11 +589,20 @@ def test_param_sweep_of_a_rate():
         samples=200,
         years=1,
     )
-    res = sweep_param(s, "risk_model.events.ban.rate", [0.2, 0.6])
-    objectives = res.frontier["objective"].tolist()
+    rates = [0.2, 0.6]
+    res = sweep_param(s, "risk_model.events.ban.rate", rates)
     assert res.frontier["status"].tolist() == ["optimal", "optimal"]
-    assert objectives[0] < objectives[1]
-    assert res.portfolios[0]["risk_model"]["drawn"] == 200
+    for rate, objective, pf in zip(rates, res.frontier["objective"], res.portfolios, strict=True):
+        varied = copy.deepcopy(s)
+        varied["risk_model"]["events"]["ban"]["rate"] = f"{rate} per year"
+        occ = draw_occurrences(scenario_of(varied), 200, 1)
+        p = len(np.unique(occ.draw)) / 200
+        assert abs(p - (1 - math.exp(-rate))) < 4 * math.sqrt(0.25 / 200)
+        expected = min(280 - 20 * p, 260 + 10 * p, 240 + 110 * p)
+        assert objective == pytest.approx(expected, abs=1e-6)
+        # a draw is its multiset of occurrences: 0, 1, 2, ... identical bans are distinct draws
+        counts = np.bincount(occ.draw, minlength=200)
+        assert pf["risk_model"] == {"drawn": 200, "distinct": len(np.unique(counts)), "seed": 1}
 
 
 # --- bad input ------------------------------------------------------------------------------------
