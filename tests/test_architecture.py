@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "optimizer.format": 0,
     "optimizer.scenario": 1,
     "optimizer.data": 2,
+    "optimizer.sampling": 2,
     "optimizer.model": 3,
     "optimizer.solve": 4,
     "optimizer.results": 5,

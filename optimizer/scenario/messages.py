@@ -71,6 +71,8 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
         if pythonic and message.endswith(as_python):
             # the parsers show the value as Python writes it: None, True, {'a': 1}
             message = message[: len(message) - len(as_python)] + f"got {_show(value)}"
+        message, has_hint, hint_text = message.partition("; hint: ")
+        hint = hint_text if has_hint else None
     elif kind in ("model_type", "model_attributes_type"):
         names = _field_names(path)
         message = f"expected a section of keys, got {_show(value)}"

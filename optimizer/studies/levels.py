@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.scenario.loader import LoadedScenario
+from optimizer.scenario.schema import override_text
 from optimizer.scenario.units import parse_money, parse_share
 
 #: Most points one range may ask for.
@@ -111,10 +112,10 @@ def _lookup(data: Any, key: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _format_value(v: float) -> str:
-    """A value for an override: ``repr`` of the float reads back exactly (YAML or the
-    scenario's number parsers)."""
-    return repr(float(v))
+def _format_value(v: float, key: str = "") -> str:
+    """A value for an override of ``key``: ``repr`` of the float reads back exactly (YAML or
+    the scenario's number parsers); an event rate gets its ``per year``."""
+    return override_text(key, v)
 
 
 def _with_limit(scenario, name: str, level: float):

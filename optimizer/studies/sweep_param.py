@@ -18,6 +18,7 @@ import numpy as np
 from optimizer.pipeline import RunConfig, load, run
 from optimizer.results.portfolio import portfolio
 from optimizer.scenario.loader import LoadedScenario
+from optimizer.scenario.schema import is_rate_key
 from optimizer.solve.certificate import lp_certificate
 from optimizer.studies.levels import _format_value, _lookup, _source
 from optimizer.studies.progress import Progress
@@ -27,7 +28,7 @@ from optimizer.studies.workers import _collect, _pool
 
 def _param_level(src, config: RunConfig, overrides, key: str, index: int, value: float) -> _Level:
     t0 = time.perf_counter()
-    res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value)}"))
+    res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value, key)}"))
     return _Level.cold(index, value, res, time.perf_counter() - t0)
 
 
@@ -49,7 +50,7 @@ def _param_levels_warm(
     cfg = replace(config, interface="direct", warm_resolves=True)
 
     def rebuild(v: float):
-        loaded = load(src, (*overrides, f"{key}={_format_value(v)}"))
+        loaded = load(src, (*overrides, f"{key}={_format_value(v, key)}"))
         built = build_model(
             loaded.scenario, prepare(loaded.scenario, compress_time=cfg.compress_time)
         )
@@ -59,7 +60,7 @@ def _param_levels_warm(
     done: list[_Level] = []
     notes: list[str] = []
     t0 = time.perf_counter()
-    held = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(arr[0])}"))
+    held = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(arr[0], key)}"))
     done.append(_Level.cold(0, arr[0], held, time.perf_counter() - t0))
     if progress:
         progress(1, len(arr))
@@ -145,6 +146,7 @@ def sweep_param(
         found
         and current is not None
         and (isinstance(current, (bool, dict, list)) or not isinstance(current, (int, float)))
+        and not (is_rate_key(key) and isinstance(current, str))  # "0.4 per year"
     ):
         raise ValueError(
             f"{key} is not a number in this scenario (it is {current!r}); --param sweeps "
