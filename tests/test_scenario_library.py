@@ -164,6 +164,7 @@ def test_the_library_is_there():
         "eu_critical_raw_materials.yaml",
         "eu_critical_raw_materials_cap.yaml",
         "medicines_generics.yaml",
+        "netherlands_strategic_dependencies.yaml",
     } <= names
     sources = (SCENARIOS / "SOURCES.md").read_text(encoding="utf-8")
     for p in LIBRARY_FILES:
@@ -230,3 +231,53 @@ def test_medicines_meet_their_days_of_cover():
     for g, good in loaded.scenario.goods.items():
         assert good.coverage_days, g
         assert pf["goods"][g]["stockpile"]["days_of_cover"] >= good.coverage_days - 1e-6
+
+
+def test_dutch_safety_stock_is_met_and_paid_by_industry_not_by_a_ministry():
+    """The Dutch rule since 1 Jan 2023: six weeks at the marketing-authorisation holder plus four
+    at the wholesaler = 6 x 7 + 4 x 7 = 42 + 28 = 70 days, for prescription medicines only.
+
+    Cheapest cash that meets it (stock bought at the start, stored 5 years):
+    amoxicillin 70/365 x 60 t = 11.507 t x (19,700 + 5 x 1,000) = 11.507 x 24,700 = EUR 284,219;
+    metformin 70/365 x 800 t = 153.42 t x (3,700 + 5 x 150) = 153.42 x 4,450 = EUR 682,719;
+    together EUR 966,938. At the stock maxima (11.6 t and 154 t) it is 11.6 x 24,700 +
+    154 x 4,450 = 286,520 + 685,300 = EUR 971,820. That cash must sit on the industry line and
+    nowhere else; paracetamol (self-care, outside the rule) has no obligation.
+    """
+    path = SCENARIOS / "netherlands_strategic_dependencies.yaml"
+    loaded = load_scenario(path)
+    sc = loaded.scenario
+    covered = {g for g, good in sc.goods.items() if good.coverage_days}
+    assert covered == {"amoxicillin", "metformin"}
+    assert all(sc.goods[g].coverage_days == 6 * 7 + 4 * 7 for g in covered)
+    industry = sc.budget.lines["industry_medicine_obligation"]
+    assert set(industry.levers) == {"stockpile"} and set(industry.goods) == covered
+    for name, line in sc.budget.lines.items():  # no public line can pay for the obligation stock
+        if name != "industry_medicine_obligation" and "stockpile" in (line.levers or ["stockpile"]):
+            assert line.goods is not None and not covered & set(line.goods), name
+
+    pf = run(loaded).portfolio
+    assert pf["status"] == "optimal"
+    for g in covered:
+        assert pf["goods"][g]["stockpile"]["days_of_cover"] >= 70 - 1e-6
+    used = pf["budget"]["lines"]["industry_medicine_obligation"]["used"]
+    stock_cash = sum(pf["goods"][g]["cash_by_lever"]["stockpile"] for g in covered)
+    assert used == pytest.approx(stock_cash, rel=1e-9)
+    assert 966_938 * (1 - 1e-4) <= used <= 971_820 * (1 + 1e-4)
+    assert pf["goods"]["paracetamol"]["stockpile"] is None or not pf["goods"]["paracetamol"][
+        "stockpile"
+    ].get("buy")
+
+
+def test_dutch_file_reads_as_a_briefing():
+    """The report's title and description are what the taskforce reads first: they must name
+    the country, the obligation (70 days), who pays (industry) and the public budget."""
+    sc = load_scenario(SCENARIOS / "netherlands_strategic_dependencies.yaml").scenario
+    assert "Netherlands" in sc.name
+    text = " ".join(sc.description.split()).lower()
+    for phrase in ("70 days", "paid by industry", "not by a public fund", "eur 35 m", "2023"):
+        assert phrase in text, phrase
+    public = sum(
+        line.limit for name, line in sc.budget.lines.items() if not name.startswith("industry")
+    )
+    assert public == pytest.approx(35e6)  # 20 + 12 + 3 = EUR 35 M, as the description says
