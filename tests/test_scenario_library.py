@@ -281,3 +281,103 @@ def test_dutch_file_reads_as_a_briefing():
         line.limit for name, line in sc.budget.lines.items() if not name.startswith("industry")
     )
     assert public == pytest.approx(35e6)  # 20 + 12 + 3 = EUR 35 M, as the description says
+
+
+# --- the source tables of SOURCES.md ------------------------------------------------------------
+
+SOURCE_HEADER = [
+    "Source (publisher, title)",
+    "Link or identifier",
+    "Published",
+    "Read",
+    "Figure used",
+]
+REVIEWED = 2026  # year of the last source review: data published in or before 2016 must say why
+_LINK = re.compile(
+    r"https?://\S+\.\S+"
+    r"|\bCOM\(\d{4}\)\s*\d+|\bStcrt\.\s*\d{4}-\d+|\bKamerstuk\s+\d+|\bCELEX\s+\d+"
+    r"|\bELI\s+http|\bOFR\s+\d{4}-\d+|\bSpecial Report\s+\d+/\d{4}|\bD[ée]cret\s+n°\s*\d{4}-\d+"
+    r"|\bdoi:\S+|\bISBN\s+[\d-]+|\bRegulation \(EU\) \d{4}/\d+"
+)
+_READ_DATE = re.compile(r"\bread (\d{4})-(\d{2})-(\d{2})\b")
+_NOT_RECORDED = "not recorded (earlier session)"
+
+
+def source_table_problems(text: str) -> tuple[int, list[str]]:
+    """(rows checked, problems) for every table of sources in a SOURCES.md text.
+
+    A table of sources is one whose header is ``SOURCE_HEADER``; any other table whose header
+    names a "Figure used" column is a problem (it would escape the check). Each row needs a link
+    or document identifier (or says the address was not recorded in an earlier session, or
+    points at a row above with "as ..."), a publication date with a year, a read date
+    (``read YYYY-MM-DD``) or "not recorded", "secondary" when read "via" someone else, and
+    "Old data" with a reason when it was published ten or more years before ``REVIEWED``.
+    """
+    problems, checked, header = [], 0, None
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if header is None:
+            header = cells
+            if "Figure used" in cells and cells != SOURCE_HEADER:
+                problems.append(f"line {n}: a table of figures without the five source columns")
+            continue
+        if set(line.replace(" ", "")) <= {"|", "-"} or header != SOURCE_HEADER:
+            continue
+        checked += 1
+        if len(cells) != 5 or not all(cells):
+            problems.append(f"line {n}: needs five non-empty cells")
+            continue
+        source, link, published, read, figure = cells
+        if not (_LINK.search(link) or link == _NOT_RECORDED or link.startswith("as ")):
+            problems.append(f"line {n}: no link or document identifier: {link!r}")
+        years = [int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", published)]
+        if not years:
+            problems.append(f"line {n}: publication date without a year: {published!r}")
+        dates = _READ_DATE.findall(read)
+        if not (dates or _NOT_RECORDED in read or read.startswith("as ")):
+            problems.append(f"line {n}: no read date: {read!r}")
+        if any(int(y) != REVIEWED or not 1 <= int(m) <= 12 for y, m, _ in dates):
+            problems.append(f"line {n}: read date outside the review year {REVIEWED}: {read!r}")
+        row = " ".join(cells)
+        if "via " in source and "secondary" not in row.lower():
+            problems.append(f"line {n}: read via a reprint but not marked secondary")
+        if years and max(years) <= REVIEWED - 10 and "Old data" not in row:
+            problems.append(f"line {n}: published {max(years)}, needs 'Old data' and the reason")
+    return checked, problems
+
+
+def test_source_table_checker_refuses_rows_without_link_dates_or_flags():
+    head = "| " + " | ".join(SOURCE_HEADER) + " |\n|---|---|---|---|---|\n"
+    good = [
+        "| Eurostat, trade in CRMs | https://ec.europa.eu/x | Jun 2025 | read 2026-11-29 | A |",
+        "| VWS, Beleidsregel | Stcrt. 2022-17887 | 30 Jun 2022 | read 2026-11-29 | 70 days |",
+        "| Reuters, 2023 (via a reprint, secondary) | not recorded (earlier session) | Oct 2023 "
+        "| not recorded (earlier session) | 40 t |",
+        "| BGS, 2016 | https://example.org/bgs | 2016 | read 2026-11-29 | Old data: none newer |",
+    ]
+    assert source_table_problems(head + "\n".join(good)) == (4, [])
+    bad = [
+        "| Reuters, 2023 | Reuters website | Oct 2023 | read 2026-11-29 | 40 t |",  # no link
+        "| USGS MCS | https://pubs.usgs.gov/x | recent | read 2026-11-29 | price |",  # no year
+        "| USGS MCS | https://pubs.usgs.gov/x | 2020 | checked | price |",  # no read date
+        "| Alcircle (via a reprint) | https://a.b/c | 2023 | read 2026-11-29 | 10 t |",  # unmarked
+        "| Pharmafile | https://a.b/c | Jan 2009 | read 2026-11-29 | 30 % |",  # old, unflagged
+        "| Metalnomist | https://a.b/c | 2025 | read 2025-13-01 | x |",  # read date not this review
+        "| only four | https://a.b/c | 2025 | read 2026-11-29 |",
+    ]
+    checked, problems = source_table_problems(head + "\n".join(bad))
+    assert checked == 7
+    assert [p.split(":")[0] for p in problems] == [f"line {n}" for n in range(3, 10)]
+    two_columns = "| Publisher, title, year | Figure used |\n|---|---|\n| Reuters 2023 | 40 t |"
+    assert source_table_problems(two_columns)[1] == [
+        "line 1: a table of figures without the five source columns"
+    ]
+
+
+def test_every_source_in_sources_md_has_a_link_dates_and_flags():
+    checked, problems = source_table_problems((SCENARIOS / "SOURCES.md").read_text("utf-8"))
+    assert checked >= 80, checked  # the tables are there and were read
+    assert not problems, "scenarios/SOURCES.md:\n" + "\n".join(problems)
