@@ -17,6 +17,7 @@ top-level ``base:``) hold policy options, not figures, and are left to the batch
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from pathlib import Path
@@ -381,3 +382,67 @@ def test_every_source_in_sources_md_has_a_link_dates_and_flags():
     checked, problems = source_table_problems((SCENARIOS / "SOURCES.md").read_text("utf-8"))
     assert checked >= 80, checked  # the tables are there and were read
     assert not problems, "scenarios/SOURCES.md:\n" + "\n".join(problems)
+
+
+# --- the probabilities follow from the record ---------------------------------------------------
+
+
+def _poisson_mixture(lo: int, hi: int, means: dict[float, float]) -> float:
+    """P(lo <= N <= hi) when N is Poisson with a mean drawn from ``means`` (mean -> weight)."""
+    return sum(
+        w * sum(math.exp(-m) * m**k / math.factorial(k) for k in range(lo, hi + 1))
+        for m, w in means.items()
+    )
+
+
+def _probabilities(name: str) -> dict[str, float]:
+    sc = load_scenario(SCENARIOS / name).scenario
+    return {k: d.probability for k, d in sc.disruptions.items()}
+
+
+def test_eu_probabilities_follow_from_the_2021_2025_record():
+    """Seven measures in 2021-2025 -> mean 7 per 5-year window; rate weights 40 / 50 / 10 % on
+    means 3.5 / 7 / 10.5. Bin 1-2, by hand: Poisson(3.5) gives e^-3.5 (3.5 + 3.5^2/2) =
+    0.0302 x 9.625 = 0.291; Poisson(7): e^-7 (7 + 24.5) = 0.000912 x 31.5 = 0.0287; Poisson(10.5):
+    e^-10.5 (10.5 + 55.1) = 0.0000275 x 65.6 = 0.0018; mixture 0.4 x 0.291 + 0.5 x 0.0287 +
+    0.1 x 0.0018 = 0.131, the file's 13 %. The files round each bin to a whole percent."""
+    means = {3.5: 0.4, 7.0: 0.5, 10.5: 0.1}
+    assert _poisson_mixture(1, 2, means) == pytest.approx(0.131, abs=0.001)
+    p = _probabilities("eu_critical_raw_materials.yaml")
+    assert p["one_or_two_measures"] == pytest.approx(_poisson_mixture(1, 2, means), abs=0.005)
+    assert p["three_to_five_measures"] == pytest.approx(_poisson_mixture(3, 5, means), abs=0.005)
+    assert p["record_repeats"] == pytest.approx(_poisson_mixture(6, 8, means), abs=0.005)
+    nine_plus = 1 - _poisson_mixture(0, 8, means)
+    assert p["escalation"] + p["china_russia_cut"] == pytest.approx(nine_plus, abs=0.005)
+    assert 1 - sum(p.values()) == pytest.approx(_poisson_mixture(0, 0, means), abs=0.005)
+
+
+def test_four_goods_and_dutch_probabilities_follow_from_their_records():
+    """Three measures on the four goods in 2021-2025 -> means 1.5 / 3 / 4.5 (weights 40 / 50 /
+    10 %): bins 0 / 1 / 2-3 / 4+ = 12 / 21 / 40 / 27 %. Medicines: two events in ~6 years ->
+    1.7 per 5 years, P(at least one) = 1 - e^-1.7 = 0.817. Dutch futures are products, e.g.
+    record_and_medicines = 0.403 x 0.817 = 0.329 and no disruption = 0.115 x 0.183 = 0.021."""
+    means = {1.5: 0.4, 3.0: 0.5, 4.5: 0.1}
+    zero, one = _poisson_mixture(0, 0, means), _poisson_mixture(1, 1, means)
+    two_three, four_plus = _poisson_mixture(2, 3, means), 1 - _poisson_mixture(0, 3, means)
+    p = _probabilities("critical_raw_materials.yaml")
+    assert p["ga_ge_export_licensing"] + p["magnesium_curtailment"] == pytest.approx(one, abs=0.005)
+    assert p["record_repeats"] == pytest.approx(two_three, abs=0.005)
+    assert p["escalation"] + p["china_russia_cut"] == pytest.approx(four_plus, abs=0.005)
+    assert 1 - sum(p.values()) == pytest.approx(zero, abs=0.005)
+
+    med = 1 - math.exp(-1.7)
+    assert med == pytest.approx(0.817, abs=0.001)
+    nl = _probabilities("netherlands_strategic_dependencies.yaml")
+    expected = {
+        "medicines_only": zero * med,
+        "magnets_only": one * (1 - med),
+        "magnets_and_medicines": one * med,
+        "record_only": two_three * (1 - med),
+        "record_and_medicines": two_three * med,
+        "escalation_only": (four_plus - 0.03) * (1 - med),
+        "escalation_and_medicines": (four_plus - 0.03) * med,
+        "china_cut": 0.03,
+    }
+    assert nl == pytest.approx(expected, abs=0.006)
+    assert 1 - sum(nl.values()) == pytest.approx(zero * (1 - med), abs=0.006)
