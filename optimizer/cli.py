@@ -629,8 +629,10 @@ def schema(
 
 
 from optimizer.cli_batch import register as _register_batch  # noqa: E402
+from optimizer.cli_stress import register as _register_stress  # noqa: E402
 
 _register_batch(app)
+_register_stress(app)
 
 
 def main() -> None:
