@@ -47,16 +47,17 @@ from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolverOptions
 from optimizer.solve.direct import DirectHighs
 from optimizer.stress_eval import (  # noqa: F401 - StressError is part of this API
+    ChunkRunner,
     Decisions,
     Evaluation,
     Futures,
     StressError,
     StressSolveError,
     average_future,
+    chunk_runner,
     decisions_from_portfolio,
     evaluate,
     read_results_folder,
-    run_chunks,
     stress_futures,
     without_cvar,
 )
@@ -166,77 +167,74 @@ def run_stress(
         decisions_from_portfolio(label, r.portfolio, base) for label, r in zip(labels, runs)
     ]
 
-    extra: list[Decisions] = []
-    if vss:
-        avg = average_future(futures, rc.compress_time)
-        m, res = solve_full(scenario, avg, options, "the average future")
-        extra.append(Decisions.from_solution("average-future plan", m, res.x))
+    with chunk_runner(workers, scheduler) as runner:
+        extra: list[Decisions] = []
+        if vss:
+            avg = average_future(futures, rc.compress_time)
+            m, res = solve_full(scenario, avg, options, "the average future")
+            extra.append(Decisions.from_solution("average-future plan", m, res.x))
 
-    def tick(phase: str, total: int):
-        done = [0]
+        def tick(phase: str, total: int):
+            done = [0]
 
-        def step(n: int) -> None:
-            done[0] += n
-            if progress:
-                progress(phase, done[0], total)
+            def step(n: int) -> None:
+                done[0] += n
+                if progress:
+                    progress(phase, done[0], total)
 
-        return step
+            return step
 
-    ev = evaluate(
-        futures,
-        decisions + extra,
-        options,
-        compress_time=rc.compress_time,
-        chunk=chunk or CHUNK,
-        workers=workers,
-        scheduler=scheduler,
-        progress=tick("futures", len(futures)),
-    )
-    doc = stress_document(
-        _only(ev, len(decisions)), labels, [str(r.path) for r in runs], time.perf_counter() - t0
-    )
-    voi: dict = {}
-    if evpi:
-        index, w, draws = evpi_subset(futures, evpi_samples, seed)
-        size = max(1, (chunk or CHUNK) // 20)
-        jobs = [(index[i : i + size],) for i in range(0, len(index), size)]
-        parts, _ = run_chunks(
-            _wait_and_see_job,
-            (futures, options, rc.compress_time),
-            jobs,
-            workers=workers,
-            scheduler=scheduler,
-            progress=tick("perfect foresight", len(index)),
-        )
-        ws = np.concatenate(parts)
-        for i, label in enumerate(labels):
-            voi.setdefault(label, {})
-            voi[label]["evpi"] = mean_ci(ev.cost[i, index] - ws, w, draws)
-            voi[label]["wait_and_see"] = mean_ci(ws, w, draws)
-            voi[label]["evpi_futures"] = int(len(index))
-    if vss:
-        eev = ev.cost[len(decisions)]
-        for i, label in enumerate(labels):
-            voi.setdefault(label, {})
-            voi[label]["vss"] = mean_ci(eev - ev.cost[i], futures.weight, futures.draws)
-            voi[label]["expected_cost_average_future_plan"] = mean_ci(
-                eev, futures.weight, futures.draws
-            )
-    if voi:
-        doc["value_of_information"] = voi
-    if replications:
-        doc["replications"] = replicate(
-            scenario,
-            decisions[0],
-            replications,
-            run_size(scenario, futures),
-            seed + 1,
+        ev = evaluate(
+            futures,
+            decisions + extra,
             options,
-            rc.compress_time,
-            upper=doc["portfolios"][labels[0]]["expected_cost"],
-            workers=workers,
-            scheduler=scheduler,
+            compress_time=rc.compress_time,
+            chunk=chunk or CHUNK,
+            runner=runner,
+            progress=tick("futures", len(futures)),
         )
+        doc = stress_document(
+            _only(ev, len(decisions)), labels, [str(r.path) for r in runs], time.perf_counter() - t0
+        )
+        voi: dict = {}
+        if evpi:
+            index, w, draws = evpi_subset(futures, evpi_samples, seed)
+            size = max(1, (chunk or CHUNK) // 20)
+            jobs = [(index[i : i + size],) for i in range(0, len(index), size)]
+            parts = runner.map(
+                _wait_and_see_job,
+                (futures, options, rc.compress_time),
+                jobs,
+                tick("perfect foresight", len(index)),
+            )
+            ws = np.concatenate(parts)
+            for i, label in enumerate(labels):
+                voi.setdefault(label, {})
+                voi[label]["evpi"] = mean_ci(ev.cost[i, index] - ws, w, draws)
+                voi[label]["wait_and_see"] = mean_ci(ws, w, draws)
+                voi[label]["evpi_futures"] = int(len(index))
+        if vss:
+            eev = ev.cost[len(decisions)]
+            for i, label in enumerate(labels):
+                voi.setdefault(label, {})
+                voi[label]["vss"] = mean_ci(eev - ev.cost[i], futures.weight, futures.draws)
+                voi[label]["expected_cost_average_future_plan"] = mean_ci(
+                    eev, futures.weight, futures.draws
+                )
+        if voi:
+            doc["value_of_information"] = voi
+        if replications:
+            doc["replications"] = replicate(
+                scenario,
+                decisions[0],
+                replications,
+                run_size(scenario, futures),
+                seed + 1,
+                options,
+                rc.compress_time,
+                upper=doc["portfolios"][labels[0]]["expected_cost"],
+                runner=runner,
+            )
     doc["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     ev_shown = _only(ev, len(decisions))
     written = None
@@ -279,8 +277,7 @@ def replicate(
     *,
     upper: dict | None = None,
     draw: Callable[[Scenario, int, int], Futures] = stress_futures,
-    workers: int | None = 1,
-    scheduler: str | None = None,
+    runner: ChunkRunner | None = None,
 ) -> dict:
     """The multiple-replication procedure of Mak, Morton & Wood (1999).
 
@@ -301,8 +298,7 @@ def replicate(
         m, res = solve_full(scenario, data, options, f"sample set {r + 1}")
         v[r] = res.objective
         moves.append(Decisions.from_solution(f"set {r + 1}", m, res.x))
-        ev = evaluate(fut, [candidate], options, compress_time=compress_time, workers=workers,
-                      scheduler=scheduler)  # fmt: skip
+        ev = evaluate(fut, [candidate], options, compress_time=compress_time, runner=runner)
         f[r] = float(fut.weight @ ev.cost[0])
     t = float(stats.t.ppf(0.975, m_sets - 1)) if m_sets > 1 else math.inf
     gap = f - v

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -442,44 +443,73 @@ def _collect(futures: Futures, decisions, parts: list[ChunkResult]) -> Evaluatio
     return ev
 
 
-def run_chunks(
-    fn: Callable,
-    shared: tuple,
-    jobs: Sequence[tuple],
-    *,
-    workers: int | None = 1,
-    scheduler: str | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[list, int]:
-    """``fn(*shared, *job)`` for every job: in this process with one worker, else on the Dask
-    set-up of batches (a local cluster of ``workers`` processes, or ``scheduler``), ``shared``
-    scattered once to every worker. ``progress(n)`` after each job with its size. Returns the
-    results in job order and the number of workers used."""
-    if workers == 1 and scheduler is None:
-        results = []
-        for job in jobs:
-            results.append(fn(*shared, *job))
-            if progress:
-                progress(len(job[0]) if job and hasattr(job[0], "__len__") else 1)
-        return results, 1
-    from distributed import as_completed
+class ChunkRunner:
+    """Runs jobs ``fn(*shared, *job)``: in this process (``client`` None) or on a Dask client,
+    ``shared`` scattered once to every worker (no Pyomo or HiGHS object is ever sent)."""
 
-    from optimizer.batch import _n_workers, dask_client
+    def __init__(self, client=None) -> None:
+        self.client = client
 
-    with dask_client(
-        workers=workers, scheduler=scheduler, preload=("optimizer.stress_eval",)
-    ) as client:
-        sent = [client.scatter(s, broadcast=True) for s in shared]
+    @property
+    def workers(self) -> int:
+        if self.client is None:
+            return 1
+        from optimizer.batch import _n_workers
+
+        return _n_workers(self.client)
+
+    def map(
+        self,
+        fn: Callable,
+        shared: tuple,
+        jobs: Sequence[tuple],
+        progress: Callable[[int], None] | None = None,
+    ) -> list:
+        """The results of every job in job order; ``progress(n)`` after each job with the
+        length of its first argument (the futures it solved)."""
+
+        def size(job: tuple) -> int:
+            return len(job[0]) if job and hasattr(job[0], "__len__") else 1
+
+        if self.client is None:
+            results = []
+            for job in jobs:
+                results.append(fn(*shared, *job))
+                if progress:
+                    progress(size(job))
+            return results
+        from distributed import as_completed
+
+        client = self.client
+        sent = [client.scatter(s, broadcast=True, hash=False) for s in shared]
         futs = [client.submit(fn, *sent, *job, pure=False) for job in jobs]
         order = {f.key: i for i, f in enumerate(futs)}
-        results: list = [None] * len(jobs)
-        for fut in as_completed(futs):
+        results = [None] * len(jobs)
+        for fut in as_completed(futs, loop=client.loop):
             i = order[fut.key]
             results[i] = fut.result()
             if progress:
-                job = jobs[i]
-                progress(len(job[0]) if job and hasattr(job[0], "__len__") else 1)
-        return results, _n_workers(client)
+                progress(size(jobs[i]))
+        return results
+
+
+@contextmanager
+def chunk_runner(workers: int | None = 1, scheduler: str | None = None) -> Iterator[ChunkRunner]:
+    """In this process with one worker, else on the Dask set-up of batches: a local cluster of
+    ``workers`` processes (one HiGHS thread each) or the scheduler at ``scheduler``; one
+    cluster for a whole study."""
+    if (workers or 1) == 1 and scheduler is None:
+        yield ChunkRunner(None)
+        return
+    from optimizer.batch import _quiet_dask, dask_client
+
+    with (
+        _quiet_dask(),
+        dask_client(
+            workers=workers, scheduler=scheduler, preload=("optimizer.stress_eval",)
+        ) as client,
+    ):
+        yield ChunkRunner(client)
 
 
 def evaluate(
@@ -489,23 +519,20 @@ def evaluate(
     *,
     compress_time: bool = True,
     chunk: int = CHUNK,
-    workers: int | None = 1,
-    scheduler: str | None = None,
+    runner: ChunkRunner | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Evaluation:
-    """Every portfolio of ``decisions`` on every future, ``chunk`` futures per LP."""
+    """Every portfolio of ``decisions`` on every future, ``chunk`` futures per LP, on
+    ``runner`` (default: in this process)."""
     import time
 
     t0 = time.perf_counter()
     jobs = [(idx,) for idx in chunks(len(futures), chunk)]
-    parts, n = run_chunks(
-        _eval_job,
-        (futures, list(decisions), options, compress_time),
-        jobs,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
+    runner = runner or ChunkRunner()
+    parts = runner.map(
+        _eval_job, (futures, list(decisions), options, compress_time), jobs, progress
     )
+    n = runner.workers
     ev = _collect(futures, decisions, parts)
     ev.seconds, ev.workers = time.perf_counter() - t0, n
     return ev
