@@ -42,7 +42,7 @@ from optimizer.results.stress_report import (
     stress_table,
     write_stress_report,
 )
-from optimizer.scenario.loader import load_scenario
+from optimizer.scenario.loader import load_scenario, load_scenario_dict
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolverOptions
 from optimizer.solve.direct import DirectHighs
@@ -125,7 +125,7 @@ def run_stress(
     folders: Sequence[str | Path],
     out: str | Path | None,
     *,
-    scenario_file: str | Path | None = None,
+    scenario_file: str | Path | dict | None = None,
     samples: int | None = None,
     seed: int | None = None,
     config: RunConfig | None = None,
@@ -138,19 +138,24 @@ def run_stress(
     chunk: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StressOutcome:
-    """The whole stress test; writes ``stress.json``, ``stress.csv`` and ``report.html`` into
-    ``out`` (atomically) unless ``out`` is None. ``progress(phase, done, total)`` as futures
-    are solved. Raises :class:`StressError` (the user's input),
-    :class:`~optimizer.scenario.errors.ScenarioError` (a bad ``--scenario`` file) and
-    :class:`StressSolveError`."""
+    """The whole stress test of the results ``folders`` on the futures of ``scenario_file``
+    (a path, or a scenario as a dictionary; default: the first folder's ``resolved.yaml``).
+    Writes ``stress.json``, ``stress.csv`` and ``report.html`` into ``out`` (atomically)
+    unless ``out`` is None. ``progress(phase, done, total)`` as futures are solved. Raises
+    :class:`StressError` (the user's input), :class:`~optimizer.scenario.errors.ScenarioError`
+    (a bad scenario file) and :class:`StressSolveError`."""
     from optimizer.stress_eval import CHUNK
 
     t0 = time.perf_counter()
     rc = config or RunConfig()
     options = rc.solver_options(False)
     runs = [read_results_folder(f) for f in folders]
-    source = Path(scenario_file) if scenario_file is not None else runs[0].resolved
-    scenario = load_scenario(source).scenario
+    if isinstance(scenario_file, dict):  # a scenario as data (scripts, benchmarks)
+        source: object = scenario_file.get("name", "the scenario given")
+        scenario = load_scenario_dict(scenario_file).scenario
+    else:
+        source = Path(scenario_file) if scenario_file is not None else runs[0].resolved
+        scenario = load_scenario(source).scenario
     own_seed = run_seed(load_scenario(runs[0].resolved).scenario)
     if seed is None:
         seed = own_seed + 1 if own_seed is not None else 1
