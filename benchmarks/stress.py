@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import synthetic_scenario  # noqa: E402
 
 from optimizer.api import RunConfig, run  # noqa: E402
+from optimizer.scenario.loader import load_scenario_dict  # noqa: E402
 from optimizer.stress import run_stress  # noqa: E402
 
 
@@ -55,12 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         many = synthetic_scenario(
             args.goods, args.suppliers, args.months, args.futures, seed=args.seed
         )
-        print(f"futures generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        futures = load_scenario_dict(many).scenario
+        print(
+            f"futures generated and validated in {time.perf_counter() - t:.1f} s (not counted)",
+            file=sys.stderr,
+        )
 
         rows = []
         for w in (int(x) for x in args.workers.split(",")):
             t = time.perf_counter()
-            out = run_stress([folder], None, scenario_file=many, workers=w, chunk=args.chunk)
+            out = run_stress([folder], None, scenario_file=futures, workers=w, chunk=args.chunk)
             total = time.perf_counter() - t
             n = len(out.evaluation.futures)
             rows.append((w, n, total, out.evaluation.seconds, n / total))

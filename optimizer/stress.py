@@ -23,6 +23,7 @@ Money in euros over the window.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -125,7 +126,7 @@ def run_stress(
     folders: Sequence[str | Path],
     out: str | Path | None,
     *,
-    scenario_file: str | Path | dict | None = None,
+    scenario_file: str | Path | dict | Scenario | None = None,
     samples: int | None = None,
     seed: int | None = None,
     config: RunConfig | None = None,
@@ -139,7 +140,8 @@ def run_stress(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StressOutcome:
     """The whole stress test of the results ``folders`` on the futures of ``scenario_file``
-    (a path, or a scenario as a dictionary; default: the first folder's ``resolved.yaml``).
+    (a path, a scenario as a dictionary or a validated :class:`Scenario`; default: the first
+    folder's ``resolved.yaml``).
     Writes ``stress.json``, ``stress.csv`` and ``report.html`` into ``out`` (atomically)
     unless ``out`` is None. ``progress(phase, done, total)`` as futures are solved. Raises
     :class:`StressError` (the user's input), :class:`~optimizer.scenario.errors.ScenarioError`
@@ -148,10 +150,15 @@ def run_stress(
 
     t0 = time.perf_counter()
     rc = config or RunConfig()
+    if (workers or 1) > 1 or scheduler is not None:
+        rc = dataclasses.replace(rc, threads=1)  # one HiGHS thread per worker, as batches
     options = rc.solver_options(False)
     runs = [read_results_folder(f) for f in folders]
-    if isinstance(scenario_file, dict):  # a scenario as data (scripts, benchmarks)
-        source: object = scenario_file.get("name", "the scenario given")
+    if isinstance(scenario_file, Scenario):  # already validated (scripts, benchmarks)
+        source: object = scenario_file.name
+        scenario = scenario_file
+    elif isinstance(scenario_file, dict):  # a scenario as data (scripts, benchmarks)
+        source = scenario_file.get("name", "the scenario given")
         scenario = load_scenario_dict(scenario_file).scenario
     else:
         source = Path(scenario_file) if scenario_file is not None else runs[0].resolved

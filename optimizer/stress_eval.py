@@ -501,9 +501,14 @@ def chunk_runner(workers: int | None = 1, scheduler: str | None = None) -> Itera
     if (workers or 1) == 1 and scheduler is None:
         yield ChunkRunner(None)
         return
+    import dask
+
     from optimizer.batch import _quiet_dask, dask_client
 
+    # no statistical profiler in the local workers: it wakes every 10 ms to sample the task's
+    # stack, and a chunk is one long solve
     with (
+        dask.config.set({"distributed.worker.profile.enabled": False}),
         _quiet_dask(),
         dask_client(
             workers=workers, scheduler=scheduler, preload=("optimizer.stress_eval",)
