@@ -503,16 +503,12 @@ def chunk_runner(workers: int | None = 1, scheduler: str | None = None) -> Itera
         return
     import warnings
 
-    import dask
-
     from optimizer.batch import _quiet_dask, dask_client
 
-    # no statistical profiler in the local workers: it wakes every 10 ms to sample the task's
-    # stack, and a chunk is one long solve; no "port 8787 in use" warning: no dashboard is served
+    # no "port 8787 in use" warning: no dashboard is served
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         with (
-            dask.config.set({"distributed.worker.profile.enabled": False}),
             _quiet_dask(),
             dask_client(
                 workers=workers, scheduler=scheduler, preload=("optimizer.stress_eval",)
