@@ -440,3 +440,30 @@ def test_futures_from_prepared_data_are_sliced_per_chunk_like_hand_written_ones(
     ci = mean_ci(b.cost[0], sliced.weight, sliced.draws)
     assert ci["mean"] == approx(float(hand.weight @ a.cost[0]))
     assert ci["ci95"][0] < ci["mean"] < ci["ci95"][1]
+
+
+def test_cli_bad_scenario_file_exits_1_with_its_location(tmp_path):
+    """A --scenario file with a mistake is reported like `stockpile run` reports it (file and
+    key), exit 1, nothing written."""
+    _, folder = _run_to(tmp_path, ONE_GOOD, "run")
+    bad = copy.deepcopy(ONE_GOOD)
+    bad["goods"]["gallium"]["demand"] = "lots"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    r = _invoke(str(folder), "--out", str(tmp_path / "o"), "--scenario", str(path))
+    assert r.exit_code == 1
+    assert "bad.yaml" in r.output and "demand" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_goods_that_do_not_match_exit_1(tmp_path):
+    """A scenario without the portfolio's good cannot carry its decisions: exit 1, naming the
+    goods on each side."""
+    _, folder = _run_to(tmp_path, ONE_GOOD, "run")
+    other = copy.deepcopy(ONE_GOOD)
+    other["goods"] = {"germanium": other["goods"]["gallium"]}
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(other))
+    r = _invoke(str(folder), "--out", str(tmp_path / "o"), "--scenario", str(path))
+    assert r.exit_code == 1
+    assert "gallium" in r.output and "germanium" in r.output and "Traceback" not in r.output
