@@ -215,9 +215,11 @@ def stress_futures(scenario: Scenario, samples: int | None, seed: int | None) ->
     """The futures to evaluate: ``samples`` fresh draws (seed ``seed``) from the scenario's
     ``risk_model``, or, for a scenario without one, its hand-written disruptions with their
     probabilities (``samples`` and ``seed`` then do not apply)."""
-    if getattr(scenario, "risk_model", None) is not None:  # sampled (branch `risk`)
-        data = prepare(scenario, compress_time=True, samples=samples, seed=seed)  # type: ignore[call-arg]
-        return Futures(scenario, list(data.scenarios), data.probability, samples, seed, data)
+    risk_model = getattr(scenario, "risk_model", None)
+    if risk_model is not None:  # sampled (branch `risk`): N equally weighted draws
+        n = int(samples or risk_model.samples)
+        data = prepare(scenario, compress_time=True, samples=n, seed=seed)  # type: ignore[call-arg]
+        return Futures(scenario, list(data.scenarios), data.probability, n, seed, data)
     names = [NO_DISRUPTION, *scenario.disruptions]
     p = np.array([0.0] + [d.probability for d in scenario.disruptions.values()])
     p[0] = max(0.0, 1.0 - p[1:].sum())

@@ -283,8 +283,8 @@ def _words(doc: dict) -> str:
         ins = st.get("in_sample")
         text = (
             f"{label}: expected cost {fmt_money(st['expected_cost']['mean'])}, expected damage "
-            f"from shortfalls {fmt_money(st['expected_loss']['mean'])}; in one future in twenty "
-            f"the damage exceeds {fmt_money(st['loss_var']['95%'])}."
+            f"from shortfalls {fmt_money(st['expected_loss']['mean'])}; the damage exceeds "
+            f"{fmt_money(st['loss_var']['95%'])} in at most one future in twenty."
         )
         if ins:
             gap = st["gap"]["expected_loss"]
