@@ -260,7 +260,8 @@ def render_stress_report(doc: dict, png: bytes) -> str:
         f'<figure><img src="data:image/png;base64,{data}" alt="loss exceedance curves" '
         'data-chart="exceedance"><figcaption>For each amount of shortfall damage, the chance '
         "that a future's damage is larger. A curve further down and to the left is a safer "
-        "portfolio.</figcaption></figure>"
+        "portfolio; one with no damage in any future lies on the horizontal axis."
+        "</figcaption></figure>"
     )
     if doc.get("paired_differences"):
         parts.append(_paired(doc, exact))
