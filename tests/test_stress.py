@@ -468,3 +468,61 @@ def test_cli_goods_that_do_not_match_exit_1(tmp_path):
     r = _invoke(str(folder), "--out", str(tmp_path / "o"), "--scenario", str(path))
     assert r.exit_code == 1
     assert "gallium" in r.output and "germanium" in r.output and "Traceback" not in r.output
+
+
+# --- sampled futures (the risk model) ----------------------------------------------------------
+
+SAMPLED = {
+    "name": "sampled",
+    "window": {"years": 1, "period": "quarter"},
+    "countries": {"CN": {}, "JP": {}},
+    "goods": {
+        "ga": {
+            "demand": 40,
+            "damage": 100,
+            "stockpile": {"unit_cost": 10},
+            "suppliers": {
+                "cn": {"country": "CN", "unit_cost": 1, "capacity": 60},
+                "jp": {"country": "JP", "unit_cost": 3, "capacity": 8},
+            },
+        }
+    },
+    "risk_model": {
+        "samples": 40,
+        "seed": 7,
+        "events": {
+            "ban": {
+                "rate": "0.8 per year",
+                "countries": ["CN"],
+                "severity": {"min": "20%", "max": "100%"},
+                "duration": {"min": "3 months", "max": "9 months"},
+            }
+        },
+    },
+}
+
+
+def test_sampled_stress_uses_fresh_draws_and_its_interval_narrows_as_one_over_sqrt_n(tmp_path):
+    """Stress tests of one portfolio on 400 and on 6,400 fresh futures (seeds 11 and 12): the
+    95 % interval of the expected loss is 1.96 s / sqrt(N), so its half-width shrinks by about
+    sqrt(6,400 / 400) = 4 (the two sample standard deviations s differ by sampling noise only:
+    the ratio is allowed 3 to 5). Both means lie inside each other's interval widened by the
+    other's (the same true expectation), and the futures are draws, not the run's own: the
+    default seed is the run's + 1, so the 40 in-sample draws are not repeated."""
+    res, folder = _run_to(tmp_path, SAMPLED, "run")
+    assert res.portfolio["risk_model"]["drawn"] == 40
+    small = run_stress([folder], None, samples=400, seed=11).document
+    large = run_stress([folder], None, samples=6400, seed=12).document
+    assert small["futures"]["exact"] is False and large["futures"]["exact"] is False
+
+    def half(doc):
+        lo, hi = doc["portfolios"]["run"]["expected_loss"]["ci95"]
+        return (hi - lo) / 2
+
+    ratio = half(small) / half(large)
+    assert 3.0 < ratio < 5.0, ratio
+    m_small = small["portfolios"]["run"]["expected_loss"]["mean"]
+    m_large = large["portfolios"]["run"]["expected_loss"]["mean"]
+    assert abs(m_small - m_large) < half(small) + half(large)
+    default = run_stress([folder], None, samples=400).document
+    assert default["futures"]["seed"] == SAMPLED["risk_model"]["seed"] + 1
