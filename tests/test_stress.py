@@ -526,3 +526,28 @@ def test_sampled_stress_uses_fresh_draws_and_its_interval_narrows_as_one_over_sq
     assert abs(m_small - m_large) < half(small) + half(large)
     default = run_stress([folder], None, samples=400).document
     assert default["futures"]["seed"] == SAMPLED["risk_model"]["seed"] + 1
+
+
+def test_the_shipped_risk_model_scenario_runs_and_its_stress_test_runs(tmp_path):
+    """From a fresh clone: the shipped EU risk-model file solves (on 20 of its draws, to keep CI
+    short) and its portfolio is stress-tested on 100 fresh futures, writing every file."""
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "scenarios"
+    res = run(
+        shipped / "eu_critical_raw_materials_risk.yaml",
+        RunConfig(mip_gap=1e-3),
+        overrides=("risk_model.samples=20",),
+    )
+    assert res.status == "optimal"
+    assert res.portfolio["risk_model"]["drawn"] == 20
+    folder = res.write(tmp_path / "eu_risk", ("json", "yaml"))
+    outcome = run_stress([folder], tmp_path / "stress", samples=100)
+    doc = outcome.document
+    assert doc["futures"]["exact"] is False
+    st = doc["portfolios"]["eu_risk"]
+    lo, hi = st["expected_cost"]["ci95"]
+    assert lo <= st["expected_cost"]["mean"] <= hi
+    assert {"stress.json", "stress.csv", "report.html"} <= {
+        p.name for p in (tmp_path / "stress").iterdir()
+    }
