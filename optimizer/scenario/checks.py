@@ -57,13 +57,14 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
 
     countries = list(scenario.countries)
     goods = list(scenario.goods)
+    groups = [*scenario.groups, *(g for c in scenario.countries.values() for g in c.groups)]
 
     def country_hint(name: str) -> str:
-        match = _closest(name, countries)
+        match = closest(name, [*countries, *dict.fromkeys(groups)])
         return f"did you mean `{match}`?" if match else "add it under countries:"
 
     def good_hint(name: str) -> str:
-        match = _closest(name, goods)
+        match = closest(name, goods)
         return f"did you mean `{match}`?" if match else f"the goods are: {', '.join(goods)}"
 
     def unknown_country(path: KeyPath, name: str) -> None:
@@ -243,7 +244,7 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
 # --- formatting helpers -------------------------------------------------------------------------
 
 
-def _closest(name: str, options: Sequence[str]) -> str | None:
+def closest(name: str, options: Sequence[str]) -> str | None:
     """The option nearest to ``name`` (case-insensitive first), or None."""
     for option in options:
         if option.lower() == name.lower():

@@ -33,6 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from optimizer.scenario.checks import KeyPath, format_path, located_checks
 from optimizer.scenario.errors import Issue, ScenarioError, sort_issues
+from optimizer.scenario.groups import resolve_groups
 from optimizer.scenario.schema import Scenario
 from optimizer.scenario.units import parse_share
 
@@ -154,9 +155,10 @@ def _finish(
         issues = [_from_pydantic(err, locs, root) for err in exc.errors(include_url=False)]
         raise ScenarioError(_dedupe(sort_issues(issues, display))) from None
 
+    scenario, group_issues = resolve_groups(scenario)  # group names -> their countries
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    for path, issue in located_checks(scenario):
+    for path, issue in [*group_issues, *located_checks(scenario)]:
         loc = _locate(path, locs, root)
         placed = Issue(
             loc.file,
