@@ -15,6 +15,7 @@ import pandas as pd
 from optimizer import __version__
 from optimizer.model.risk import cvar_of
 from optimizer.model.terms import LEVERS, BuiltModel
+from optimizer.results.limits import limits_report
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult
 
@@ -183,6 +184,7 @@ def portfolio(
     }
     if not result.has_solution or result.x is None:
         out.update({"cost": None, "budget": None, "goods": {}, "scenarios": {}, "solver": solver})
+        out.update({"limits": {}, "warnings": []})
         return out
     sol = Solution(m, result.x)
     alpha = scenario.risk.cvar.alpha if scenario.risk.cvar else 0.95
@@ -205,6 +207,10 @@ def portfolio(
     }
     out["budget"] = _budget(scenario, m, sol, result)
     supply = _first_scenario_supply(sol)
+    limits, warnings = limits_report(m, result.x, result.row_dual, *supply, sol.shortfall_kg[0])
+    out["cost"]["limit_penalties"] = _clean(sum(v["penalty"] for v in limits.values()))
+    out["limits"] = limits
+    out["warnings"] = warnings
     out["goods"] = {g: _good(m, sol, i, economic_g[i], supply) for i, g in enumerate(d.goods)}
     out["scenarios"] = {
         name: {

@@ -88,6 +88,34 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         for i, c in enumerate(cap.countries or []):
             if c not in scenario.countries:
                 unknown_country(("risk", "concentration_cap", "countries", i), c)
+    for name, limit in scenario.risk.limits.items():
+        at: KeyPath = ("risk", "limits", name)
+        if (limit.max_share is None) == (limit.min_share is None):
+            add(
+                at,
+                "a limit needs one of max_share (a cap) or min_share (a floor)"
+                + (", not both" if limit.max_share is not None else ", found neither"),
+                "write `max_share: 30%` for at most 30 %, `min_share: 50%` for at least 50 %; "
+                "two limits for both",
+            )
+        for i, g in enumerate(limit.goods or []):
+            if g not in scenario.goods:
+                unknown_good((*at, "goods", i), g)
+        if limit.countries != "all":
+            for i, c in enumerate(limit.countries):
+                if c not in scenario.countries:
+                    unknown_country((*at, "countries", i), c)
+        for i, c in enumerate(limit.exempt):
+            if c not in scenario.countries:
+                unknown_country((*at, "exempt", i), c)
+        listed = countries if limit.countries == "all" else limit.countries
+        if not set(listed) - set(limit.exempt):
+            add(
+                (*at, "exempt") if limit.exempt else (*at, "countries"),
+                "after the exemptions the limit covers no country: it does nothing",
+                "check `countries` and `exempt`",
+                "warning",
+            )
     for d, disruption in scenario.disruptions.items():
         for h, hit in enumerate(disruption.hits):
             for i, c in enumerate(hit.countries):
