@@ -217,3 +217,43 @@ def test_bad_limits_are_located(limit, path, words):
     assert words in issue.message
     if "galium" in str(limit):
         assert issue.hint == "did you mean `gallium`?"
+
+
+def test_governance_weighted_concentration_before_and_after():
+    """Two suppliers: cn (CN, governance 2) at 10 with only 60 a year, cl (CL, governance 7)
+    at 20; demand 100; CN at most 30 % (hard). Weights (10 - governance) / 10: CN 0.8, CL 0.3.
+
+    Before (no levers, no limits, cheapest first): CN 60, CL 40.
+    HHI 0.6^2 + 0.4^2 = 0.36 + 0.16 = 0.52; weighted 0.36*0.8 + 0.16*0.3 = 0.288 + 0.048 =
+    0.336.
+    After (the optimum under the cap): CN 30, CL 70. HHI 0.09 + 0.49 = 0.58: the plain index
+    says *more* concentrated; weighted 0.09*0.8 + 0.49*0.3 = 0.072 + 0.147 = 0.219: less risky.
+    """
+    good = {"suppliers": {"cn": supplier("CN", 10, 60), "cl": supplier("CL", 20, 1000)}}
+    limits = {"cn_30": {"max_share": "30%", "countries": ["CN"]}}
+    data = scenario(good, risk={"limits": limits})
+    data["countries"] = {"CN": {"governance": 2}, "CL": {"governance": "7.0"}}
+    res = solve(data)
+    v = res.portfolio["goods"][G]
+    assert v["hhi"]["before"] == approx(0.52)
+    assert v["hhi"]["after"] == approx(0.58)
+    assert v["hhi_governance"]["before"] == approx(0.336)
+    assert v["hhi_governance"]["after"] == approx(0.219)
+    row = res.goods.iloc[0]
+    assert row["hhi_governance_after"] == approx(0.219)
+
+
+def test_governance_weighted_concentration_defaults():
+    """No governance given: every country counts as 5 (weight 0.5), home production 0.
+    cn (CN) 10 and a domestic plant (capex 5, unit cost 12, max 100) under a hard cap of 65 %
+    on CN: CN 65, domestic 35 (17 per unit, no other supplier). Weighted after
+    0.65^2 * 0.5 + 0.35^2 * 0 = 0.21125; before (suppliers only) CN 1.0 -> 0.5."""
+    good = {
+        "suppliers": {"cn": supplier("CN", 10, 1000)},
+        "domestic": {"capex": 5, "unit_cost": 12, "max": 100},
+    }
+    limits = {"cn_65": {"max_share": "65%", "countries": ["CN"]}}
+    res = solve(scenario(good, risk={"limits": limits}))
+    v = res.portfolio["goods"][G]
+    assert v["hhi_governance"]["after"] == approx(0.21125)
+    assert v["hhi_governance"]["before"] == approx(0.5)

@@ -1,7 +1,8 @@
 """Stage three: the portfolio model, assembled from whole arrays.
 
 :func:`build_model` composes the terms (``terms.py``), the user-switched constraints
-(``constraints.py``), the limits on supply shares (``limits.py``) and the CVaR transform (``risk.py``).
+(``constraints.py``), the limits on supply shares (``limits.py``) and the CVaR transform
+(``risk.py``).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def _shortfall_warning(m: BuiltModel, lim: LimitRows, r: int, short: float) -> s
     unit = d.units[g] if d.units[g] != "unit" else "units"
     what = (
         f"at most {lim.share:.0%} from {d.countries[lim.country[r]]}"
-        if lim.country[r] != TOTAL and not lim.kind == "min_share"
+        if lim.country[r] != TOTAL and lim.kind != "min_share"
         else f"{'at least' if lim.kind == 'min_share' else 'at most'} {lim.share:.0%} from "
         f"the countries it lists"
     )
