@@ -10,9 +10,11 @@ capacities stay per year as in the scenario file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from optimizer.scenario.schema import Scenario
 
@@ -87,6 +89,10 @@ class ModelData:
     cell_len: np.ndarray
     sc_cell: np.ndarray  # (SC,)
     sc_j: np.ndarray
+    # --- who supplies (issue 12): bill of materials, one entry per (good, input) ---
+    bom_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bom_input: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bom_amount: np.ndarray = field(default_factory=lambda: np.zeros(0))  # input units per unit
 
     @property
     def G(self) -> int:
@@ -221,6 +227,8 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
     cells = _time_blocks(
         disrupted, price_mult, demand_mult, avail, spot_ok, online, sup_good_a, compress_time
     )
+    bom = bill_of_materials(scenario, goods)
+    cells = align_chain_blocks(cells, bom, K, G, T)
     cell_k, cell_g, cell_t0, cell_len = cells
 
     # supplier cells: every cell times every supplier of its good (suppliers contiguous by good)
@@ -289,6 +297,7 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
         cell_len=cell_len,
         sc_cell=sc_cell,
         sc_j=sc_j,
+        **bom,
     )
 
 
@@ -336,3 +345,58 @@ def _time_blocks(
     same[:-1] = (k[1:] == k[:-1]) & (g[1:] == g[:-1])
     length = np.where(same, nxt, T) - t0
     return k, g, t0, length
+
+
+# --- who supplies (issue 12) -------------------------------------------------------------------
+
+
+def bill_of_materials(scenario: Scenario, goods: list[str]) -> dict[str, np.ndarray]:
+    """``bom_good``, ``bom_input``, ``bom_amount``: one entry per (good, input) of the goods'
+    ``inputs`` (units of the input per unit of the good produced at home)."""
+    gidx = {g: i for i, g in enumerate(goods)}
+    entries = [
+        (gidx[g], gidx[i], amount)
+        for g in goods
+        for i, amount in scenario.goods[g].inputs.items()
+        if i in gidx and amount > 0
+    ]
+    out, inp, amount = zip(*entries) if entries else ((), (), ())
+    return {
+        "bom_good": np.array(out, dtype=np.int64),
+        "bom_input": np.array(inp, dtype=np.int64),
+        "bom_amount": np.array(amount, dtype=float),
+    }
+
+
+def align_chain_blocks(
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    bom: dict[str, np.ndarray],
+    K: int,
+    G: int,
+    T: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split the time blocks so that goods linked by ``inputs`` share their block boundaries.
+
+    Production of a good consumes its inputs in the same period; with the blocks of the good
+    and of its inputs starting at the same periods, the consumption of a block is the input's
+    use in the block of the same periods, and the blocks stay exact (docs/model.md). Goods in
+    one chain (connected through inputs, in either direction) get the union of their block
+    starts, per scenario. Without inputs, or without compression, the cells are unchanged.
+    """
+    k, g, t0, length = cells
+    if len(bom["bom_good"]) == 0 or (length == 1).all():
+        return cells
+    links = coo_matrix(
+        (np.ones(len(bom["bom_good"])), (bom["bom_good"], bom["bom_input"])), shape=(G, G)
+    )
+    _, chain = connected_components(links, directed=False)
+    starts = np.zeros((K, int(chain.max()) + 1, T), dtype=bool)
+    starts[k, chain[g], t0] = True
+    change = starts[:, chain, :]  # (K, G, T): every good takes its chain's starts
+    k, g, t0 = np.nonzero(change)
+    nxt = np.empty_like(t0)
+    nxt[:-1] = t0[1:]
+    nxt[-1] = T
+    same = np.zeros(len(t0), dtype=bool)
+    same[:-1] = (k[1:] == k[:-1]) & (g[1:] == g[:-1])
+    return k, g, t0, np.where(same, nxt, T) - t0

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from optimizer.data import ModelData
-from optimizer.model import constraints, limits, risk, terms
+from optimizer.model import chains, constraints, limits, risk, terms
 from optimizer.model.terms import LEVERS, BuiltModel
 from optimizer.scenario.schema import Scenario
 
@@ -16,6 +16,7 @@ from optimizer.scenario.schema import Scenario
 def build_model(scenario: Scenario, data: ModelData) -> BuiltModel:
     """The whole model of ``scenario`` from its prepared arrays ``data``."""
     m = terms.build(data)
+    chains.add_inputs(m)
     constraints.add_all(m, scenario)
     limits.add_limits(m, scenario)
     risk.add_cvar(m, scenario.risk.cvar)

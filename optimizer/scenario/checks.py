@@ -79,6 +79,7 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         for s, supplier in good.suppliers.items():
             if supplier.country not in scenario.countries:
                 unknown_country(("goods", g, "suppliers", s, "country"), supplier.country)
+    _check_inputs(scenario, add, unknown_good)
     for line_name, line in scenario.budget.lines.items():
         for i, g in enumerate(line.goods or []):
             if g not in scenario.goods:
@@ -267,6 +268,48 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
                 "raise the limit or lower coverage_days",
             )
     return found
+
+
+def _check_inputs(scenario: Scenario, add, unknown_good) -> None:
+    """``inputs`` name other goods, never lead back to the good itself, and matter only with
+    domestic production."""
+    for g, good in scenario.goods.items():
+        for i in good.inputs:
+            path: KeyPath = ("goods", g, "inputs", i)
+            if i == g:
+                add(path, f"`{g}` is listed as an input of itself", "remove it from inputs:")
+            elif i not in scenario.goods:
+                unknown_good(path, i)
+        if good.inputs and (good.domestic is None or good.domestic.max <= 0):
+            add(
+                ("goods", g, "inputs"),
+                f"{g} has inputs but no domestic production: inputs are consumed only by "
+                "production at home, so they change nothing",
+                "add a domestic: section, or remove inputs:",
+                "warning",
+            )
+    # a chain that leads back to where it started (magnet -> oxide -> magnet)
+    state: dict[str, int] = {}
+
+    def visit(g: str, trail: list[str]) -> None:
+        state[g] = 1
+        for i in scenario.goods[g].inputs:
+            if i not in scenario.goods or i == g:
+                continue
+            if state.get(i) == 1:
+                cycle = " -> ".join([*trail[trail.index(i) :], g, i] if i in trail else [g, i])
+                add(
+                    ("goods", g, "inputs", i),
+                    f"the inputs make a loop: {cycle}; a good cannot be made from itself",
+                    f"remove `{i}` from the inputs of {g}",
+                )
+            elif state.get(i) is None:
+                visit(i, [*trail, g])
+        state[g] = 2
+
+    for g in scenario.goods:
+        if state.get(g) is None:
+            visit(g, [])
 
 
 # --- formatting helpers -------------------------------------------------------------------------

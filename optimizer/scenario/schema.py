@@ -326,6 +326,10 @@ class Good(_Strict):
     """The demand-measure lever."""
     suppliers: dict[str, Supplier] = {}
     """Foreign and domestic market suppliers, by name."""
+    inputs: dict[str, Quantity] = {}
+    """Bill of materials of domestic production: units of each input good (by name) consumed
+    per unit produced at home, in the same period, from the input's own supply (purchases,
+    stock, plant). A shortage of an input limits production."""
 
 
 class Hit(_Strict):
