@@ -139,3 +139,25 @@ def test_inputs_loop_is_an_error_and_inputs_without_plant_warn():
     (warning,) = loaded.warnings
     assert warning.path == "goods.oxide.inputs"
     assert "no domestic production" in warning.message
+
+
+def test_size_estimate_bounds_a_chain():
+    """Three one-month hits on the oxide (months 3, 6 and 9) give it blocks starting at
+    months 1, 3, 4, 6, 7, 9, 10 in the ban: 7 blocks, and the magnet shares them although no
+    hit names it. The estimate counts the chain's blocks for each of its goods (more columns
+    than the same file without inputs) and stays an upper bound of the real model's."""
+    from optimizer.model.size import estimate_size
+
+    data = copy.deepcopy(CASE)
+    data["window"]["period"] = "month"
+    data["disruptions"]["oxide_ban"]["hits"] = [
+        {"countries": ["CN"], "goods": ["oxide"], "start": f"{m} months", "duration": "1 month"}
+        for m in (2, 5, 8)
+    ]
+    res = solve(data)
+    magnet = (res.data.cell_g == 0) & (res.data.cell_k == 1)
+    assert magnet.sum() == 7
+    est = estimate_size(res.loaded.scenario)
+    assert est.columns >= res.model.lp.n_cols
+    data["goods"]["magnet"]["inputs"] = {}
+    assert estimate_size(load_scenario_dict(data).scenario).columns < est.columns
