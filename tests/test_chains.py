@@ -161,3 +161,16 @@ def test_size_estimate_bounds_a_chain():
     assert est.columns >= res.model.lp.n_cols
     data["goods"]["magnet"]["inputs"] = {}
     assert estimate_size(load_scenario_dict(data).scenario).columns < est.columns
+
+
+def test_report_names_the_upstream_hit_behind_a_downstream_shortfall():
+    """In the first case the 60 magnets short in oxide_ban fall in the block where the oxide
+    is disrupted, and cn (CN) is the oxide supplier that lost capacity: upstream names the
+    oxide and CN. no_disruption has no shortfall: no entry."""
+    res = solve(copy.deepcopy(CASE))
+    assert res.portfolio["upstream"] == {
+        "oxide_ban": {"magnet": {"shortfall": approx(60), "inputs": {"oxide": ["CN"]}}}
+    }
+    data = copy.deepcopy(CASE)
+    data["goods"]["oxide"]["stockpile"] = {"initial": 30, "max": 30, "unit_cost": 10}
+    assert solve(data).portfolio["upstream"] == {}

@@ -257,3 +257,15 @@ def test_governance_weighted_concentration_defaults():
     v = res.portfolio["goods"][G]
     assert v["hhi_governance"]["after"] == approx(0.21125)
     assert v["hhi_governance"]["before"] == approx(0.5)
+
+
+def test_floor_no_good_can_meet_warns_at_load():
+    """A floor on friends (KR) for a good only CN supplies and nobody makes at home: only
+    buying nothing meets it; the file loads with a warning on the floor's min_share."""
+    good = {"suppliers": {"cn": supplier("CN", 10, 1000)}}
+    limits = {"friends_floor": {"min_share": "50%", "countries": ["KR"]}}
+    data = scenario(good, risk={"limits": limits})
+    data["countries"]["KR"] = {}
+    (warning,) = load_scenario_dict(data).warnings
+    assert warning.path == "risk.limits.friends_floor.min_share"
+    assert "no supplier of gallium" in warning.message

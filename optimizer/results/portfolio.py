@@ -15,6 +15,7 @@ import pandas as pd
 from optimizer import __version__
 from optimizer.model.risk import cvar_of
 from optimizer.model.terms import LEVERS, BuiltModel
+from optimizer.results.chains import upstream_causes
 from optimizer.results.limits import limits_report
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult
@@ -206,7 +207,7 @@ def portfolio(
     }
     if not result.has_solution or result.x is None:
         out.update({"cost": None, "budget": None, "goods": {}, "scenarios": {}, "solver": solver})
-        out.update({"limits": {}, "warnings": []})
+        out.update({"limits": {}, "warnings": [], "upstream": {}})
         return out
     sol = Solution(m, result.x)
     alpha = scenario.risk.cvar.alpha if scenario.risk.cvar else 0.95
@@ -246,6 +247,7 @@ def portfolio(
         }
         for k, name in enumerate(d.scenarios)
     }
+    out["upstream"] = upstream_causes(m, sol.shortfall)
     out["solver"] = solver
     return out
 

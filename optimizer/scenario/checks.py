@@ -110,7 +110,25 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
             if c not in scenario.countries:
                 unknown_country((*at, "exempt", i), c)
         listed = countries if limit.countries == "all" else limit.countries
-        if not set(listed) - set(limit.exempt):
+        limited = set(listed) - set(limit.exempt)
+        if limit.min_share and not limit.per_country:
+            for g in limit.goods or list(scenario.goods):
+                good = scenario.goods.get(g)
+                if good is None or not good.suppliers and good.domestic is None:
+                    continue
+                if good.domestic is None and not any(
+                    s.country in limited for s in good.suppliers.values()
+                ):
+                    add(
+                        (*at, "min_share"),
+                        f"no supplier of {g} is in the countries this floor lists, and {g} has "
+                        "no domestic production: the floor can be met only by buying none of "
+                        "it, leaving its whole demand unmet",
+                        f"add a supplier of {g} in those countries or a domestic: section, "
+                        "or list the goods the floor is for under goods:",
+                        "warning",
+                    )
+        if not limited:
             add(
                 (*at, "exempt") if limit.exempt else (*at, "countries"),
                 "after the exemptions the limit covers no country: it does nothing",
