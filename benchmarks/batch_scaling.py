@@ -63,7 +63,7 @@ def make_batch(folder: Path, seed: int, rows: int, cols: int, integer: bool) -> 
 
 def measure(batch: Path, out: Path, workers: int, interface: str, formats: tuple) -> dict:
     from optimizer.api import RunConfig
-    from optimizer.batch import run_batch
+    from optimizer.studies.batch import run_batch
 
     load = os.getloadavg()[0]
     cpu = time.process_time()

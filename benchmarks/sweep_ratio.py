@@ -13,7 +13,7 @@ from one minute to the next, so each round measures its own cold runs right befo
 and the script prints every round's ratio and the median (default 3 rounds). ``ablate`` also
 sweeps, in the same round, without Devex pricing (HiGHS's own choice, for the sweep only: the
 cold runs keep the shipped settings) and without keeping the optimum where the budget does not
-bind (``optimizer/sweep.py``).
+bind (``optimizer/studies/sweep_levels.py``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import synthetic_scenario  # noqa: E402
 
-import optimizer.sweep as sweep_module  # noqa: E402
+import optimizer.studies.sweep as sweep_module  # noqa: E402
 from optimizer.api import RunConfig, run  # noqa: E402
 from optimizer.solve.base import WARM_RESOLVE_OPTIONS  # noqa: E402
-from optimizer.sweep import parse_param, parse_range, sweep_budget, sweep_param  # noqa: E402
+from optimizer.studies.levels import parse_param, parse_range  # noqa: E402
+from optimizer.studies.sweep import sweep_budget  # noqa: E402
+from optimizer.studies.sweep_param import sweep_param  # noqa: E402
 
 DEVEX = dict(WARM_RESOLVE_OPTIONS)
 KEEP = sweep_module._LevelSolver.still_optimal

@@ -16,9 +16,10 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from optimizer.sampling import NO_DISRUPTION, Futures, layout, scenario_futures
 from optimizer.scenario.schema import Scenario
 
-NO_DISRUPTION = "no_disruption"
+__all__ = ["NO_DISRUPTION", "ModelData", "prepare"]
 INF = np.inf
 
 
@@ -89,6 +90,8 @@ class ModelData:
     cell_len: np.ndarray
     sc_cell: np.ndarray  # (SC,)
     sc_j: np.ndarray
+    sampling: dict | None = None
+    """``{"drawn", "distinct", "seed"}`` when the futures were drawn from a risk model."""
     # --- who supplies (issue 12): bill of materials, one entry per (good, input) ---
     bom_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bom_input: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -124,23 +127,28 @@ def _periods(years: float, per_year: int) -> int:
     return int(round(years * per_year))
 
 
-def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
-    """Turn a validated scenario into arrays; ``compress_time`` merges identical periods."""
-    P = scenario.window.periods_per_year
-    T = scenario.window.periods
-    years = scenario.window.years
-    goods = list(scenario.goods)
-    G = len(goods)
-    gidx = {g: i for i, g in enumerate(goods)}
+def prepare(
+    scenario: Scenario,
+    *,
+    compress_time: bool = True,
+    samples: int | None = None,
+    seed: int | None = None,
+    futures: Futures | None = None,
+) -> ModelData:
+    """Turn a validated scenario into arrays; ``compress_time`` merges identical periods.
 
-    countries = list(scenario.countries)
-    for (
-        good
-    ) in scenario.goods.values():  # countries used but not listed (load_scenario refuses them)
-        for s in good.suppliers.values():
-            if s.country not in countries:
-                countries.append(s.country)
+    The futures are the file's hand-written disruptions, or ``samples`` draws from its
+    ``risk_model`` with ``seed`` (both default to the file's values); ``futures`` gives them
+    ready-made instead (a stress test's chunk of draws)."""
+    lay = layout(scenario)
+    P = lay.periods_per_year
+    T = lay.T
+    years = lay.years
+    goods = lay.goods
+    G = len(goods)
+    countries = lay.countries
     cidx = {c: i for i, c in enumerate(countries)}
+    gidx = {g: i for i, g in enumerate(goods)}
 
     def per_good(fn) -> np.ndarray:
         return np.array([fn(scenario.goods[g]) for g in goods], dtype=float)
@@ -179,39 +187,22 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
             res_fixed.append(r.fixed_cost if r else 0.0)
     sup_good_a = np.array(sup_good, dtype=np.int64)
     sup_country_a = np.array(sup_country, dtype=np.int64)
-    J = len(sup_names)
 
-    # scenarios -----------------------------------------------------------------------------
-    names = [NO_DISRUPTION, *scenario.disruptions]
-    K = len(names)
-    probs = np.array([0.0] + [d.probability for d in scenario.disruptions.values()])
-    probs[0] = max(0.0, 1.0 - probs[1:].sum())
-
-    severity = np.zeros((K, J, T))
-    disrupted = np.zeros((K, G, T), dtype=bool)
-    price_mult = np.ones((K, G, T))
-    demand_mult = np.ones((K, G, T))
-    for k, d in enumerate(scenario.disruptions.values(), start=1):
-        for hit in d.hits:
-            start = _periods(hit.start if hit.start is not None else d.start, P)
-            dur = _periods(hit.duration if hit.duration is not None else d.duration, P)
-            stop = min(T, start + dur)
-            if start >= stop:
-                continue
-            hit_c = np.isin(sup_country_a, [cidx[c] for c in hit.countries if c in cidx])
-            if hit.goods is None:  # every good supplied from the hit countries
-                hit_g = np.zeros(G, dtype=bool)
-                hit_g[sup_good_a[hit_c]] = True
-            else:
-                hit_g = np.isin(np.arange(G), [gidx[g] for g in hit.goods if g in gidx])
-            hit_j = hit_c & hit_g[sup_good_a]
-            severity[k, hit_j, start:stop] = np.maximum(
-                severity[k, hit_j, start:stop], hit.severity
-            )
-            disrupted[k, hit_g, start:stop] = True
-            price_mult[k, hit_g, start:stop] = d.price_multiplier
-            demand_mult[k, hit_g, start:stop] = d.demand_multiplier
-    avail = 1.0 - severity
+    # futures -------------------------------------------------------------------------------
+    if futures is None:
+        futures = scenario_futures(scenario, samples, seed)
+    names = futures.names
+    K = futures.K
+    probs = futures.probability
+    disrupted = futures.disrupted
+    price_mult = futures.price_mult
+    demand_mult = futures.demand_mult
+    avail = 1.0 - futures.severity
+    sampling = (
+        None
+        if futures.drawn is None
+        else {"drawn": futures.drawn, "distinct": futures.distinct, "seed": futures.seed}
+    )
 
     # spot lead time: periods elapsed since the current disrupted stretch of the good began
     t = np.arange(T)
@@ -297,6 +288,7 @@ def prepare(scenario: Scenario, *, compress_time: bool = True) -> ModelData:
         cell_len=cell_len,
         sc_cell=sc_cell,
         sc_j=sc_j,
+        sampling=sampling,
         **bom,
     )
 

@@ -24,10 +24,10 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-import optimizer.batch as batch_mod
+import optimizer.studies.batch as batch_mod
 from optimizer.api import RunConfig, run
-from optimizer.batch import BatchError, BatchRunError, load_batch, run_batch
-from optimizer.cli_batch import register
+from optimizer.cli import register_batch as register
+from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "critical_raw_materials.yaml"

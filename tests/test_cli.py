@@ -194,7 +194,7 @@ def test_time_limit_writes_flagged_portfolio_and_exits_4(tmp_path, monkeypatch):
     """A run stopped by the time limit with a feasible portfolio writes it, flags it in
     portfolio.json and exits 4 (the solver outcome is simulated: a real time-out is not
     reproducible on a tiny model)."""
-    import optimizer.api as api
+    import optimizer.pipeline as api
 
     real_run = api.run
 
@@ -279,7 +279,7 @@ def test_a_long_mip_sweep_in_one_process_is_pointed_at_workers(monkeypatch):
 
     import pandas as pd
 
-    from optimizer import cli
+    import optimizer.cli.sweep as cli
 
     def result(is_mip=True, workers=1, seconds=50.8):
         return SimpleNamespace(

@@ -446,7 +446,7 @@ SWEEP_CASE = {
 def test_sweep_report_renders_in_chromium_with_its_chart(tmp_path):
     """A sweep's ``report.html`` loads in a browser with its one chart drawn, shows the
     scenario's name as text (escaped, not run) and has its frontier table."""
-    from optimizer.sweep import sweep_budget
+    from optimizer.studies.sweep import sweep_budget
 
     res = sweep_budget(SWEEP_CASE, [0, 500, 1000, 1500, 2000])
     out = res.write(tmp_path / "sweep")

@@ -798,7 +798,7 @@ def test_fast_and_python_yaml_parsers_give_the_same_issues(tmp_path: Path, monke
     """The loader composes with libyaml's C parser when PyYAML has it, and falls back to the
     Python parser for a file the C one refuses: a mistake's file, line, column, message and
     hint, and a valid file's resolved YAML (hence its sha256), are the same either way."""
-    from optimizer.scenario import loader
+    from optimizer.scenario import located_yaml as loader
 
     texts = {
         "valid.yaml": VALID,

@@ -47,15 +47,10 @@ import pandas as pd
 import pytest
 
 from optimizer.api import RunConfig, run
-from optimizer.sweep import (
-    FRONTIER_COLUMNS,
-    GOODS_COLUMNS,
-    find_switches,
-    parse_param,
-    parse_range,
-    sweep_budget,
-    sweep_param,
-)
+from optimizer.studies.levels import parse_param, parse_range
+from optimizer.studies.sweep import sweep_budget
+from optimizer.studies.sweep_frontier import FRONTIER_COLUMNS, GOODS_COLUMNS, find_switches
+from optimizer.studies.sweep_param import sweep_param
 
 G = "gallium"
 TOL = {"rel": 1e-6, "abs": 1e-6}
@@ -487,7 +482,7 @@ def test_warm_resolves_use_devex_pricing_for_an_lp_only(monkeypatch):
     plain = run(frontier_case(), RunConfig(interface="direct", pricing="choose"))
     assert plain.solver.h.getOptionValue(key)[1] != 1
 
-    import optimizer.sweep as sweep_module
+    import optimizer.studies.sweep as sweep_module
 
     seen = []
 
@@ -537,7 +532,7 @@ def test_a_level_failing_its_certificate_is_solved_again_cold(monkeypatch):
     level is solved again from scratch in a fresh solver and compared (here the warm answer
     was right, so the two agree and the level is recorded as checked), and a warning says so;
     the other levels are untouched. Level 1400 of the hand-worked case: 3220 - 15/22 * 1250."""
-    import optimizer.sweep as sweep_module
+    import optimizer.studies.sweep as sweep_module
     from optimizer.solve.certificate import Certificate
 
     real = sweep_module.lp_certificate

@@ -10,16 +10,14 @@ set column widths.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from optimizer.results.cells import append_row
-
-if TYPE_CHECKING:
-    from optimizer.api import RunResult
+from optimizer.results.solved import SolvedRun
 
 __all__ = ["portfolio_workbook", "write_portfolio_xlsx"]
 
@@ -209,6 +207,6 @@ def _flatten(data: Any, prefix: str = ""):
         yield [prefix, data]
 
 
-def write_portfolio_xlsx(result: RunResult, path: Path) -> None:
+def write_portfolio_xlsx(result: SolvedRun, path: Path) -> None:
     """Write ``portfolio.xlsx`` for one run to ``path``."""
     portfolio_workbook(result.portfolio, result.loaded.resolved).save(Path(path))

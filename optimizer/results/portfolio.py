@@ -196,6 +196,8 @@ def portfolio(
         "mip_gap": result.mip_gap,
         "objective": result.objective,
     }
+    if d.sampling is not None:  # futures drawn from a risk model: how many, how many distinct
+        out["risk_model"] = dict(d.sampling)
     solver = {
         "name": "highs",
         "interface": interface,

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer import __version__
-from optimizer.results.report import (
+from optimizer.results.html import (
     DASH,
     NBSP,
     _img,

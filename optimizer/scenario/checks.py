@@ -144,6 +144,34 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
                 if g not in scenario.goods:
                     unknown_good(("disruptions", d, "hits", h, "goods", i), g)
 
+    rm = scenario.risk_model
+    for e, event in (rm.events if rm is not None else {}).items():
+        for i, c in enumerate(event.countries):
+            if c not in scenario.countries:
+                unknown_country(("risk_model", "events", e, "countries", i), c)
+        for i, g in enumerate(event.goods or []):
+            if g not in scenario.goods:
+                unknown_good(("risk_model", "events", e, "goods", i), g)
+    if rm is not None and rm.events and scenario.disruptions:
+        add(
+            ("risk_model",),
+            "the file has both hand-written disruptions: and a risk_model: with events; the "
+            "engine would not know which futures to optimise over",
+            "keep one: remove disruptions: to optimise over sampled futures (in a file that "
+            "extends another, write disruptions: null), or remove risk_model: to keep the "
+            "hand-written stories",
+        )
+    if rm is not None:
+        for e, event in rm.events.items():
+            if event.start is not None and min(event.start.values) >= scenario.window.years - _TOL:
+                add(
+                    ("risk_model", "events", e, "start"),
+                    "starts at or after the window's end "
+                    f"({format_duration(scenario.window.years)}): it never happens in the window",
+                    "start it earlier or lengthen window.years",
+                    "warning",
+                )
+
     # --- disruptions --------------------------------------------------------------------------
     total_probability = sum(d.probability for d in scenario.disruptions.values())
     if total_probability > 1 + _TOL:

@@ -3,7 +3,8 @@
 A group is declared under ``groups:`` at the top (``friends: [EU, NO, JP]``, a member may be a
 country or another group) and/or by countries that name it in their own ``groups:`` list
 (``DE: {groups: [EU]}``). Wherever the format holds a list of countries (a hit's
-``countries``, the concentration cap's, a limit's ``countries`` and ``exempt``), a group name
+``countries``, a risk-model event's, the concentration cap's, a limit's ``countries`` and
+``exempt``), a group name
 stands for its member countries: :func:`resolve_groups` replaces it when the scenario is loaded
 (after ``extends:`` and ``--set``), so the later stages see countries only. The resolved
 scenario keeps ``groups:`` and every country's ``groups``; its lists hold countries, so
@@ -162,6 +163,15 @@ def _replace_lists(
             )
             for name, d in scenario.disruptions.items()
         }
+    rm = scenario.risk_model
+    if rm is not None and rm.events:
+        events = {
+            name: e.model_copy(
+                update={"countries": fn(e.countries, ("risk_model", "events", name, "countries"))}
+            )
+            for name, e in rm.events.items()
+        }
+        update["risk_model"] = rm.model_copy(update={"events": events})
     risk_update: dict = {}
     cap = scenario.risk.concentration_cap
     if cap is not None and cap.countries is not None:

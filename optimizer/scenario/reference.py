@@ -69,6 +69,10 @@ def _unit(field) -> str:
         "parse_share": _UNITS["Share"],
         "parse_duration_years": _UNITS["Duration"],
         "parse_number": "number",
+        "parse_rate_per_year": "rate (`0.4 per year`)",
+        "share_spread": "share or distribution (see [Distributions](#distributions))",
+        "duration_spread": "duration or distribution (see [Distributions](#distributions))",
+        "multiplier_spread": "number > 0 or distribution (see [Distributions](#distributions))",
     }
     stack: list = [field.annotation, *field.metadata]
     while stack:
@@ -115,4 +119,18 @@ def markdown() -> str:
             doc = " ".join((f.description or "").split())
             lines.append(f"| `{name}` | {kind} | {default} | {doc} |")
         lines.append("")
+    lines += [
+        "## Distributions",
+        "",
+        "Quantities of a risk model's event (severity, duration, start, multipliers) are one",
+        "value or a distribution, written in one of four forms, values in the quantity's unit:",
+        "",
+        "| form | meaning |",
+        "|---|---|",
+        "| `50%` | always this value |",
+        "| `{min: 50%, max: 100%}` | uniform between min and max |",
+        "| `{min: 3 months, mode: 6 months, max: 18 months}` | triangular, most likely at mode |",
+        "| `[[50%, 3], [100%, 1]]` | discrete: each value with a relative weight (>= 0) |",
+        "",
+    ]
     return "\n".join(lines)

@@ -20,15 +20,24 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
 )
 
 from optimizer.scenario.units import (
+    Spread,
     format_duration,
+    format_rate,
     parse_duration_years,
     parse_money,
     parse_number,
+    parse_rate_per_year,
     parse_share,
+    spread_parser,
+    spread_writer,
 )
 
 # --- quantity types ---------------------------------------------------------------------------
@@ -69,6 +78,105 @@ Duration = Annotated[
     WithJsonSchema({"type": "string", "pattern": _DURATION_TEXT}),
 ]
 """A duration with its unit (``18 months``), held in years."""
+_RATE_TEXT = (
+    r"^\s*[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*(per|/)\s*(day|week|month|quarter|year)s?\s*$"
+)
+Rate = Annotated[
+    float,
+    BeforeValidator(parse_rate_per_year),
+    Field(ge=0),
+    PlainSerializer(format_rate, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _RATE_TEXT}),
+]
+"""Events per year, written with its unit (``0.4 per year``, ``0.4/year``; ``per month`` is
+converted)."""
+
+
+def _spread_schema(value: dict) -> WithJsonSchema:
+    """JSON Schema of the four written forms of a distribution of ``value``."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                value,
+                {
+                    "type": "object",
+                    "description": "uniform between min and max",
+                    "properties": {"min": value, "max": value},
+                    "required": ["min", "max"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "description": "triangular: min, most likely (mode), max",
+                    "properties": {"min": value, "mode": value, "max": value},
+                    "required": ["min", "mode", "max"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "array",
+                    "description": "discrete: [[value, weight], ...], weights >= 0",
+                    "minItems": 1,
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [value, {"type": "number", "minimum": 0}],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+            ]
+        }
+    )
+
+
+def _num_text(x: float) -> str:
+    return f"{x:g}"
+
+
+def _pct_text(x: float) -> str:
+    return f"{x * 100:g}%"
+
+
+ShareSpread = Annotated[
+    Spread,
+    BeforeValidator(spread_parser(parse_share, _pct_text, 0.0, 1.0, False, "share_spread", "50%")),
+    PlainSerializer(spread_writer(float)),
+    _spread_schema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1},
+                {"type": "string", "pattern": _SHARE_TEXT},
+            ]
+        }
+    ),
+]
+"""A share (``65%``) or a distribution of shares."""
+DurationSpread = Annotated[
+    Spread,
+    BeforeValidator(
+        spread_parser(
+            parse_duration_years, format_duration, 0.0, None, False, "duration_spread", "6 months"
+        )
+    ),
+    PlainSerializer(spread_writer(format_duration)),
+    _spread_schema({"type": "string", "pattern": _DURATION_TEXT}),
+]
+"""A duration with its unit (``18 months``) or a distribution of durations; held in years."""
+MultiplierSpread = Annotated[
+    Spread,
+    BeforeValidator(
+        spread_parser(parse_number, lambda x: f"{x:g}", 0.0, None, True, "multiplier_spread", "1.5")
+    ),
+    PlainSerializer(spread_writer(float)),
+    _spread_schema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": _NUMBER_TEXT},
+            ]
+        }
+    ),
+]
+"""A multiplier above 0 (``1.5``) or a distribution of multipliers."""
 
 Lever = Literal["stockpile", "reserve", "domestic", "demand_reduction"]
 PeriodName = Literal["month", "quarter", "year", "week"]
@@ -369,6 +477,59 @@ class Disruption(_Strict):
     """Multiplier on the demand for the goods it hits, while it lasts."""
 
 
+class Event(_Strict):
+    """A kind of disruption in a risk model: how often it comes, what it cuts, how hard and for
+    how long. Several countries in one event make a common shock (they are hit together)."""
+
+    rate: Rate | None = None
+    """Arrivals per year (Poisson: several may occur in the window), such as ``0.4 per year``.
+    Give either ``rate`` or ``probability``."""
+    probability: Share | None = None
+    """Chance that the event occurs (once) in the window, such as ``30%``. Give either ``rate``
+    or ``probability``."""
+    countries: list[str] = Field(min_length=1)
+    """Countries whose supply is cut, together."""
+    goods: list[str] | None = None
+    """Goods affected; every good with a supplier in these countries when left out."""
+    severity: ShareSpread = Spread.fixed(1.0)
+    """Share of the affected suppliers' capacity lost (1 = total cut): a value or a
+    distribution."""
+    duration: DurationSpread
+    """How long one occurrence lasts (``18 months``, or a distribution); rounded to whole
+    periods, at least one."""
+    start: DurationSpread | None = None
+    """When an occurrence starts, from the window's start (a value or a distribution); uniform
+    over the window when left out."""
+    price_multiplier: MultiplierSpread = Spread.fixed(1.0)
+    """Multiplier on the prices of the goods it hits, while it lasts: a value or a
+    distribution."""
+    demand_multiplier: MultiplierSpread = Spread.fixed(1.0)
+    """Multiplier on the demand for the goods it hits, while it lasts: a value or a
+    distribution."""
+
+    @model_validator(mode="after")
+    def _one_frequency(self) -> Event:
+        if (self.rate is None) == (self.probability is None):
+            found = "both" if self.rate is not None else "neither"
+            raise ValueError(
+                f"give exactly one of rate or probability, got {found}; hint: rate: 0.4 per "
+                "year (several occurrences possible) or probability: 30% (at most one)"
+            )
+        return self
+
+
+class RiskModel(_Strict):
+    """Sampled disruptions: kinds of events with their frequency, reach, severity and duration;
+    the engine draws ``samples`` futures from them (see docs/model.md, "Risk model")."""
+
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    """Number of futures drawn for the optimisation; identical ones are merged."""
+    seed: Annotated[int, Field(ge=0)] = 1
+    """Seed of the random draws: the same file and seed give the same futures on any machine."""
+    events: dict[str, Event] = {}
+    """Kinds of disruption, by name; each draws from its own random stream."""
+
+
 class Scenario(_Strict):
     """A whole scenario file (after ``extends:`` and ``--set`` overrides are applied)."""
 
@@ -384,11 +545,45 @@ class Scenario(_Strict):
     """Risk limits and risk aversion."""
     groups: dict[str, list[str]] = {}
     """Named groups of countries (``friends: [EU, NO, JP]``); a member may be a country or
-    another group. A group name stands wherever a list of countries stands (hits, limits, the
-    concentration cap) and is replaced by its member countries when the file is loaded."""
+    another group. A group name stands wherever a list of countries stands (hits, risk-model
+    events, limits, the concentration cap) and is replaced by its member countries when the
+    file is loaded."""
     countries: dict[str, Country] = {}
     """Supplier countries, by key."""
     goods: dict[str, Good] = Field(min_length=1)
     """The critical goods, by name."""
     disruptions: dict[str, Disruption] = {}
-    """Disruption scenarios, by name (``no_disruption`` is added by the engine)."""
+    """Disruption scenarios, by name (``no_disruption`` is added by the engine); ``null``
+    clears those of a file this one extends."""
+    risk_model: RiskModel | None = None
+    """Sampled disruptions instead of hand-written ones: a file has either ``disruptions`` or
+    ``risk_model``."""
+
+    @field_validator("disruptions", mode="before")
+    @classmethod
+    def _no_disruptions(cls, value: object) -> object:
+        """``disruptions: null`` clears the disruptions of a file this one extends."""
+        return {} if value is None else value
+
+    @model_serializer(mode="wrap")
+    def _drop_absent_risk_model(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """Files without a risk model resolve exactly as before (no ``risk_model: null``)."""
+        out = handler(self)
+        if out.get("risk_model", 0) is None:
+            del out["risk_model"]
+        return out
+
+
+def override_text(key: str, value: float) -> str:
+    """A swept number as the text of a ``--set`` override of ``key``: ``repr`` of the float
+    (reads back exactly), with ``per year`` added for a risk model's event rate, whose unit the
+    format requires (a sweep's ``FROM:TO`` range is given in events per year)."""
+    text = repr(float(value))
+    return f"{text} per year" if is_rate_key(key) else text
+
+
+def is_rate_key(key: str) -> bool:
+    """Whether a dotted key is a risk model's event rate (``risk_model.events.X.rate``), a
+    number written with its unit (``0.4 per year``)."""
+    parts = key.split(".")
+    return len(parts) == 4 and parts[:2] == ["risk_model", "events"] and parts[3] == "rate"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 _MONEY_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
@@ -126,3 +128,179 @@ def format_duration(years: float) -> str:
         if parse_duration_years(text) == years:
             exact.insert(0, text)
     return min(exact, key=len)
+
+
+_RATE_RE = re.compile(
+    r"^\s*([0-9]+(?:\.[0-9]*)?(?:e[-+]?[0-9]+)?)\s*(?:per|/)\s*([a-z]+?)s?\s*$", re.IGNORECASE
+)
+
+
+def parse_rate_per_year(value: object) -> float:
+    """An event rate, ``0.4 per year`` or ``0.4/year`` (also ``per month``, ``per quarter``,
+    ... converted), returned in events **per year**. A bare number is refused: per year or per
+    month would be a guess."""
+    if isinstance(value, str):
+        m = _RATE_RE.match(value)
+        if m:
+            unit = m.group(2).lower()
+            if unit in DURATION_YEARS:
+                return _finite(float(m.group(1)) / DURATION_YEARS[unit], "a rate")
+            raise ValueError(
+                f"unknown time unit {m.group(2)!r} in {value!r}; write the rate per year, such "
+                "as '0.4 per year'"
+            )
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(
+            f"a rate needs its time unit: write '{value} per year', got {value!r}"
+            f"; hint: a rate counts events per year, such as '0.4 per year' (or '0.4/year')"
+        )
+    raise ValueError(
+        f"expected a rate such as '0.4 per year', got {value!r}"
+        "; hint: a rate counts events per year, such as '0.4 per year' (or '0.4/year')"
+    )
+
+
+def format_rate(per_year: float) -> str:
+    """The inverse of :func:`parse_rate_per_year`: ``0.4 per year``."""
+    return f"{per_year!r} per year"
+
+
+# --- distributions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A quantity that is either one value or drawn from a distribution, as written in a risk
+    model: ``kind`` is ``value`` (``values = (v,)``), ``uniform`` (``(min, max)``),
+    ``triangular`` (``(min, mode, max)``) or ``discrete`` (``values`` with their ``weights``).
+    Values are in the quantity's own unit (shares as fractions, durations in years)."""
+
+    kind: str
+    values: tuple[float, ...]
+    weights: tuple[float, ...] = ()
+
+    @classmethod
+    def fixed(cls, value: float) -> Spread:
+        return cls("value", (float(value),))
+
+    def __str__(self) -> str:
+        if self.kind == "value":
+            return f"{self.values[0]:g}"
+        return f"{self.kind} {', '.join(f'{v:g}' for v in self.values)}"
+
+
+def spread_parser(
+    parse: Callable[[object], float],
+    show: Callable[[float], str],
+    lowest: float,
+    highest: float | None,
+    above_lowest: bool,
+    name: str,
+    example: str,
+) -> Callable[[object], Spread]:
+    """A parser of the four written forms of a :class:`Spread` whose single values are read by
+    ``parse``: a value, ``{min, max}`` (uniform), ``{min, mode, max}`` (triangular) or
+    ``[[value, weight], ...]`` (discrete). Each value must be >= ``lowest`` (> when
+    ``above_lowest``) and <= ``highest``; ``show`` writes a value back for messages;
+    ``example`` is a valid value for the hint of a value that cannot be read."""
+    bound = f"above {show(lowest)}" if above_lowest else f"at least {show(lowest)}"
+    if highest is not None:
+        bound += f" and at most {show(highest)}"
+
+    def one(value: object, where: str) -> float:
+        if isinstance(value, Spread):
+            raise ValueError("a distribution cannot be nested in another")
+        try:
+            x = parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{where}{exc}; hint: write a value such as {example}, or a distribution "
+                f"such as {{min: {example}, max: ...}}"
+            ) from None
+        low = x <= lowest if above_lowest else x < lowest
+        if low or (highest is not None and x > highest):
+            raise ValueError(
+                f"{where}{show(x)} is out of range: it must be {bound}"
+                "; hint: change the value, or its unit"
+            )
+        return x
+
+    forms = (
+        "a value, {min, max} (uniform), {min, mode, max} (triangular) or "
+        "[[value, weight], ...] (discrete)"
+    )
+
+    def parse_spread(value: object) -> Spread:
+        if isinstance(value, Spread):
+            return value
+        if isinstance(value, dict):
+            keys = set(value)
+            if keys == {"min", "max"}:
+                lo, hi = one(value["min"], "min "), one(value["max"], "max ")
+                if lo > hi:
+                    raise ValueError(
+                        f"min ({show(lo)}) is above max ({show(hi)})"
+                        "; hint: swap them, or write one value for a fixed quantity"
+                    )
+                return Spread("uniform", (lo, hi))
+            if keys == {"min", "mode", "max"}:
+                lo, mo, hi = (one(value[k], f"{k} ") for k in ("min", "mode", "max"))
+                if lo > hi:
+                    raise ValueError(
+                        f"min ({show(lo)}) is above max ({show(hi)})"
+                        "; hint: swap them, or write one value for a fixed quantity"
+                    )
+                if not lo <= mo <= hi:
+                    raise ValueError(
+                        f"mode ({show(mo)}) is not between min ({show(lo)}) and max "
+                        f"({show(hi)}); hint: the mode is the most likely value, inside the range"
+                    )
+                return Spread("triangular", (lo, mo, hi))
+            listed = ", ".join(str(k) for k in value) or "none"
+            raise ValueError(
+                f"expected {forms}, got a section with keys {listed}"
+                "; hint: use the keys min and max, and optionally mode"
+            )
+        if isinstance(value, list):
+            if not value:
+                raise ValueError(f"expected {forms}, got an empty list")
+            values, weights = [], []
+            for i, item in enumerate(value):
+                if not isinstance(item, list) or len(item) != 2:
+                    raise ValueError(
+                        f"item {i + 1} of the list must be a pair [value, weight], got {item!r}"
+                        "; hint: write for example [[50%, 3], [100%, 1]]"
+                    )
+                values.append(one(item[0], f"value {i + 1} "))
+                w = parse_number(item[1])
+                if w < 0:
+                    raise ValueError(
+                        f"weight {i + 1} is {w:g}, below 0; hint: weights are relative "
+                        "frequencies, 0 or more"
+                    )
+                weights.append(w)
+            if sum(weights) <= 0:
+                raise ValueError(
+                    "the weights add up to 0; hint: give at least one value a weight above 0"
+                )
+            return Spread("discrete", tuple(values), tuple(weights))
+        return Spread.fixed(one(value, ""))
+
+    parse_spread.__name__ = name
+    return parse_spread
+
+
+def spread_writer(show: Callable[[float], object]) -> Callable[[Spread], object]:
+    """The inverse of a :func:`spread_parser`: a spread back in its written form."""
+
+    def write(spread: Spread) -> object:
+        v = spread.values
+        if spread.kind == "value":
+            return show(v[0])
+        if spread.kind == "uniform":
+            return {"min": show(v[0]), "max": show(v[1])}
+        if spread.kind == "triangular":
+            return {"min": show(v[0]), "mode": show(v[1]), "max": show(v[2])}
+        return [[show(x), w] for x, w in zip(v, spread.weights, strict=True)]
+
+    return write

@@ -1,6 +1,4 @@
-"""The ``stockpile batch`` and ``stockpile compare`` commands.
-
-:func:`register` adds them to the ``stockpile`` application (``optimizer/cli.py`` calls it).
+"""``stockpile batch``: solve every run of a batch file, resume, write the comparison.
 
 Exit codes of ``batch`` (as ``stockpile run``'s, for the batch as a whole):
 
@@ -13,36 +11,24 @@ Exit codes of ``batch`` (as ``stockpile run``'s, for the batch as a whole):
 6     the batch could not run (no scheduler, no worker, nothing writable) or internal error
 130   interrupted: finished runs are kept; the same command resumes
 ====  =======================================================================
-
-``compare`` exits 0, 1 when a folder holds no results, 6 when the comparison cannot be written.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from optimizer.cli_options import ConfigOption, InterfaceOption, MipGapOption
-
-EXIT_INTERRUPTED = 130
-#: Rows of the summary table printed in the terminal (runs.csv has them all).
-SUMMARY_ROWS = 30
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``batch`` and ``compare`` commands to ``app``."""
-    app.command("batch")(batch)
-    app.command("compare")(compare)
-
-
-def _cli():
-    from optimizer import cli
-
-    return cli
+import optimizer.cli.common as cli
+from optimizer.cli.common import (
+    EXIT_INTERRUPTED,
+    ConfigOption,
+    InterfaceOption,
+    MipGapOption,
+    _summary,
+)
 
 
 class _Events:
@@ -110,7 +96,6 @@ class _Events:
         left = self.total - self.skipped - self.done
         if self.quiet:
             return
-        cli = _cli()
         if not outcome.ok:
             msg = f"[yellow]{cli._esc(outcome.name)}: {outcome.status}[/]"
             if outcome.reason:
@@ -131,47 +116,6 @@ class _Events:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-
-
-def _money(v) -> str:
-    return "-" if v is None else _cli()._money(v)
-
-
-def _summary(records, keys, console, title: str) -> None:
-    """The runs as a terminal table (the first SUMMARY_ROWS; runs.csv has them all)."""
-    from rich.table import Table
-
-    from optimizer.compare import runs_table
-
-    cli = _cli()
-    df = runs_table(records, keys)
-    if df.empty:
-        return
-    t = Table(title=title, title_justify="left")
-    for col in ("run", "status", "objective", "cash spent", "expected loss", "CVaR"):
-        t.add_column(col, justify="left" if col in ("run", "status") else "right")
-    for _, row in df.head(SUMMARY_ROWS).iterrows():
-        status = row["status"]
-        colour = "green" if status == "optimal" else "yellow"
-        t.add_row(
-            cli._esc(str(row["name"])),
-            f"[{colour}]{status}[/]",
-            _money(_num(row.get("objective_eur"))),
-            _money(_num(row.get("first_stage_cash_eur"))),
-            _money(_num(row.get("expected_loss_eur"))),
-            _money(_num(row.get("cvar_eur"))),
-        )
-    console.print(t)
-    if len(df) > SUMMARY_ROWS:
-        console.print(f"... and {len(df) - SUMMARY_ROWS} more runs (all in runs.csv)")
-
-
-def _num(v):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if f != f else f
 
 
 def batch(
@@ -253,12 +197,11 @@ def batch(
 
         stockpile batch scenarios/policy_batch.yaml --out results/policy --workers 2
     """
-    from optimizer.api import RunConfig
-    from optimizer.batch import BatchError, BatchRunError, load_batch, run_batch
-    from optimizer.compare import read_run
     from optimizer.config import ConfigError, load_config
+    from optimizer.pipeline import RunConfig
+    from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
+    from optimizer.studies.compare_records import read_run
 
-    cli = _cli()
     out, err = cli.out, cli.err
     try:
         cfg = load_config(config)
@@ -382,13 +325,12 @@ def batch(
 
 
 def _runs_text(runs) -> str:
-    from optimizer.batch import describe_runs
+    from optimizer.studies.batch_file import describe_runs
 
     return describe_runs(runs)
 
 
 def _print_problems(exc, title: str) -> None:
-    cli = _cli()
     err = cli.err
     n = len(exc.problems)
     err.print(f"[bold red]{cli._esc(title)}[/] ({n} problem{'s' if n > 1 else ''}):")
@@ -396,65 +338,3 @@ def _print_problems(exc, title: str) -> None:
         err.print(f"  [red]{cli._esc(issue.format())}[/]")
         if runs:
             err.print(f"      in {cli._esc(_runs_text(runs))}")
-
-
-def compare(
-    folders: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Result folders: of single runs (stockpile run --out), of batches, or "
-            "folders of run folders.",
-            show_default=False,
-        ),
-    ],
-    out_dir: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx and comparison.png.",
-        ),
-    ] = Path("comparison"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
-) -> None:
-    """Compare existing results side by side: the same tables, workbook and chart as a batch.
-
-    The varied values are the batch's grid when the folders are one batch's; otherwise the
-    scenario values that differ between the runs (from their resolved.yaml).
-
-    Example:
-
-        stockpile compare results/crm results/crm_250M --out results/compare
-    """
-    from optimizer.compare import CompareError, find_runs, write_comparison
-
-    cli = _cli()
-    try:
-        records, keys = find_runs(folders)
-    except CompareError as exc:
-        cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
-        raise typer.Exit(cli.EXIT_INPUT) from None
-    try:
-        write_comparison(
-            out_dir,
-            records,
-            keys,
-            title="Comparison of "
-            + ", ".join(str(f) for f in folders[:4])
-            + (" ..." if len(folders) > 4 else ""),
-        )
-    except OSError as exc:
-        cli.err.print(f"[red]could not write {out_dir}: {cli._esc(str(exc))}[/]")
-        raise typer.Exit(cli.EXIT_INTERNAL) from None
-    if not quiet:
-        _summary(records, keys, cli.out, f"{len(records)} runs")
-        if keys:
-            cli.out.print("varied: " + ", ".join(keys))
-        cli.out.print(
-            f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
-            "comparison.xlsx, comparison.png"
-        )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use the stockpile command")

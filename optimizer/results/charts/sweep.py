@@ -10,12 +10,31 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
-if TYPE_CHECKING:
-    from optimizer.sweep import SweepResult
+
+class DrawnSweep(Protocol):
+    """What the frontier chart reads from a sweep (a
+    :class:`optimizer.studies.sweep_frontier.SweepResult`; a protocol, so that the results stage
+    imports nothing from the studies above it)."""
+
+    scenario: str
+    key: str
+    kind: str
+    frontier: pd.DataFrame
+    switches: list[tuple[float, str]]
+    warnings: list[str]
+    timings: dict[str, Any]
+    portfolios: list[dict]
+
+    @property
+    def label(self) -> str:
+        """What was swept, for people: ``total budget``, ``budget line X`` or the key path."""
+        ...
+
 
 _SCALES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 _SHARE_KEYS = ("probability", "share", "severity", "max_share", "residual_value", "alpha")
@@ -52,7 +71,7 @@ def _fmt_money(v: float) -> str:
     return f"EUR {v / div:,.4g}{unit[4:]}"
 
 
-def _x_axis(result: SweepResult) -> tuple[float, str, Callable[[float], str]]:
+def _x_axis(result: DrawnSweep) -> tuple[float, str, Callable[[float], str]]:
     """(divisor, axis label, text of one level) for the swept quantity."""
     levels = result.frontier["level"].to_numpy(dtype=float)
     if result.kind == "budget":
@@ -92,7 +111,7 @@ def _key_lines(groups, level_text, per_group: int = 4, width: int = 135) -> list
     return lines
 
 
-def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
+def frontier_png(result: DrawnSweep, max_groups: int = 15) -> bytes:
     """Draw ``result``'s frontier; the PNG bytes of ``frontier.png`` and the sweep's report."""
     import io
 
@@ -232,7 +251,7 @@ def frontier_png(result: SweepResult, max_groups: int = 15) -> bytes:
     return buf.getvalue()
 
 
-def _subtitle(result: SweepResult) -> str:
+def _subtitle(result: DrawnSweep) -> str:
     f, t = result.frontier, result.timings
     text = f"{len(f)} levels"
     bad = int((~f["status"].isin(["optimal", "time_limit"])).sum())
@@ -249,11 +268,11 @@ def _subtitle(result: SweepResult) -> str:
     return text
 
 
-def _mv_name(result: SweepResult) -> str:
+def _mv_name(result: DrawnSweep) -> str:
     return result.label if result.kind == "budget" else "total budget"
 
 
-def _alpha(result: SweepResult) -> float:
+def _alpha(result: DrawnSweep) -> float:
     for pf in result.portfolios:
         cost = pf.get("cost")
         if cost and cost.get("cvar_alpha") is not None:

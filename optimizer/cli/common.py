@@ -1,0 +1,123 @@
+"""What the ``stockpile`` commands share: exit codes, the terminal consoles, the options used
+by several commands (one definition each, with its help text and the values typer checks: a
+wrong ``--interface`` exits 2 with the choices), and the printing of problems and run tables.
+
+Exit codes (stable, for scripts):
+
+====  =======================================================================
+0     solved to optimality; results written
+1     the scenario or config has mistakes (each reported with file, line, key)
+2     the command line itself is wrong (unknown option, missing argument)
+3     no feasible portfolio: the scenario's requirements conflict
+4     stopped by the time limit; the best portfolio found was written, flagged
+5     the solver failed or the problem is unbounded; nothing written
+6     results could not be written, or an internal error (please report it)
+130   interrupted (``batch``): finished runs are kept; the same command resumes
+====  =======================================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+from rich.console import Console
+
+from optimizer.format import money as _money
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_SOLVER, EXIT_INTERNAL = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+)
+EXIT_INTERRUPTED = 130
+#: Rows of the summary table printed in the terminal (runs.csv has them all).
+SUMMARY_ROWS = 30
+
+InterfaceOption = Annotated[
+    Optional[Literal["auto", "pyomo", "direct"]],
+    typer.Option(
+        help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays).",
+    ),
+]
+ConfigOption = Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")]
+MipGapOption = Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")]
+
+out = Console()
+err = Console(stderr=True)
+if not out.is_terminal:  # files and pipes: wide enough that tables do not wrap
+    out = Console(width=150)
+if not err.is_terminal:
+    err = Console(stderr=True, width=150)
+
+
+def _print_issues(issues, title: str) -> None:
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity != "error"]
+    for issue in warnings:
+        err.print(f"[yellow]{_esc(issue.format())}[/]")
+    if errors:
+        err.print(f"[bold red]{title}[/] ({len(errors)} problem{'s' if len(errors) > 1 else ''}):")
+        for issue in errors:
+            err.print(f"  [red]{_esc(issue.format())}[/]")
+
+
+def internal_error(exc: Exception, debug: bool) -> None:
+    """Report a bug of the engine (not the user's) and exit 6; with ``--debug``, re-raise."""
+    if debug:
+        raise exc
+    err.print(
+        f"[red]internal error: {type(exc).__name__}: {_esc(str(exc))}[/]\n"
+        "This is a bug in the engine, not in your scenario; rerun with --debug and "
+        "report the output."
+    )
+    raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _esc(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def _money_or_dash(v) -> str:
+    return "-" if v is None else _money(v)
+
+
+def _summary(records, keys, console, title: str) -> None:
+    """The runs as a terminal table (the first SUMMARY_ROWS; runs.csv has them all)."""
+    from rich.table import Table
+
+    from optimizer.studies.compare import runs_table
+
+    df = runs_table(records, keys)
+    if df.empty:
+        return
+    t = Table(title=title, title_justify="left")
+    for col in ("run", "status", "objective", "cash spent", "expected loss", "CVaR"):
+        t.add_column(col, justify="left" if col in ("run", "status") else "right")
+    for _, row in df.head(SUMMARY_ROWS).iterrows():
+        status = row["status"]
+        colour = "green" if status == "optimal" else "yellow"
+        t.add_row(
+            _esc(str(row["name"])),
+            f"[{colour}]{status}[/]",
+            _money_or_dash(_num(row.get("objective_eur"))),
+            _money_or_dash(_num(row.get("first_stage_cash_eur"))),
+            _money_or_dash(_num(row.get("expected_loss_eur"))),
+            _money_or_dash(_num(row.get("cvar_eur"))),
+        )
+    console.print(t)
+    if len(df) > SUMMARY_ROWS:
+        console.print(f"... and {len(df) - SUMMARY_ROWS} more runs (all in runs.csv)")
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f

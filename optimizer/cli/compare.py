@@ -1,0 +1,73 @@
+"""``stockpile compare``: existing results side by side, the same tables, workbook and chart
+as a batch's comparison.
+
+Exits 0, 1 when a folder holds no results, 6 when the comparison cannot be written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import optimizer.cli.common as cli
+from optimizer.cli.common import _summary
+
+
+def compare(
+    folders: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Result folders: of single runs (stockpile run --out), of batches, or "
+            "folders of run folders.",
+            show_default=False,
+        ),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx and comparison.png.",
+        ),
+    ] = Path("comparison"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+) -> None:
+    """Compare existing results side by side: the same tables, workbook and chart as a batch.
+
+    The varied values are the batch's grid when the folders are one batch's; otherwise the
+    scenario values that differ between the runs (from their resolved.yaml).
+
+    Example:
+
+        stockpile compare results/crm results/crm_250M --out results/compare
+    """
+    from optimizer.studies.compare import write_comparison
+    from optimizer.studies.compare_records import CompareError, find_runs
+
+    try:
+        records, keys = find_runs(folders)
+    except CompareError as exc:
+        cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
+        raise typer.Exit(cli.EXIT_INPUT) from None
+    try:
+        write_comparison(
+            out_dir,
+            records,
+            keys,
+            title="Comparison of "
+            + ", ".join(str(f) for f in folders[:4])
+            + (" ..." if len(folders) > 4 else ""),
+        )
+    except OSError as exc:
+        cli.err.print(f"[red]could not write {out_dir}: {cli._esc(str(exc))}[/]")
+        raise typer.Exit(cli.EXIT_INTERNAL) from None
+    if not quiet:
+        _summary(records, keys, cli.out, f"{len(records)} runs")
+        if keys:
+            cli.out.print("varied: " + ", ".join(keys))
+        cli.out.print(
+            f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
+            "comparison.xlsx, comparison.png"
+        )

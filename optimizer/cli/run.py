@@ -1,0 +1,263 @@
+"""``stockpile run``: solve one scenario, write its results folder, print the summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.cli.common import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_SOLVER,
+    EXIT_TIME_LIMIT,
+    ConfigOption,
+    InterfaceOption,
+    MipGapOption,
+    _esc,
+    _money,
+    _print_issues,
+    err,
+    internal_error,
+    out,
+)
+from optimizer.format import quantity as _qty
+
+
+def print_summary(pf: dict, console: Console = out) -> None:
+    """The terminal summary of a portfolio: per good, the budget and the risk."""
+    status = pf["status"]
+    colour = "green" if status == "optimal" else "yellow"
+    console.print(
+        f"\n[bold]{_esc(pf['scenario'])}[/]  status: [{colour}]{status}[/]"
+        + (f"  gap {pf['mip_gap']:.2%}" if pf.get("mip_gap") else "")
+    )
+    if not pf.get("goods"):
+        return
+    t = Table(title="Recommended portfolio", title_justify="left")
+    for col in (
+        "good",
+        "stock bought",
+        "days of cover",
+        "reserved / year",
+        "domestic / year",
+        "exp. shortfall",
+        "worst shortfall",
+        "HHI before->after",
+        "cash",
+    ):
+        t.add_column(col, justify="left" if col == "good" else "right")
+    for g, v in pf["goods"].items():
+        unit = v["unit"]
+        reserve = ", ".join(f"{k} {_qty(q)}" for k, q in v["reserve"].items() if q > 0) or "-"
+        days = v["stockpile"]["days_of_cover"]
+        t.add_row(
+            g,
+            f"{_qty(v['stockpile']['buy'])} {unit}",
+            "-" if days is None else f"{days:,.0f}",
+            reserve,
+            _qty(v["domestic"]["capacity"]) if v["domestic"]["built"] else "-",
+            f"{_qty(v['expected_shortfall'])} {unit}",
+            f"{_qty(v['worst_shortfall'])} {unit}",
+            f"{v['hhi']['before']:.2f} -> {v['hhi']['after']:.2f}",
+            _money(v["cash"]),
+        )
+    console.print(t)
+    b = Table(title="Budget", title_justify="left")
+    for col in ("budget", "limit", "used", "marginal value (EUR per EUR)"):
+        b.add_column(col, justify="left" if col == "budget" else "right")
+    budget = pf["budget"]
+    rows = [("total", budget["total"])] + list(budget["lines"].items())
+    for name, e in rows:
+        b.add_row(
+            name,
+            _money(e["limit"]) if e["limit"] is not None else "no limit",
+            _money(e["used"]),
+            f"{e['marginal_value']:.4g}",
+        )
+    console.print(b)
+    c = pf["cost"]
+    console.print(
+        f"objective {_money(pf['objective'])} = first stage {_money(c['first_stage_economic'])}"
+        f" (cash {_money(c['first_stage_cash'])}) + expected operation "
+        f"{_money(c['expected_second_stage'])}"
+        + (f" + {c['cvar_weight']:g} x CVaR" if c.get("cvar_weight") else "")
+    )
+    console.print(
+        f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
+    )
+
+
+def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
+    t = Table(title="Where the time went", title_justify="left")
+    t.add_column("stage")
+    t.add_column("seconds", justify="right")
+    t.add_column("share", justify="right")
+    total = sum(seconds.values()) or 1.0
+    for k, v in seconds.items():
+        t.add_row(k, f"{v:.3f}", f"{v / total:.0%}")
+    t.add_row("[bold]total[/]", f"{total:.3f}", "100%")
+    err.print(t)
+    model = pf["solver"]["model"]
+    err.print(
+        f"model: {model['variables']:,} variables, {model['constraints']:,} constraints, "
+        f"{model['nonzeros']:,} nonzeros, {model['integer_variables']} integer; "
+        f"{model['scenarios']} scenarios x {model['periods']} periods in {model['blocks']:,} "
+        f"blocks; {pf['solver']['iterations']:,} solver iterations"
+    )
+
+
+def run(
+    scenario: Annotated[Path, typer.Argument(help="The scenario file (YAML).", show_default=False)],
+    out_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            "-o",
+            help="Results folder; replaced only when the run succeeds. "
+            "Default: <output.folder in config.yaml>/<scenario file name>.",
+        ),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--set",
+            help="Override a scenario value: --set budget.total=250M (repeatable; the "
+            "value is read as YAML).",
+        ),
+    ] = None,
+    config: ConfigOption = Path("config.yaml"),
+    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit, seconds.")] = None,
+    mip_gap: MipGapOption = None,
+    threads: Annotated[
+        Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")
+    ] = None,
+    interface: InterfaceOption = None,
+    compress: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--compress/--no-compress", help="Merge identical periods into blocks (exact)."
+        ),
+    ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile", help="Print where the time went: load, build, hand-over, solve, results."
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print portfolio.json to standard output instead of the summary."
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
+) -> None:
+    """Solve one scenario and write its results folder.
+
+    Writes portfolio.json, portfolio.csv, scenarios.csv and resolved.yaml into --out, all at
+    once: a run that fails leaves an earlier folder untouched.
+
+    Example:
+
+        stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
+            --set budget.total=250M
+    """
+    from optimizer.config import ConfigError, load_config
+    from optimizer.pipeline import RunConfig
+    from optimizer.pipeline import run as run_scenario
+    from optimizer.scenario.errors import ScenarioError
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        err.print(f"[red]{_esc(str(exc))}[/]")
+        raise typer.Exit(EXIT_INPUT) from None
+    rc = RunConfig.from_config(
+        cfg,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        interface=interface,
+        compress_time=compress,
+    )
+    target = out_dir or Path(cfg.output.folder) / scenario.stem
+    try:
+        with err.status(f"solving {scenario}", spinner="dots") if err.is_terminal else _null():
+            result = run_scenario(scenario, rc, overrides=tuple(set_ or ()))
+    except ScenarioError as exc:
+        _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
+        internal_error(exc, debug)
+
+    for issue in result.loaded.warnings:
+        err.print(f"[yellow]{_esc(issue.format())}[/]")
+    pf = result.portfolio
+    status = result.status
+    if status == "infeasible":
+        _explain_infeasible(result)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if status in ("unbounded", "error") or not result.solve.has_solution:
+        err.print(
+            f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
+            f"nothing was written to {target}[/]"
+        )
+        raise typer.Exit(EXIT_SOLVER)
+
+    t = time.perf_counter()
+    try:
+        result.write(target, tuple(cfg.output.formats))
+    except OSError as exc:
+        err.print(
+            f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+            "untouched[/]"
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+    result.seconds["write"] = time.perf_counter() - t
+
+    if json_out:
+        from optimizer.results import dumps_json
+
+        sys.stdout.write(dumps_json(pf))
+    elif not quiet:
+        print_summary(pf)
+        out.print(f"results written to [bold]{target}[/]")
+    if profile:
+        _print_profile(pf, result.seconds)
+    if status == "time_limit":
+        err.print(
+            f"[yellow]stopped by the time limit: the portfolio written is the best found, "
+            f"within {pf['mip_gap'] or 0:.2%} of optimal[/]"
+        )
+        raise typer.Exit(EXIT_TIME_LIMIT)
+
+
+def _explain_infeasible(result) -> None:
+    """Tell the user which requirements conflict (see optimizer/solve/diagnose.py)."""
+    err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
+    try:
+        from optimizer.solve.diagnose import explain_infeasibility
+
+        lines = explain_infeasibility(result)
+    except Exception:  # noqa: BLE001 - the diagnosis is a help, never a crash
+        lines = []
+    for line in lines:
+        err.print(f"  - {_esc(line)}")
+    if not lines:
+        err.print("  Check budgets against coverage days, caps and service levels.")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False

@@ -1,0 +1,136 @@
+"""One run through the stages, in order: ``scenario -> data -> model -> solve -> results``.
+
+:func:`run` loads, prepares, builds, solves and summarises one scenario and returns a
+:class:`~optimizer.results.run.RunResult`; :class:`RunConfig` says how it is solved. The
+studies (sweeps, batches) call :func:`run` many times; ``optimizer.api`` re-exports all three
+for user code. Nothing here computes anything of its own: each concept lives in its stage.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optimizer.config import Config
+from optimizer.data import prepare
+from optimizer.model import build_model
+from optimizer.results import portfolio
+from optimizer.results.run import RunResult
+from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
+from optimizer.solve import SolverOptions, choose_interface, make_solver
+from optimizer.solve.base import Interface
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How one run is solved. ``time_limit`` in seconds (None: none); ``mip_gap`` relative;
+    ``pricing``: an LP's dual simplex pricing (``devex``, ``steepest_edge`` or ``choose``);
+    ``warm_resolves``: an LP will be re-solved warm many times after this run (a sweep sets
+    it; see :data:`optimizer.solve.base.WARM_RESOLVE_OPTIONS`)."""
+
+    compress_time: bool = True
+    mip_gap: float = 1e-4
+    time_limit: float | None = None
+    threads: int = 0
+    interface: Interface = "auto"
+    pyomo_max_columns: int = 50_000
+    algorithm: str = "choose"
+    pricing: str = "devex"
+    presolve: bool = True
+    log: bool = False
+    warm_resolves: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: Config, **overrides: Any) -> RunConfig:
+        s = cfg.solver
+        values = dict(
+            compress_time=cfg.model.compress_time,
+            mip_gap=s.mip_gap,
+            time_limit=s.time_limit,
+            threads=s.threads,
+            interface=s.interface,
+            pyomo_max_columns=s.pyomo_max_columns,
+            algorithm=s.algorithm,
+            pricing=s.pricing,
+            presolve=s.presolve,
+            log=s.log,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def solver_options(self, is_mip: bool = False) -> SolverOptions:
+        """The HiGHS settings; ``pricing`` and ``warm_resolves`` apply to an LP only (a MIP
+        keeps HiGHS's own pricing, which these measurements did not cover)."""
+        return SolverOptions(
+            time_limit=self.time_limit,
+            mip_gap=self.mip_gap,
+            threads=self.threads,
+            algorithm=self.algorithm,
+            presolve=self.presolve,
+            log=self.log,  # type: ignore[arg-type]
+            pricing="choose" if is_mip else self.pricing,  # type: ignore[arg-type]
+            warm_resolves=self.warm_resolves and not is_mip,
+        )
+
+
+def load(
+    scenario: str | Path | dict | LoadedScenario, overrides: tuple[str, ...] | list[str] = ()
+) -> LoadedScenario:
+    """Read and validate a scenario given as a path, a dict or an already loaded scenario."""
+    if isinstance(scenario, LoadedScenario):
+        return scenario
+    if isinstance(scenario, dict):
+        return load_scenario_dict(scenario, overrides=overrides)
+    return load_scenario(scenario, overrides=overrides)
+
+
+def run(
+    scenario: str | Path | dict | LoadedScenario,
+    config: RunConfig | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+) -> RunResult:
+    """Load, prepare, build, solve and summarise one scenario.
+
+    Raises :class:`~optimizer.scenario.errors.ScenarioError` for a bad scenario. A solve that
+    does not end optimal is *not* raised: check ``result.status``.
+    """
+    config = config or RunConfig()
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    loaded = load(scenario, overrides)
+    seconds["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    data = prepare(loaded.scenario, compress_time=config.compress_time)
+    seconds["prepare"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    built = build_model(loaded.scenario, data)
+    _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
+    seconds["build"] = time.perf_counter() - t
+
+    interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
+    t = time.perf_counter()
+    solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
+    setup = time.perf_counter() - t
+    result = solver.solve()
+    for key, value in result.seconds.items():
+        seconds[key if key != "build" else "pyomo_build"] = value
+    # importing the interface and creating the solver, beyond the model's own build/hand-over
+    own = result.seconds.get("build", 0.0) if interface == "pyomo" else seconds.get("hand_over", 0)
+    seconds["solver_setup"] = max(0.0, setup - own)
+
+    t = time.perf_counter()
+    pf = portfolio(
+        loaded.scenario,
+        built,
+        result,
+        input_sha256=loaded.input_sha256,
+        seconds=seconds,
+        interface=interface,
+    )
+    seconds["results"] = time.perf_counter() - t
+    pf["solver"]["times"] = {k: round(v, 4) for k, v in seconds.items()}
+    return RunResult(loaded, data, built, result, pf, seconds, solver)

@@ -1,0 +1,90 @@
+"""One run's result: what each stage produced, and the files it writes.
+
+:class:`RunResult` lives in the results stage, the stage that produces it, so that the
+report and workbook writers (``report.py``, ``excel.py``) take it without importing a front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.data import ModelData
+from optimizer.model import BuiltModel
+from optimizer.results.portfolio import goods_table, period_table
+from optimizer.results.write import dumps_json, write_csv, write_folder, write_large_csv
+from optimizer.scenario.loader import LoadedScenario
+from optimizer.solve import SolveResult
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced. ``portfolio`` is the ``portfolio.json`` dictionary;
+    ``periods`` the ``scenarios.csv`` table (built on first use)."""
+
+    loaded: LoadedScenario
+    data: ModelData
+    model: BuiltModel
+    solve: SolveResult
+    portfolio: dict
+    seconds: dict[str, float] = field(default_factory=dict)
+    solver: Any = None
+
+    @property
+    def status(self) -> str:
+        return self.solve.status
+
+    @property
+    def objective(self) -> float | None:
+        return self.solve.objective
+
+    @cached_property
+    def periods(self) -> pd.DataFrame:
+        if self.solve.x is None:
+            return pd.DataFrame()
+        return period_table(self.model, self.solve.x)
+
+    @cached_property
+    def goods(self) -> pd.DataFrame:
+        return goods_table(self.portfolio)
+
+    def writers(
+        self, formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx")
+    ) -> dict[str, Callable[[Path], None]]:
+        """File name -> the function writing it, for the formats asked (``json``
+        portfolio.json, ``csv`` portfolio.csv and scenarios.csv, ``yaml`` resolved.yaml,
+        ``html`` report.html, ``xlsx`` portfolio.xlsx)."""
+        writers = {}
+        if "json" in formats:
+            writers["portfolio.json"] = lambda p: p.write_text(
+                dumps_json(self.portfolio), encoding="utf-8"
+            )
+        if "csv" in formats:
+            writers["portfolio.csv"] = lambda p: write_csv(self.goods, p)
+            writers["scenarios.csv"] = lambda p: write_large_csv(self.periods, p)
+        if "yaml" in formats:
+            writers["resolved.yaml"] = lambda p: p.write_text(
+                self.loaded.resolved_yaml, encoding="utf-8"
+            )
+        if "html" in formats:
+            from optimizer.results.report import write_report
+
+            writers["report.html"] = lambda p: write_report(self, p)
+        if "xlsx" in formats:
+            from optimizer.results.excel import write_portfolio_xlsx
+
+            writers["portfolio.xlsx"] = lambda p: write_portfolio_xlsx(self, p)
+        return writers
+
+    def write(
+        self,
+        out: str | Path,
+        formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx"),
+    ) -> Path:
+        """Write the results folder atomically (see ``results.md``)."""
+        return write_folder(Path(out), self.writers(formats))
