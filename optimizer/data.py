@@ -96,6 +96,11 @@ class ModelData:
     bom_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bom_input: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bom_amount: np.ndarray = field(default_factory=lambda: np.zeros(0))  # input units per unit
+    # --- who supplies: origin links, one per (supplier, origin country) ---
+    origin_supplier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    origin_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    origin_country: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    origin_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def G(self) -> int:
@@ -197,7 +202,8 @@ def prepare(
     disrupted = futures.disrupted
     price_mult = futures.price_mult
     demand_mult = futures.demand_mult
-    avail = 1.0 - futures.severity
+    origin = origin_arrays(scenario, goods, countries)
+    avail = origin_availability(futures.severity, origin, len(sup_names))
     sampling = (
         None
         if futures.drawn is None
@@ -290,6 +296,7 @@ def prepare(
         sc_j=sc_j,
         sampling=sampling,
         **bom,
+        **origin,
     )
 
 
@@ -392,3 +399,38 @@ def align_chain_blocks(
     same = np.zeros(len(t0), dtype=bool)
     same[:-1] = (k[1:] == k[:-1]) & (g[1:] == g[:-1])
     return k, g, t0, np.where(same, nxt, T) - t0
+
+
+def origin_arrays(scenario: Scenario, goods: list[str], countries: list[str]) -> dict:
+    """One *origin link* per (supplier, origin country) of the suppliers' ``origin``:
+    ``origin_supplier`` (the supplier's index, suppliers in model order), ``origin_good``,
+    ``origin_country`` (country index) and ``origin_share`` (share of what the supplier sells
+    that depends on that country)."""
+    cidx = {c: i for i, c in enumerate(countries)}
+    links = []
+    j = 0
+    for gi, g in enumerate(goods):
+        for s in scenario.goods[g].suppliers.values():
+            links.extend((j, gi, cidx[c], share) for c, share in s.origin.items() if c in cidx)
+            j += 1
+    sup, good, country, share = zip(*links) if links else ((), (), (), ())
+    return {
+        "origin_supplier": np.array(sup, dtype=np.int64),
+        "origin_good": np.array(good, dtype=np.int64),
+        "origin_country": np.array(country, dtype=np.int64),
+        "origin_share": np.array(share, dtype=float),
+    }
+
+
+def origin_availability(severity: np.ndarray, origin: dict, J: int) -> np.ndarray:
+    """Availability (K, J, T) of the suppliers from the severities (K, J + V, T) of the
+    suppliers followed by their V origin links: ``(1 - severity of the supplier's own
+    country) * (1 - sum over its links of share * severity of the link's country)``."""
+    own = severity[:, :J, :]
+    links = severity[:, J:, :]
+    if links.shape[1] == 0:
+        return 1.0 - own
+    cut = np.zeros((J, own.shape[0], own.shape[2]))
+    weighted = origin["origin_share"][:, None, None] * links.transpose(1, 0, 2)
+    np.add.at(cut, origin["origin_supplier"], weighted)
+    return (1.0 - own) * (1.0 - np.minimum(1.0, cut.transpose(1, 0, 2)))

@@ -185,3 +185,16 @@ def test_scenario_without_groups_still_checks_unknown_countries(tmp_path: Path) 
     (issue,) = errors(write(tmp_path, text))
     assert issue.path == "disruptions.ban.hits[0].countries[1]"
     assert "unknown country `Frnace`" in issue.message
+
+
+def test_group_in_a_risk_model_event(tmp_path: Path) -> None:
+    """A risk-model event may name a group: its countries are the group's members."""
+    text = edit(BASE, "disruptions:\n  ban:\n", "disruptions:\n  ban:\n").replace(
+        "disruptions:",
+        "risk_model:\n  events:\n    shock: {probability: 10%, countries: "
+        "[autocracies, JP], duration: 1 year}\ndisruptions:",
+        1,
+    )
+    text = text[: text.index("disruptions:")] + "disruptions: null\n"
+    s = load_scenario(write(tmp_path, text)).scenario
+    assert s.risk_model.events["shock"].countries == ["CN", "RU", "JP"]

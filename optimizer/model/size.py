@@ -96,6 +96,12 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
             sup_lead.append(s.spot_lead_time > 0)
     sup_good_a = np.asarray(sup_good, dtype=np.int64)
     sup_country_a = np.asarray(sup_country, dtype=object)
+    # a hit that names no goods also covers the goods whose suppliers' origin names its country
+    links = [
+        (gidx[g], c) for g in goods for s in scenario.goods[g].suppliers.values() for c in s.origin
+    ]
+    reach_good = np.concatenate([sup_good_a, np.asarray([x[0] for x in links], dtype=np.int64)])
+    reach_country = np.concatenate([sup_country_a, np.asarray([x[1] for x in links], dtype=object)])
     n_sup = np.bincount(sup_good_a, minlength=G)
     n_lead = np.bincount(sup_good_a, weights=np.asarray(sup_lead, float), minlength=G)
     J = len(sup_good)
@@ -108,7 +114,7 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
         for hit in d.hits:
             if hit.goods is None:
                 hit_g = np.zeros(G, dtype=bool)
-                hit_g[sup_good_a[np.isin(sup_country_a, hit.countries)]] = True
+                hit_g[reach_good[np.isin(reach_country, hit.countries)]] = True
             else:
                 hit_g = np.isin(np.arange(G), [gidx[g] for g in hit.goods if g in gidx])
             hits += hit_g

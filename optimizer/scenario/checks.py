@@ -79,6 +79,34 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         for s, supplier in good.suppliers.items():
             if supplier.country not in scenario.countries:
                 unknown_country(("goods", g, "suppliers", s, "country"), supplier.country)
+            at: KeyPath = ("goods", g, "suppliers", s, "origin")
+            for c in supplier.origin:
+                if c not in scenario.countries:
+                    in_groups = c in groups
+                    add(
+                        (*at, c),
+                        f"unknown country `{c}`"
+                        + (
+                            " (a group cannot be an origin: the shares are per country)"
+                            if in_groups
+                            else ""
+                        ),
+                        "name each country with its own share" if in_groups else country_hint(c),
+                    )
+                elif c == supplier.country:
+                    add(
+                        (*at, c),
+                        f"`{c}` is the supplier's own country: a hit on it already cuts the "
+                        "supplier whole, its origin share would count the hit twice",
+                        f"remove `{c}` from origin",
+                    )
+            if sum(supplier.origin.values()) > 1 + _TOL:
+                add(
+                    at,
+                    f"the origin shares add up to {_pct(sum(supplier.origin.values()))}, more "
+                    "than 100 % of what the supplier sells",
+                    "lower them so they add up to at most 100 %",
+                )
     _check_inputs(scenario, add, unknown_good)
     for line_name, line in scenario.budget.lines.items():
         for i, g in enumerate(line.goods or []):

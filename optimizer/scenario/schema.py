@@ -407,6 +407,11 @@ class Supplier(_Strict):
     capacity; its spot capacity returns after this lead time."""
     reserve: Reserve | None = None
     """Optional capacity reservation contract."""
+    origin: dict[str, Share] = {}
+    """Upstream origin of what the supplier sells, by country (``{CN: 80%}``: 80 % of it
+    depends on Chinese material). A hit on an origin country cuts the supplier in proportion:
+    it delivers at most ``capacity * (1 - severity(own country)) * (1 - sum of share *
+    severity(origin country))``; a hit that names no goods also covers this supplier's good."""
 
 
 class Good(_Strict):
