@@ -269,3 +269,48 @@ def test_floor_no_good_can_meet_warns_at_load():
     (warning,) = load_scenario_dict(data).warnings
     assert warning.path == "risk.limits.friends_floor.min_share"
     assert "no supplier of gallium" in warning.message
+
+
+def test_terminal_summary_shows_limits_and_the_warning(tmp_path):
+    """`stockpile run` prints each limit with its rule and its shadow price per percentage
+    point (the forced-shortfall case: 14693.878 / 100 = 146.94 euros), and the warning."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    good = {"suppliers": {"cn": supplier("CN", 10, 1000), "jp": supplier("JP", 20, 20)}}
+    limits = {"cn_65": {"max_share": "65%", "countries": ["CN"]}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario(good, risk={"limits": limits})))
+    res = CliRunner().invoke(
+        app, ["run", str(path), "--out", str(tmp_path / "out")], catch_exceptions=False
+    )
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "Limits on supply shares" in text
+    assert "at most 65% from the countries listed" in text
+    assert "147" in text  # EUR per point of share, rounded
+    assert "warning: limit `cn_65`" in text
+
+
+def test_explain_limits_solves_again_without_each():
+    """The group-cap case with a 65 % cap on CN too (concentration_cap): with both, cn 30,
+    jp 70 (1700). Without the group cap, only CN <= 65 binds: cn 65 and the rest from ru
+    (RU, 12, not capped), 650 + 35*12 = 1070, so the group cap costs 1700 - 1070 = 630.
+    Without the concentration cap the group cap still holds (30 % < 65 %): 1700,
+    cost 0. No cash in either (no first-stage lever)."""
+    from optimizer.pipeline import RunConfig
+    from optimizer.studies.explain_limits import explain_limits
+
+    data = group_cap_case()
+    data["risk"]["concentration_cap"] = {"share": "65%", "countries": ["CN"]}
+    res = solve(data)
+    assert res.portfolio["objective"] == approx(1700)
+    out = explain_limits(res, RunConfig(mip_gap=1e-9))
+    assert out["autocracies_total"]["objective_without"] == approx(1070)
+    assert out["autocracies_total"]["cost"] == approx(630)
+    assert out["autocracies_total"]["cash"] == approx(0)
+    assert out["concentration_cap"]["cost"] == approx(0)
+    assert res.portfolio["limits"]["autocracies_total"]["explained"]["cost"] == approx(630)
+    assert res.portfolio["limits_explained"]["concentration_cap"]["cost"] == approx(0)
