@@ -174,3 +174,23 @@ def test_report_names_the_upstream_hit_behind_a_downstream_shortfall():
     data = copy.deepcopy(CASE)
     data["goods"]["oxide"]["stockpile"] = {"initial": 30, "max": 30, "unit_cost": 10}
     assert solve(data).portfolio["upstream"] == {}
+
+
+def test_report_has_the_upstream_table():
+    """report.html of the first case: the upstream section names the oxide and CN, and its
+    tagged shortfall (60) equals portfolio.json."""
+    import json
+
+    from test_report import _check_figures, _parse
+
+    from optimizer.results import dumps_json
+    from optimizer.results.report import render_report
+
+    res = solve(copy.deepcopy(CASE))
+    pf = json.loads(dumps_json(res.portfolio))
+    html = render_report(pf, res.loaded.resolved)
+    page = _parse(html)
+    keys = {el["attrs"].get("data-key") for el in page.elements}
+    assert "upstream.oxide_ban.magnet.shortfall" in keys
+    assert _check_figures(page.elements, pf) > 0
+    assert "Shortfalls caused upstream" in html and "oxide (from CN)" in html

@@ -314,3 +314,33 @@ def test_explain_limits_solves_again_without_each():
     assert out["concentration_cap"]["cost"] == approx(0)
     assert res.portfolio["limits"]["autocracies_total"]["explained"]["cost"] == approx(630)
     assert res.portfolio["limits_explained"]["concentration_cap"]["cost"] == approx(0)
+
+
+def test_report_shows_limits_their_cost_and_the_warning():
+    """report.html of the forced-shortfall case, explained: a Limits section whose every
+    tagged figure equals portfolio.json (units over, penalty, whole cost), the saving per
+    percentage point (14693.878 / 100 = 146.94), and the warning in words."""
+    import json
+
+    from test_report import _check_figures, _parse
+
+    from optimizer.pipeline import RunConfig
+    from optimizer.results import dumps_json
+    from optimizer.results.report import render_report
+    from optimizer.studies.explain_limits import explain_limits
+
+    good = {"suppliers": {"cn": supplier("CN", 10, 1000), "jp": supplier("JP", 20, 20)}}
+    limits = {
+        "cn_65": {"max_share": "65%", "countries": ["CN"]},
+        "jp_cap": {"max_share": "90%", "countries": ["JP"], "benchmark": 5},
+    }
+    res = solve(scenario(good, risk={"limits": limits}))
+    explain_limits(res, RunConfig(mip_gap=1e-9))
+    pf = json.loads(dumps_json(res.portfolio))
+    page = _parse(render_report(pf, res.loaded.resolved))
+    keys = {el["attrs"].get("data-key") for el in page.elements}
+    assert {"limits.jp_cap.units_over", "limits.cn_65.explained.cost"} <= keys
+    assert _check_figures(page.elements, pf) > 0
+    html = render_report(pf, res.loaded.resolved)
+    assert "Limits on who supplies" in html and "EUR 146.94" in html
+    assert "leaves 42.86 units of gallium unmet" in html
