@@ -101,6 +101,7 @@ class ModelData:
     origin_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     origin_country: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     origin_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    origin_severity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))  # (K, V, T)
 
     @property
     def G(self) -> int:
@@ -204,6 +205,7 @@ def prepare(
     demand_mult = futures.demand_mult
     origin = origin_arrays(scenario, goods, countries)
     avail = origin_availability(futures.severity, origin, len(sup_names))
+    origin["origin_severity"] = futures.severity[:, len(sup_names) :, :]
     sampling = (
         None
         if futures.drawn is None

@@ -122,3 +122,15 @@ def test_bad_origin_is_located(origin, path, words):
     assert issue.path == path
     assert words in issue.message
     assert issue.hint
+
+
+def test_upstream_names_the_origin_behind_the_shortfall():
+    """The 80 % case: the 80 magnets short in cn_ban are put down to jp's Chinese material;
+    no_disruption has none. The report's upstream table says so."""
+    from optimizer.results.report import render_report
+
+    res = solve(copy.deepcopy(CASE))
+    assert res.portfolio["upstream"] == {
+        "cn_ban": {"magnet": {"shortfall": approx(80), "inputs": {}, "origin": {"jp": ["CN"]}}}
+    }
+    assert "supplier jp: material from CN" in render_report(res.portfolio, res.loaded.resolved)

@@ -85,8 +85,14 @@ def upstream_section(pf: dict) -> str:
     for scen, goods in upstream.items():
         for g, v in goods.items():
             causes = "; ".join(
-                f"{_label(i)} (from {', '.join(cs) if cs else 'its suppliers'})"
-                for i, cs in v["inputs"].items()
+                [
+                    f"{_label(i)} (from {', '.join(cs) if cs else 'its suppliers'})"
+                    for i, cs in v["inputs"].items()
+                ]
+                + [
+                    f"supplier {_label(j)}: material from {', '.join(cs)}"
+                    for j, cs in (v.get("origin") or {}).items()
+                ]
             )
             rows.append(
                 f'<td class="t">{escape(_label(scen))}</td><td class="t">{escape(_label(g))}</td>'
@@ -98,9 +104,11 @@ def upstream_section(pf: dict) -> str:
     return "\n".join(
         [
             '<section id="upstream"><h2>Shortfalls caused upstream</h2>',
-            "<p>Goods made at home from inputs: the shortfall in the periods where an input "
-            "was disrupted, and the countries whose supply of that input was cut.</p>",
-            _table(th("Scenario", "Good", "Shortfall (units)", "Input hit (countries)"), rows),
+            "<p>The shortfall of goods made at home from inputs in the periods where an input "
+            "was disrupted (with the countries whose supply of it was cut), and of goods whose "
+            "suppliers depend on another country's material (origin) in the periods where "
+            "that country was hit.</p>",
+            _table(th("Scenario", "Good", "Shortfall (units)", "Upstream hit"), rows),
             "</section>",
         ]
     )
