@@ -234,8 +234,11 @@ class Budget(_Strict):
 
 
 class ConcentrationCap(_Strict):
-    """The EU Critical Raw Materials Act's rule: no single country supplies more than a share of
-    a good, in the no-disruption scenario."""
+    """A cap on one country's share of a good's no-disruption supply. Modelled on the EU
+    Critical Raw Materials Act (Regulation (EU) 2024/1252, Art. 5), which sets a non-binding
+    2030 benchmark, not a rule: no single third country should supply more than 65 % of the
+    EU's annual consumption of a strategic raw material at any relevant stage of processing;
+    here it is a hard constraint on the supply of the whole good."""
 
     share: Share
     """Largest share of a good's no-disruption supply (over the window) from one country."""
