@@ -344,3 +344,19 @@ def test_report_shows_limits_their_cost_and_the_warning():
     html = render_report(pf, res.loaded.resolved)
     assert "Limits on who supplies" in html and "EUR 146.94" in html
     assert "leaves 42.86 units of gallium unmet" in html
+
+
+def test_limits_warn_when_no_drawn_future_is_free_of_disruption():
+    """A risk model whose one event is certain: every draw is disrupted, no_disruption has
+    probability 0, and a limit acting on it shapes nothing; the run says so."""
+    good = {"suppliers": {"cn": supplier("CN", 10, 1000), "jp": supplier("JP", 20, 1000)}}
+    limits = {"cn_65": {"max_share": "65%", "countries": ["CN"]}}
+    data = scenario(good, risk={"limits": limits})
+    data["risk_model"] = {
+        "samples": 3,
+        "events": {"ban": {"probability": "100%", "countries": ["CN"], "duration": "1 year",
+                           "start": "0 months"}},
+    }  # fmt: skip
+    res = solve(data)
+    assert res.portfolio["scenarios"]["no_disruption"]["probability"] == 0
+    assert any("probability 0" in w for w in res.portfolio["warnings"])

@@ -75,6 +75,13 @@ def limits_report(
                 g = lim.good[r]
                 if shortfall_base[g] > 1e-6 * max(1.0, supply[g]):
                     warnings.append(_shortfall_warning(m, lim, r, shortfall_base[g]))
+    if report and d.probability[0] <= 0:
+        warnings.append(
+            "no drawn future was free of disruption, so the no-disruption future on which the "
+            "limits act has probability 0: they cost nothing there and shape nothing else. "
+            "Draw more samples (risk_model.samples) or read the limits with hand-written "
+            "disruptions"
+        )
     return report, list(dict.fromkeys(warnings))
 
 
