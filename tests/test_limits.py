@@ -274,6 +274,8 @@ def test_floor_no_good_can_meet_warns_at_load():
 def test_terminal_summary_shows_limits_and_the_warning(tmp_path):
     """`stockpile run` prints each limit with its rule and its shadow price per percentage
     point (the forced-shortfall case: 14693.878 / 100 = 146.94 euros), and the warning."""
+    import json
+
     import yaml
     from typer.testing import CliRunner
 
@@ -284,7 +286,9 @@ def test_terminal_summary_shows_limits_and_the_warning(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario(good, risk={"limits": limits})))
     res = CliRunner().invoke(
-        app, ["run", str(path), "--out", str(tmp_path / "out")], catch_exceptions=False
+        app,
+        ["run", str(path), "--out", str(tmp_path / "out"), "--explain-limits"],
+        catch_exceptions=False,
     )
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
@@ -292,6 +296,11 @@ def test_terminal_summary_shows_limits_and_the_warning(tmp_path):
     assert "at most 65% from the countries listed" in text
     assert "147" in text  # EUR per point of share, rounded
     assert "warning: limit `cn_65`" in text
+    # --explain-limits: without the cap, cn covers all 100 (1000), so the cap costs
+    # 5057.14 - 1000 = 4057.14 euros, in the summary and in portfolio.json
+    assert "cost of the limit" in text
+    pf = json.loads((tmp_path / "out" / "portfolio.json").read_text())
+    assert pf["limits"]["cn_65"]["explained"]["cost"] == pytest.approx(5057.142857 - 1000)
 
 
 def test_explain_limits_solves_again_without_each():
