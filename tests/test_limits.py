@@ -369,3 +369,20 @@ def test_limits_warn_when_no_drawn_future_is_free_of_disruption():
     res = solve(data)
     assert res.portfolio["scenarios"]["no_disruption"]["probability"] == 0
     assert any("probability 0" in w for w in res.portfolio["warnings"])
+
+
+def test_workbook_has_a_limits_sheet():
+    """portfolio.xlsx gets a Limits sheet, one row per limit row: the benchmark case with
+    b = 5 (35 units over, saving per point 500 / 100 = 5 euros)."""
+    from optimizer.results.excel import portfolio_workbook
+
+    good = {"suppliers": {"cn": supplier("CN", 10, 1000), "jp": supplier("JP", 20, 1000)}}
+    limits = {"cn_65": {"max_share": "65%", "countries": ["CN"], "benchmark": 5}}
+    res = solve(scenario(good, risk={"limits": limits}))
+    ws = portfolio_workbook(res.portfolio, res.loaded.resolved)["Limits"]
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, [c.value for c in ws[2]]))
+    assert row["Limit"] == "cn_65" and row["Good"] == G
+    assert row["Units over (over the window)"] == approx(35)
+    assert row["Saving from one more percentage point (EUR)"] == approx(5)
+    assert row["Share reached (no disruption)"] == approx(1.0)
