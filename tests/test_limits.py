@@ -12,7 +12,7 @@ good's supply over the window.
 from __future__ import annotations
 
 import pytest
-from test_model_terms import CONFIGS, G, approx, rows, scenario, solve, supplier
+from test_model_terms import CONFIGS, G, approx, disruption, rows, scenario, solve, supplier
 
 from optimizer.scenario import ScenarioError, load_scenario_dict
 
@@ -386,3 +386,36 @@ def test_workbook_has_a_limits_sheet():
     assert row["Units over (over the window)"] == approx(35)
     assert row["Saving from one more percentage point (EUR)"] == approx(5)
     assert row["Share reached (no disruption)"] == approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "cn", "objective", "penalties", "shadow"),
+    [
+        pytest.param(5, 100.0, 1587.5, 87.5, 250.0, id="exceed"),
+        pytest.param(15, 65.0, 1675.0, 0.0, 500.0, id="comply"),
+    ],
+)
+def test_benchmark_is_weighted_like_the_future_it_prices(
+    benchmark, cn, objective, penalties, shadow
+):
+    """The benchmark case with a ban on CN (probability 50 %, the whole year): no_disruption
+    has p0 = 0.5. Complying costs 0.5 * 10 per unit moved, exceeding 0.5 * b: the choice is
+    the same as with p0 = 1 (exceed iff b < 10). In the ban jp supplies all 100 (2000).
+
+    - b = 5: no_disruption cn 100 (1000) + 35 over (penalty 175); objective
+      0.5 * (1000 + 175) + 0.5 * 2000 = 1587.5; limit_penalties 0.5 * 175 = 87.5; shadow
+      price 0.5 * 5 * 100 = 250.
+    - b = 15: comply (1350); objective 0.5 * 1350 + 1000 = 1675; shadow 0.5 * 10 * 100 = 500.
+    """
+    good = {"suppliers": {"cn": supplier("CN", 10, 1000), "jp": supplier("JP", 20, 1000)}}
+    limits = {"cn_65": {"max_share": "65%", "countries": ["CN"], "benchmark": benchmark}}
+    data = scenario(good, risk={"limits": limits}, disruptions={"ban": disruption(0.5)})
+    res = solve(data)
+    assert res.portfolio["objective"] == approx(objective)
+    assert rows(res, "no_disruption")["purchase_cn"].sum() == approx(cn)
+    assert res.portfolio["cost"]["limit_penalties"] == approx(penalties)
+    assert res.portfolio["limits"]["cn_65"]["penalty"] == approx(2 * penalties)
+    assert res.portfolio["limits"]["cn_65"]["shadow_price"] == approx(shadow)
+    c = res.portfolio["cost"]
+    total = c["first_stage_economic"] + c["expected_second_stage"] + c["limit_penalties"]
+    assert total == approx(objective)

@@ -12,7 +12,8 @@ concentration cap, ``constraints.add_concentration_cap``). With ``A`` the limite
   same without ``produce``.
 
 ``over`` is 0 for a hard limit; with ``benchmark = b`` it is a variable ``>= 0`` (units of the
-good over the window) costing ``b`` euros per unit in the objective. Every row is written as
+good over the window) costing ``b`` euros per unit in the no-disruption future, so
+``p_0 * b`` in the objective, like the purchases it stands against. Every row is written as
 ``<= 0`` so that ``-dual`` is the euros saved by one more unit of room; the limit's shadow
 price, euros per unit of share (per 100 percentage points), is ``sum_rows -dual_r * S_g(r)``.
 """
@@ -130,7 +131,7 @@ def _add_limit(m: BuiltModel, name: str, limit: Limit) -> LimitRows | None:
             n,
             0.0,
             np.inf,
-            limit.benchmark,
+            d.probability[0] * limit.benchmark,  # a cost of the no-disruption future
             doc=f"units over limit {name} in no_disruption over the window",
         )
         lp.add_terms(rows, over, -1.0)

@@ -233,7 +233,9 @@ def portfolio(
     out["budget"] = _budget(scenario, m, sol, result)
     supply = _first_scenario_supply(sol)
     limits, warnings = limits_report(m, result.x, result.row_dual, *supply, sol.shortfall_kg[0])
-    out["cost"]["limit_penalties"] = _clean(sum(v["penalty"] for v in limits.values()))
+    out["cost"]["limit_penalties"] = _clean(
+        float(d.probability[0]) * sum(v["penalty"] for v in limits.values())
+    )
     out["limits"] = limits
     out["warnings"] = warnings
     weights = governance_risk(scenario)

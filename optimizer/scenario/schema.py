@@ -283,7 +283,8 @@ class Limit(_Strict):
     """Goods the limit applies to; every good when left out."""
     benchmark: Money | None = None
     """If set, the limit is not hard: every unit over it (over the window) costs this many
-    euros in the objective and is reported. A hard constraint when left out."""
+    euros in the no-disruption future (weighted by its probability in the objective, like the
+    purchases it stands against) and is reported. A hard constraint when left out."""
 
 
 class Risk(_Strict):
