@@ -22,6 +22,7 @@ from optimizer.cli.common import (
     MipGapOption,
     _esc,
     _money,
+    _money_or_dash,
     _print_issues,
     err,
     internal_error,
@@ -82,16 +83,50 @@ def print_summary(pf: dict, console: Console = out) -> None:
             f"{e['marginal_value']:.4g}",
         )
     console.print(b)
+    _print_limits(pf, console)
     c = pf["cost"]
     console.print(
         f"objective {_money(pf['objective'])} = first stage {_money(c['first_stage_economic'])}"
         f" (cash {_money(c['first_stage_cash'])}) + expected operation "
         f"{_money(c['expected_second_stage'])}"
         + (f" + {c['cvar_weight']:g} x CVaR" if c.get("cvar_weight") else "")
+        + (f" + limit penalties {_money(c['limit_penalties'])}" if c.get("limit_penalties") else "")
     )
     console.print(
         f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
     )
+
+
+def _print_limits(pf: dict, console: Console) -> None:
+    """The limits on supply shares: each rule, what it costs at the margin, units over it."""
+    limits = pf.get("limits") or {}
+    cap = (pf.get("limits_explained") or {}).get("concentration_cap")
+    if cap is not None:
+        console.print(f"the concentration cap costs {_money_or_dash(cap['cost'])}")
+    if not limits:
+        return
+    t = Table(title="Limits on supply shares (no disruption)", title_justify="left")
+    explained = any("explained" in v for v in limits.values())
+    cols = ["limit", "rule", "EUR per point of share", "units over", "penalty"]
+    for col in cols + (["cost of the limit"] if explained else []):
+        t.add_column(col, justify="left" if col in ("limit", "rule") else "right")
+    for name, v in limits.items():
+        rule = (
+            f"{'at most' if v['kind'] == 'max_share' else 'at least'} {v['share']:.0%}"
+            + (" from each country" if v["per_country"] else " from the countries listed")
+            + ("" if v["hard"] else f", {_money(v['benchmark'])} per unit over")
+        )
+        t.add_row(
+            _esc(name),
+            rule,
+            _money(v["shadow_price"] / 100),
+            _qty(v["units_over"]) if not v["hard"] else "-",
+            _money(v["penalty"]) if not v["hard"] else "-",
+            *([_money_or_dash((v.get("explained") or {}).get("cost"))] if explained else []),
+        )
+    console.print(t)
+    for warning in pf.get("warnings") or []:
+        console.print(f"[yellow]warning: {_esc(warning)}[/]")
 
 
 def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
@@ -159,6 +194,14 @@ def run(
         ),
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
+    explain_limits: Annotated[
+        bool,
+        typer.Option(
+            "--explain-limits",
+            help="Solve again without each limit on supply shares (and the concentration cap) "
+            "and report what each costs in euros (one more solve per limit).",
+        ),
+    ] = False,
 ) -> None:
     """Solve one scenario and write its results folder.
 
@@ -212,6 +255,15 @@ def run(
         )
         raise typer.Exit(EXIT_SOLVER)
 
+    if explain_limits:
+        from optimizer.studies.explain_limits import explain_limits as explain
+
+        with (
+            err.status("solving without each limit", spinner="dots")
+            if err.is_terminal
+            else (_null())
+        ):
+            explain(result, rc)
     t = time.perf_counter()
     try:
         result.write(target, tuple(cfg.output.formats))

@@ -179,6 +179,36 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
         rows,
     )  # fmt: skip
 
+    limits = pf.get("limits") or {}
+    if limits:
+        rows = [
+            [
+                name,
+                r["good"],
+                r["country"] or "the countries listed, together",
+                "at most" if v["kind"] == "max_share" else "at least",
+                v["share"],
+                r["share"],
+                "hard" if v["hard"] else "benchmark",
+                v["benchmark"],
+                r["units_over"],
+                r["shadow_price"] / 100,
+                (v.get("explained") or {}).get("cost"),
+            ]
+            for name, v in limits.items()
+            for r in v["rows"]
+        ]
+        _sheet(
+            wb, "Limits",
+            [("Limit", None, 20), ("Good", None, 18), ("Country", None, 22), ("Rule", None, 9),
+             ("Limit share", PCT, 10), ("Share reached (no disruption)", PCT, 13),
+             ("Kind", None, 11), ("Benchmark (EUR per unit over)", EUR, 14),
+             ("Units over (over the window)", QTY, 13),
+             ("Saving from one more percentage point (EUR)", EUR, 18),
+             ("Whole cost of the limit (EUR, --explain-limits)", EUR, 18)],
+            rows,
+        )  # fmt: skip
+
     _sheet(
         wb,
         "Assumptions",

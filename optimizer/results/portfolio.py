@@ -15,6 +15,8 @@ import pandas as pd
 from optimizer import __version__
 from optimizer.model.risk import cvar_of
 from optimizer.model.terms import LEVERS, BuiltModel
+from optimizer.results.chains import upstream_causes
+from optimizer.results.limits import limits_report
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult
 
@@ -121,6 +123,28 @@ def _hhi(shares: dict[str, float]) -> float:
     return float(sum(s * s for s in shares.values()))
 
 
+#: Governance score assumed for a country the scenario gives none (the middle of 0-10).
+DEFAULT_GOVERNANCE = 5.0
+
+
+def governance_risk(scenario: Scenario) -> dict[str, float]:
+    """Each country's weight in the governance-weighted index, ``(10 - governance) / 10``:
+    0 for the best governed (10), 1 for the worst (0); ``domestic`` (home production) 0."""
+    weights = {
+        c: (10.0 - (DEFAULT_GOVERNANCE if v.governance is None else v.governance)) / 10.0
+        for c, v in scenario.countries.items()
+    }
+    weights["domestic"] = 0.0
+    return weights
+
+
+def _hhi_governance(shares: dict[str, float], weights: dict[str, float]) -> float:
+    """The JRC supply-risk style concentration: ``sum_c share_c^2 * (10 - governance_c) / 10``,
+    0 to 1; a country missing from ``weights`` counts with the default governance."""
+    default = (10.0 - DEFAULT_GOVERNANCE) / 10.0
+    return float(sum(s * s * weights.get(c, default) for c, s in shares.items()))
+
+
 def _first_scenario_supply(sol: Solution) -> tuple[np.ndarray, np.ndarray]:
     """Purchases in the first scenario over the window by (good, supplier country), and
     domestic production by good, units; one pass over the arrays for every good."""
@@ -185,6 +209,7 @@ def portfolio(
     }
     if not result.has_solution or result.x is None:
         out.update({"cost": None, "budget": None, "goods": {}, "scenarios": {}, "solver": solver})
+        out.update({"limits": {}, "warnings": [], "upstream": {}})
         return out
     sol = Solution(m, result.x)
     alpha = scenario.risk.cvar.alpha if scenario.risk.cvar else 0.95
@@ -207,7 +232,16 @@ def portfolio(
     }
     out["budget"] = _budget(scenario, m, sol, result)
     supply = _first_scenario_supply(sol)
-    out["goods"] = {g: _good(m, sol, i, economic_g[i], supply) for i, g in enumerate(d.goods)}
+    limits, warnings = limits_report(m, result.x, result.row_dual, *supply, sol.shortfall_kg[0])
+    out["cost"]["limit_penalties"] = _clean(
+        float(d.probability[0]) * sum(v["penalty"] for v in limits.values())
+    )
+    out["limits"] = limits
+    out["warnings"] = warnings
+    weights = governance_risk(scenario)
+    out["goods"] = {
+        g: _good(m, sol, i, economic_g[i], supply, weights) for i, g in enumerate(d.goods)
+    }
     out["scenarios"] = {
         name: {
             "probability": float(d.probability[k]),
@@ -217,6 +251,7 @@ def portfolio(
         }
         for k, name in enumerate(d.scenarios)
     }
+    out["upstream"] = upstream_causes(m, sol.shortfall)
     out["solver"] = solver
     return out
 
@@ -254,7 +289,12 @@ def _budget(scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResul
 
 
 def _good(
-    m: BuiltModel, sol: Solution, g: int, economic: float, supply: tuple[np.ndarray, np.ndarray]
+    m: BuiltModel,
+    sol: Solution,
+    g: int,
+    economic: float,
+    supply: tuple[np.ndarray, np.ndarray],
+    weights: dict[str, float],
 ) -> dict:
     d = m.data
     p = d.probability
@@ -294,6 +334,10 @@ def _good(
         "expected_damage": _clean(expected_short * d.damage[g]),
         "supply_shares": {"before": before, "after": after},
         "hhi": {"before": _clean(_hhi(before)), "after": _clean(_hhi(after))},
+        "hhi_governance": {
+            "before": _clean(_hhi_governance(before, weights)),
+            "after": _clean(_hhi_governance(after, weights)),
+        },
     }
 
 
@@ -328,6 +372,8 @@ def goods_table(pf: dict) -> pd.DataFrame:
                 ),
                 "hhi_before": v["hhi"]["before"],
                 "hhi_after": v["hhi"]["after"],
+                "hhi_governance_before": v["hhi_governance"]["before"],
+                "hhi_governance_after": v["hhi_governance"]["after"],
             }
         )
     return pd.DataFrame(rows)

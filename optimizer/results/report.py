@@ -40,6 +40,7 @@ from optimizer.results.html import (
     th,
 )
 from optimizer.results.report_assumptions import _Assumptions
+from optimizer.results.report_limits import limits_section, upstream_section
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["render_report", "write_report"]
@@ -471,6 +472,12 @@ class _Page(_Assumptions):
                 )
                 + f'<td class="t">{self._shares_text(g, "after")}</td>'
                 + td(f"{hhi.get('after', 0):.3f}", ["goods", g, "hhi", "after"], hhi.get("after"))
+                + "".join(
+                    td(f"{w[when]:.3f}", ["goods", g, "hhi_governance", when], w[when])
+                    for w in [v.get("hhi_governance")]
+                    if w
+                    for when in ("before", "after")
+                )
             )
         head = th(
             "Good",
@@ -478,6 +485,8 @@ class _Page(_Assumptions):
             "Concentration before (HHI)",
             "After: supply shares",
             "Concentration after (HHI)",
+            "Governance-weighted before",
+            "Governance-weighted after",
         )
         names = {c: self.country(c) for c in self.countries}
         return "\n".join(
@@ -487,7 +496,11 @@ class _Page(_Assumptions):
                 "<em>Before</em>: no levers, each good bought from the cheapest suppliers first. "
                 "<em>After</em>: with the recommended portfolio over the window, domestic "
                 "production included. Concentration is the Herfindahl-Hirschman index, the sum "
-                "of squared shares: 1 means a single supplier, lower is more diverse.</p>",
+                "of squared shares: 1 means a single supplier, lower is more diverse. The "
+                "governance-weighted index weighs each country's squared share by its "
+                "governance risk, (10 - governance score) / 10 (a country without a score "
+                "counts as 5, home production as 0): moving supply to better governed countries "
+                "lowers it even where the plain index rises.</p>",
                 _img(
                     supply_shares_chart(self.pf, names),
                     "Supply shares before and after",
@@ -555,6 +568,8 @@ class _Page(_Assumptions):
             self.budget(),
             self.risk(),
             self.supply(),
+            limits_section(self.pf),
+            upstream_section(self.pf),
             self.scenarios(),
             self.assumptions(),
             "<footer>Written by stockpile-optimizer "

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from optimizer.scenario import located_yaml
 from optimizer.scenario.checks import KeyPath, located_checks
 from optimizer.scenario.errors import Issue, ScenarioError, sort_issues
+from optimizer.scenario.groups import resolve_groups
 from optimizer.scenario.located_yaml import _copy_locs, _issue, _Loc, _Locs, _read_yaml, _real
 from optimizer.scenario.messages import _dedupe, _from_pydantic, _locate, _show
 from optimizer.scenario.overrides import _apply_overrides
@@ -123,9 +124,10 @@ def _finish(
         issues = [_from_pydantic(err, locs, root) for err in exc.errors(include_url=False)]
         raise ScenarioError(_dedupe(sort_issues(issues, display))) from None
 
+    scenario, group_issues = resolve_groups(scenario)  # group names -> their countries
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    for path, issue in located_checks(scenario):
+    for path, issue in [*group_issues, *located_checks(scenario)]:
         loc = _locate(path, locs, root)
         placed = Issue(
             loc.file,

@@ -261,13 +261,51 @@ class CVaR(_Strict):
     """Upper limit on CVaR in euros; none when left out."""
 
 
+class Limit(_Strict):
+    """A limit on the share of some countries in a good's no-disruption supply over the window
+    (purchases plus domestic production): a cap (``max_share``) or a floor (``min_share``), hard
+    or, with ``benchmark``, a penalty per unit over it."""
+
+    max_share: Share | None = None
+    """Largest share of a good's no-disruption supply from the listed countries (together, or
+    each one with ``per_country``). Give this or ``min_share``."""
+    min_share: Share | None = None
+    """Smallest share of a good's no-disruption supply from the listed countries together;
+    domestic production counts towards it (it is home supply). Give this or ``max_share``."""
+    per_country: bool = False
+    """``true``: the limit applies to each single country of ``countries`` separately (the
+    CRMA's "no single third country"); ``false``: to their total."""
+    countries: list[str] | Literal["all"] = "all"
+    """Countries or groups the limit covers; ``all`` (the default) is every country."""
+    exempt: list[str] = []
+    """Countries or groups never counted as limited (the CRMA exempts EU members)."""
+    goods: list[str] | None = None
+    """Goods the limit applies to; every good when left out."""
+    benchmark: Money | None = None
+    """If set, the limit is not hard: every unit over it (over the window) costs this many
+    euros in the no-disruption future (weighted by its probability in the objective, like the
+    purchases it stands against) and is reported. A hard constraint when left out."""
+
+
 class Risk(_Strict):
     """Risk limits and risk aversion."""
 
     concentration_cap: ConcentrationCap | None = None
-    """Cap on the share of one country in a good's no-disruption supply."""
+    """Cap on the share of one country in a good's no-disruption supply (a shorthand for one
+    hard ``per_country`` limit)."""
+    limits: dict[str, Limit] = {}
+    """Named limits on supply shares by country or group: caps, floors, benchmarks."""
     cvar: CVaR | None = None
     """CVaR of the scenario loss, as an objective term (weight) and/or a limit."""
+
+
+Governance = Annotated[
+    float,
+    BeforeValidator(parse_number),
+    Field(ge=0, le=10),
+    _number_or_text(_NUMBER_TEXT, 0, 10),
+]
+"""A governance score from 0 (worst) to 10 (best)."""
 
 
 class Country(_Strict):
@@ -275,6 +313,16 @@ class Country(_Strict):
 
     name: str | None = None
     """Readable name of the country."""
+    groups: list[str] = []
+    """Groups the country belongs to (``[EU]``, ``[G7, NATO]``); a group named here exists even
+    if ``groups:`` at the top does not list it."""
+    governance: Governance | None = None
+    """Governance score, 0 (worst) to 10 (best): the World Bank's Worldwide Governance
+    Indicators rescaled (cite the year in ``governance_source``). Weights the supply-risk
+    index; countries without a score count as 5."""
+    governance_source: str | None = None
+    """Where the governance score comes from (``WGI 2023, mean of six indicators, rescaled
+    -2.5..2.5 to 0..10``)."""
 
 
 class Stockpile(_Strict):
@@ -363,6 +411,11 @@ class Supplier(_Strict):
     capacity; its spot capacity returns after this lead time."""
     reserve: Reserve | None = None
     """Optional capacity reservation contract."""
+    origin: dict[str, Share] = {}
+    """Upstream origin of what the supplier sells, by country (``{CN: 80%}``: 80 % of it
+    depends on Chinese material). A hit on an origin country cuts the supplier in proportion:
+    it delivers at most ``capacity * (1 - severity(own country)) * (1 - sum of share *
+    severity(origin country))``; a hit that names no goods also covers this supplier's good."""
 
 
 class Good(_Strict):
@@ -390,6 +443,10 @@ class Good(_Strict):
     """The demand-measure lever."""
     suppliers: dict[str, Supplier] = {}
     """Foreign and domestic market suppliers, by name."""
+    inputs: dict[str, Quantity] = {}
+    """Bill of materials of domestic production: units of each input good (by name) consumed
+    per unit produced at home, in the same period, from the input's own supply (purchases,
+    stock, plant). A shortage of an input limits production."""
 
 
 class Hit(_Strict):
@@ -495,6 +552,11 @@ class Scenario(_Strict):
     """Cash limits."""
     risk: Risk = Risk()
     """Risk limits and risk aversion."""
+    groups: dict[str, list[str]] = {}
+    """Named groups of countries (``friends: [EU, NO, JP]``); a member may be a country or
+    another group. A group name stands wherever a list of countries stands (hits, risk-model
+    events, limits, the concentration cap) and is replaced by its member countries when the
+    file is loaded."""
     countries: dict[str, Country] = {}
     """Supplier countries, by key."""
     goods: dict[str, Good] = Field(min_length=1)
