@@ -5,7 +5,7 @@ Exit codes of ``batch`` (as ``stockpile run``'s, for the batch as a whole):
 ====  =======================================================================
 0     every run solved to optimality; all results and the comparison written
 1     the batch file, its base scenario or a run's overrides have mistakes; nothing solved
-2     the command line itself is wrong
+2     the command line itself is wrong, or --out is a file or a folder stockpile did not write
 3     some runs did not end optimal (infeasible, time limit, solver error, worker lost): each
       is recorded with its reason, the others' results and the comparison are written
 6     the batch could not run (no scheduler, no worker, nothing writable) or internal error
@@ -28,6 +28,7 @@ from optimizer.cli.common import (
     InterfaceOption,
     MipGapOption,
     _summary,
+    check_seconds,
 )
 
 
@@ -46,7 +47,7 @@ class _Events:
 
     def phase(self, text: str) -> None:
         if not self.quiet and self.progress is None:
-            self.console.print(f"[dim]{text}...[/]")
+            self.console.print(f"[dim]{cli._esc(text)}...[/]")
 
     def start(self, total: int, skipped: int) -> None:
         self.total, self.skipped = total, skipped
@@ -161,9 +162,10 @@ def batch(
             "reported first and recorded, and the others are solved).",
         ),
     ] = False,
-    config: ConfigOption = Path("config.yaml"),
+    config: ConfigOption = None,
     time_limit: Annotated[
-        Optional[float], typer.Option(help="Solver time limit per run, seconds.")
+        Optional[float],
+        typer.Option(help="Solver time limit per run, seconds.", callback=check_seconds),
     ] = None,
     mip_gap: MipGapOption = None,
     interface: InterfaceOption = None,
@@ -197,22 +199,21 @@ def batch(
 
         stockpile batch scenarios/policy_batch.yaml --out results/policy --workers 2
     """
-    from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
+    from optimizer.results.write import OutputRefused, check_study_folder
     from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
     from optimizer.studies.compare_records import read_run
 
     out, err = cli.out, cli.err
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{cli._esc(str(exc))}[/]")
-        raise typer.Exit(cli.EXIT_INPUT) from None
+    cfg = cli.read_config(config)
     if scheduler is not None and workers is not None:
         err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
         raise typer.Exit(cli.EXIT_USAGE)
     if scheduler is not None and "://" not in scheduler:
-        err.print(f"[red]--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
+        err.print(
+            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
+            f"{cli._esc(repr(scheduler))}[/]"
+        )
         raise typer.Exit(cli.EXIT_USAGE)
     allowed = ("json", "csv", "yaml", "html", "xlsx")
     chosen = tuple(cfg.output.formats)
@@ -229,6 +230,10 @@ def batch(
         cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface, compress_time=compress
     )
     target = out_dir or Path(cfg.output.folder) / batch_file.stem
+    try:
+        check_study_folder(target)  # before any work: never overwrite a file of the user's
+    except OutputRefused as exc:
+        cli.refuse_output(exc)
 
     try:
         spec = load_batch(batch_file)
@@ -267,6 +272,9 @@ def batch(
         events.close()
         _print_problems(exc, f"{batch_file}: some runs are not valid; nothing was solved")
         raise typer.Exit(cli.EXIT_INPUT) from None
+    except OutputRefused as exc:
+        events.close()
+        cli.refuse_output(exc)
     except BatchRunError as exc:
         events.close()
         err.print(f"[red]{cli._esc(str(exc))}[/]")
@@ -274,8 +282,8 @@ def batch(
     except KeyboardInterrupt:
         events.close()
         err.print(
-            f"[yellow]interrupted: the runs finished so far are kept in {target}/runs; run the "
-            "same command again to solve the rest[/]"
+            "[yellow]interrupted: the runs finished so far are kept in "
+            f"{cli._esc(target)}/runs; run the same command again to solve the rest[/]"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
@@ -291,7 +299,7 @@ def batch(
     events.close()
 
     for issue, runs in result.warnings:
-        err.print(f"[yellow]{cli._esc(issue.format())} (in {_runs_text(runs)})[/]")
+        err.print(f"[yellow]{cli._esc(issue.format())} (in {cli._esc(_runs_text(runs))})[/]")
     if not quiet:
         records = [read_run(o.folder, o.name, o.variant, o.values) for o in result.outcomes]
         _summary(records, spec.keys, out, "Runs")
@@ -307,7 +315,7 @@ def batch(
             f"{s.get('validate', 0):.1f} s, solving {s.get('solve', 0):.1f} s)"
         )
         out.print(
-            f"results written to [bold]{target}[/]: runs.csv, runs_goods.csv, "
+            f"results written to [bold]{cli._esc(target)}[/]: runs.csv, runs_goods.csv, "
             "comparison.xlsx, comparison.png, runs/"
         )
     failed = result.failed

@@ -23,9 +23,12 @@ from optimizer.cli.common import (
     _esc,
     _money,
     _print_issues,
+    check_seconds,
     err,
     internal_error,
     out,
+    read_config,
+    refuse_output,
 )
 from optimizer.format import quantity as _qty
 
@@ -55,16 +58,16 @@ def print_summary(pf: dict, console: Console = out) -> None:
         t.add_column(col, justify="left" if col == "good" else "right")
     for g, v in pf["goods"].items():
         unit = v["unit"]
-        reserve = ", ".join(f"{k} {_qty(q)}" for k, q in v["reserve"].items() if q > 0) or "-"
+        reserve = ", ".join(f"{_esc(k)} {_qty(q)}" for k, q in v["reserve"].items() if q > 0) or "-"
         days = v["stockpile"]["days_of_cover"]
         t.add_row(
-            g,
-            f"{_qty(v['stockpile']['buy'])} {unit}",
+            _esc(g),
+            f"{_qty(v['stockpile']['buy'])} {_esc(unit)}",
             "-" if days is None else f"{days:,.0f}",
             reserve,
             _qty(v["domestic"]["capacity"]) if v["domestic"]["built"] else "-",
-            f"{_qty(v['expected_shortfall'])} {unit}",
-            f"{_qty(v['worst_shortfall'])} {unit}",
+            f"{_qty(v['expected_shortfall'])} {_esc(unit)}",
+            f"{_qty(v['worst_shortfall'])} {_esc(unit)}",
             f"{v['hhi']['before']:.2f} -> {v['hhi']['after']:.2f}",
             _money(v["cash"]),
         )
@@ -76,7 +79,7 @@ def print_summary(pf: dict, console: Console = out) -> None:
     rows = [("total", budget["total"])] + list(budget["lines"].items())
     for name, e in rows:
         b.add_row(
-            name,
+            _esc(name),
             _money(e["limit"]) if e["limit"] is not None else "no limit",
             _money(e["used"]),
             f"{e['marginal_value']:.4g}",
@@ -132,11 +135,13 @@ def run(
             "value is read as YAML).",
         ),
     ] = None,
-    config: ConfigOption = Path("config.yaml"),
-    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit, seconds.")] = None,
+    config: ConfigOption = None,
+    time_limit: Annotated[
+        Optional[float], typer.Option(help="Solver time limit, seconds.", callback=check_seconds)
+    ] = None,
     mip_gap: MipGapOption = None,
     threads: Annotated[
-        Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")
+        Optional[int], typer.Option(min=0, help="HiGHS threads (0: HiGHS chooses).")
     ] = None,
     interface: InterfaceOption = None,
     compress: Annotated[
@@ -170,16 +175,12 @@ def run(
         stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
             --set budget.total=250M
     """
-    from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
     from optimizer.pipeline import run as run_scenario
+    from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
 
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{_esc(str(exc))}[/]")
-        raise typer.Exit(EXIT_INPUT) from None
+    cfg = read_config(config)
     rc = RunConfig.from_config(
         cfg,
         time_limit=time_limit,
@@ -190,7 +191,13 @@ def run(
     )
     target = out_dir or Path(cfg.output.folder) / scenario.stem
     try:
-        with err.status(f"solving {scenario}", spinner="dots") if err.is_terminal else _null():
+        check_output_target(target)  # before solving: never replace a folder of the user's
+    except OutputRefused as exc:
+        refuse_output(exc)
+    try:
+        with (
+            err.status(f"solving {_esc(scenario)}", spinner="dots") if err.is_terminal else _null()
+        ):
             result = run_scenario(scenario, rc, overrides=tuple(set_ or ()))
     except ScenarioError as exc:
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
@@ -208,16 +215,18 @@ def run(
     if status in ("unbounded", "error") or not result.solve.has_solution:
         err.print(
             f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
-            f"nothing was written to {target}[/]"
+            f"nothing was written to {_esc(target)}[/]"
         )
         raise typer.Exit(EXIT_SOLVER)
 
     t = time.perf_counter()
     try:
         result.write(target, tuple(cfg.output.formats))
+    except OutputRefused as exc:  # the folder changed while solving
+        refuse_output(exc)
     except OSError as exc:
         err.print(
-            f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
             "untouched[/]"
         )
         raise typer.Exit(EXIT_INTERNAL) from None
@@ -229,7 +238,7 @@ def run(
         sys.stdout.write(dumps_json(pf))
     elif not quiet:
         print_summary(pf)
-        out.print(f"results written to [bold]{target}[/]")
+        out.print(f"results written to [bold]{_esc(target)}[/]")
     if profile:
         _print_profile(pf, result.seconds)
     if status == "time_limit":

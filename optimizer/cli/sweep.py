@@ -24,9 +24,12 @@ from optimizer.cli.common import (
     _esc,
     _money,
     _print_issues,
+    check_seconds,
     err,
     internal_error,
     out,
+    read_config,
+    refuse_output,
 )
 
 
@@ -72,10 +75,11 @@ def sweep(
         Optional[list[str]],
         typer.Option("--set", help="Override a scenario value first: --set risk.cvar.weight=0.5"),
     ] = None,
-    config: ConfigOption = Path("config.yaml"),
+    config: ConfigOption = None,
     interface: InterfaceOption = None,
     time_limit: Annotated[
-        Optional[float], typer.Option(help="Solver time limit per level, seconds.")
+        Optional[float],
+        typer.Option(help="Solver time limit per level, seconds.", callback=check_seconds),
     ] = None,
     mip_gap: MipGapOption = None,
     cold_check_every: Annotated[
@@ -105,8 +109,8 @@ def sweep(
 
         stockpile sweep S.yaml --param disruptions.ban.probability=0%:20%:11 --out results/p
     """
-    from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
+    from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
     from optimizer.studies.levels import parse_param, parse_range
     from optimizer.studies.progress import ProgressBar
@@ -127,13 +131,13 @@ def sweep(
     except ValueError as exc:
         err.print(f"[red]{'--budget' if budget is not None else '--param'}: {_esc(str(exc))}[/]")
         raise typer.Exit(EXIT_USAGE) from None
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{_esc(str(exc))}[/]")
-        raise typer.Exit(EXIT_INPUT) from None
+    cfg = read_config(config)
     rc = RunConfig.from_config(cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface)
     target = out_dir or Path(cfg.output.folder) / f"{scenario.stem}-sweep"
+    try:
+        check_output_target(target)  # before solving: never replace a folder of the user's
+    except OutputRefused as exc:
+        refuse_output(exc)
     what = key or (f"budget line {line}" if line else "total budget")
     overrides = tuple(set_ or ())
     try:
@@ -175,21 +179,23 @@ def sweep(
     if not statuses & {"optimal", "time_limit"}:
         err.print(
             f"[red]no level has a feasible portfolio ({', '.join(sorted(statuses))}); "
-            f"nothing was written to {target}[/]"
+            f"nothing was written to {_esc(target)}[/]"
         )
         raise typer.Exit(EXIT_INFEASIBLE if statuses == {"infeasible"} else EXIT_SOLVER)
     try:
         result.write(target)
+    except OutputRefused as exc:  # the folder changed while solving
+        refuse_output(exc)
     except OSError as exc:
         err.print(
-            f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
             "untouched[/]"
         )
         raise typer.Exit(EXIT_INTERNAL) from None
 
     if not quiet:
         print_frontier(result)
-        out.print(f"results written to [bold]{target}[/]")
+        out.print(f"results written to [bold]{_esc(target)}[/]")
         if _suggest_workers(result):
             err.print(
                 f"[dim]tip: this model has integer decisions, so a level gains little from "
@@ -219,7 +225,7 @@ def print_frontier(result, console: Console = out) -> None:
     def money(v: float) -> str:
         return _money(None if v != v else v)  # NaN (no solution) prints as "-"
 
-    t = Table(title=f"{result.scenario}: {result.label}", title_justify="left")
+    t = Table(title=_esc(f"{result.scenario}: {result.label}"), title_justify="left")
     for col in ("level", "status", "objective", "cash used", "exp. loss", "CVaR", "marg. value"):
         t.add_column(col, justify="left" if col == "status" else "right")
     for _, r in result.frontier.iterrows():

@@ -365,7 +365,12 @@ def _node_kind(node: Node) -> str:
         return "a section"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f"the value `{node.value}`"
+    # never more than the start of one line: the file may not be YAML at all (/etc/passwd)
+    text = str(node.value)
+    first = text.splitlines()[0] if text else ""
+    if len(first) > 60 or first != text:
+        first = first[:59] + "…"
+    return f"the value `{first}`"
 
 
 def _copy_locs(value: Any, path: KeyPath, src: _Locs, out: _Locs) -> None:

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.pipeline import RunConfig
+from optimizer.results.write import check_study_folder, claim_study_folder
 from optimizer.scenario.errors import Issue, ScenarioError
 from optimizer.scenario.loader import load_scenario
 
@@ -193,15 +194,16 @@ def run_batch(
     solved. Raises :class:`BatchError` when the batch file or its base is not valid, or, with
     ``strict``, when any run is not (nothing is solved then); without ``strict`` a run that is
     not valid is recorded as ``invalid`` with its located problems and the others are solved.
-    Raises :class:`BatchRunError` when the batch cannot run at all; a failing run is never
-    raised but recorded."""
+    Raises :class:`BatchRunError` when the batch cannot run at all, and
+    :class:`~optimizer.results.write.OutputRefused` (before any work) when ``out`` is a file or
+    a folder stockpile did not write; a failing run is never raised but recorded."""
     t_start = time.perf_counter()
     events = events or BatchEvents()
     if not isinstance(batch, Batch):
         batch = load_batch(batch)
     config = dataclasses.replace(config or RunConfig(), threads=1)
     formats = tuple(formats) if formats is not None else None
-    out = Path(out).absolute()
+    out = check_study_folder(Path(out).absolute())  # before any work: OutputRefused
     task = task or solve_run
     seconds: dict[str, float] = {}
 
@@ -280,6 +282,7 @@ def run_batch(
             )
         manifest = {**batch.manifest(), "runs": manifest_runs}
         try:
+            claim_study_folder(out)
             (out / "runs").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BatchRunError(f"cannot create the output folder {out}: {exc}") from None
