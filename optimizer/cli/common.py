@@ -64,6 +64,15 @@ def check_seconds(value: Optional[float]) -> Optional[float]:
     return value
 
 
+def check_threads(value: Optional[int]) -> Optional[int]:
+    """``--threads``: 0 (HiGHS chooses) or more (else exit 2 with this message)."""
+    if value is not None and value < 0:
+        raise typer.BadParameter(
+            f"{value} is not a number of threads: give 0 (HiGHS chooses) or more."
+        )
+    return value
+
+
 def check_gap(value: Optional[float]) -> Optional[float]:
     """``--mip-gap``: a finite relative gap in [0, 1) (else exit 2 with this message)."""
     if value is not None and not (math.isfinite(value) and 0 <= value < 1):

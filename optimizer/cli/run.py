@@ -24,6 +24,7 @@ from optimizer.cli.common import (
     _money,
     _print_issues,
     check_seconds,
+    check_threads,
     err,
     internal_error,
     out,
@@ -141,7 +142,8 @@ def run(
     ] = None,
     mip_gap: MipGapOption = None,
     threads: Annotated[
-        Optional[int], typer.Option(min=0, help="HiGHS threads (0: HiGHS chooses).")
+        Optional[int],
+        typer.Option(help="HiGHS threads (0: HiGHS chooses).", callback=check_threads),
     ] = None,
     interface: InterfaceOption = None,
     compress: Annotated[
@@ -212,6 +214,13 @@ def run(
     if status == "infeasible":
         _explain_infeasible(result)
         raise typer.Exit(EXIT_INFEASIBLE)
+    if result.solve.limit_before_solution:
+        err.print(
+            "[yellow]stopped by the time limit before any portfolio was found; nothing was "
+            f"written to {_esc(target)}. Give the solver more time: --time-limit SECONDS (or "
+            "solver.time_limit in config.yaml).[/]"
+        )
+        raise typer.Exit(EXIT_TIME_LIMIT)
     if status in ("unbounded", "error") or not result.solve.has_solution:
         err.print(
             f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
