@@ -212,8 +212,7 @@ def run(
     pf = result.portfolio
     status = result.status
     if status == "infeasible":
-        _explain_infeasible(result)
-        raise typer.Exit(EXIT_INFEASIBLE)
+        raise typer.Exit(_explain_infeasible(result, target))
     if result.solve.limit_before_solution:
         err.print(
             "[yellow]stopped by the time limit before any portfolio was found; nothing was "
@@ -258,19 +257,34 @@ def run(
         raise typer.Exit(EXIT_TIME_LIMIT)
 
 
-def _explain_infeasible(result) -> None:
-    """Tell the user which requirements conflict (see optimizer/solve/diagnose.py)."""
-    err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
+def _explain_infeasible(result, target: Path) -> int:
+    """Tell the user which requirements conflict (see optimizer/solve/diagnose.py) and return
+    the exit code: 3 when the elastic re-solve confirms HiGHS's verdict (some requirement must
+    be violated), 5 when it finds a portfolio meeting every requirement (HiGHS's verdict was
+    numerical: the scenario's magnitudes are doubtful)."""
     try:
         from optimizer.solve.diagnose import explain_infeasibility
 
         lines = explain_infeasibility(result)
     except Exception:  # noqa: BLE001 - the diagnosis is a help, never a crash
-        lines = []
-    for line in lines:
+        lines = None
+    if lines == []:
+        err.print(
+            "[bold red]the solver reported no feasible portfolio, but a check could not "
+            "confirm it:[/] no requirement has to be broken, so the answer is numerically "
+            f"doubtful and nothing was written to {_esc(target)}.\n"
+            "  Check the scenario's magnitudes: quantities and money far apart in size (e.g. a "
+            "demand of 3e13 next to costs of 0.001) defeat the solver's scaling; express "
+            "quantities in a larger or smaller unit so that the numbers stay within about "
+            "1e-6 to 1e9."
+        )
+        return EXIT_SOLVER
+    err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
+    for line in lines or []:
         err.print(f"  - {_esc(line)}")
     if not lines:
         err.print("  Check budgets against coverage days, caps and service levels.")
+    return EXIT_INFEASIBLE
 
 
 class _null:
