@@ -184,6 +184,7 @@ def batch(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only problems and failures.")
     ] = False,
+    yes: cli.YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve every run of a batch in parallel and compare them.
@@ -227,7 +228,12 @@ def batch(
             )
             raise typer.Exit(cli.EXIT_USAGE)
     rc = RunConfig.from_config(
-        cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface, compress_time=compress
+        cfg,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        interface=interface,
+        compress_time=compress,
+        large_model_ok=yes or None,
     )
     target = out_dir or Path(cfg.output.folder) / batch_file.stem
     try:

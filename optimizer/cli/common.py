@@ -83,6 +83,16 @@ def check_gap(value: Optional[float]) -> Optional[float]:
     return value
 
 
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Solve a model estimated above a quarter of this machine's memory (one that "
+        "cannot fit is refused anyway).",
+    ),
+]
+
 MipGapOption = Annotated[
     Optional[float],
     typer.Option(help="Relative MIP gap, from 0 up to 1, e.g. 0.001.", callback=check_gap),
@@ -136,6 +146,17 @@ def read_config(config: Optional[Path]):
     except ConfigError as exc:
         _print_issues(exc.issues, f"{config or 'config.yaml'}: the config has mistakes")
         raise typer.Exit(EXIT_INPUT) from None
+
+
+def refuse_large(exc: Exception) -> NoReturn:
+    """Report a model too large for this machine (``ModelTooLarge``) and exit 1."""
+    err.print(f"[red]{_esc(str(exc))}[/]")
+    raise typer.Exit(EXIT_INPUT) from None
+
+
+def note(text: str) -> None:
+    """A warning line on standard error (user text printed literally)."""
+    err.print(f"[yellow]{_esc(text)}[/]")
 
 
 def refuse_output(exc: Exception) -> NoReturn:

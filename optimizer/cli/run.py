@@ -20,6 +20,7 @@ from optimizer.cli.common import (
     ConfigOption,
     InterfaceOption,
     MipGapOption,
+    YesOption,
     _esc,
     _money,
     _print_issues,
@@ -27,8 +28,10 @@ from optimizer.cli.common import (
     check_threads,
     err,
     internal_error,
+    note,
     out,
     read_config,
+    refuse_large,
     refuse_output,
 )
 from optimizer.format import quantity as _qty
@@ -165,6 +168,7 @@ def run(
             "--json", help="Print portfolio.json to standard output instead of the summary."
         ),
     ] = False,
+    yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve one scenario and write its results folder.
@@ -177,6 +181,7 @@ def run(
         stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
             --set budget.total=250M
     """
+    from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
     from optimizer.pipeline import run as run_scenario
     from optimizer.results.write import OutputRefused, check_output_target
@@ -190,6 +195,7 @@ def run(
         threads=threads,
         interface=interface,
         compress_time=compress,
+        large_model_ok=yes or None,
     )
     target = out_dir or Path(cfg.output.folder) / scenario.stem
     try:
@@ -200,7 +206,9 @@ def run(
         with (
             err.status(f"solving {_esc(scenario)}", spinner="dots") if err.is_terminal else _null()
         ):
-            result = run_scenario(scenario, rc, overrides=tuple(set_ or ()))
+            result = run_scenario(scenario, rc, overrides=tuple(set_ or ()), on_note=note)
+    except ModelTooLarge as exc:
+        refuse_large(exc)
     except ScenarioError as exc:
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
         raise typer.Exit(EXIT_INPUT) from None

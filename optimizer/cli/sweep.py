@@ -21,14 +21,17 @@ from optimizer.cli.common import (
     ConfigOption,
     InterfaceOption,
     MipGapOption,
+    YesOption,
     _esc,
     _money,
     _print_issues,
     check_seconds,
     err,
     internal_error,
+    note,
     out,
     read_config,
+    refuse_large,
     refuse_output,
 )
 
@@ -92,6 +95,7 @@ def sweep(
         ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+    yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve a scenario at many budget levels (or values of a parameter); write the frontier.
@@ -109,6 +113,7 @@ def sweep(
 
         stockpile sweep S.yaml --param disruptions.ban.probability=0%:20%:11 --out results/p
     """
+    from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
     from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
@@ -141,6 +146,7 @@ def sweep(
     what = key or (f"budget line {line}" if line else "total budget")
     overrides = tuple(set_ or ())
     try:
+        _check_size(scenario, overrides, yes)
         with ProgressBar(err, f"sweeping {what}") as bar:
             progress = bar if err.is_terminal else None
             if key is None:
@@ -164,6 +170,8 @@ def sweep(
                     progress=progress,
                     overrides=overrides,
                 )
+    except ModelTooLarge as exc:
+        refuse_large(exc)
     except ScenarioError as exc:
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
         raise typer.Exit(EXIT_INPUT) from None
@@ -209,6 +217,19 @@ def sweep(
             "found (status time_limit in frontier.csv)[/]"
         )
         raise typer.Exit(EXIT_TIME_LIMIT)
+
+
+def _check_size(scenario: Path, overrides: tuple[str, ...], yes: bool) -> None:
+    """Refuse (``ModelTooLarge``) a scenario whose model cannot fit, before any level is
+    built; warn when a large one is solved anyway (``--yes``)."""
+    from optimizer.model.size import check_size, estimate_size, size_warning
+    from optimizer.pipeline import load
+
+    estimate = estimate_size(load(scenario, overrides).scenario)
+    check_size(estimate, yes=yes)
+    text = size_warning(estimate)
+    if text:
+        note(text)
 
 
 def _suggest_workers(result) -> bool:

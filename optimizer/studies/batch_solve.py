@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from optimizer.model.size import ModelTooLarge
 from optimizer.pipeline import RunConfig
 from optimizer.results import dumps_json, write_folder
 from optimizer.scenario.errors import Issue, ScenarioError
@@ -112,6 +113,8 @@ def solve_run(
         result = run(loaded, config)
     except ScenarioError as exc:
         status, reason = "invalid", "; ".join(i.format() for i in exc.issues)
+    except ModelTooLarge as exc:  # recorded as not valid here (re-solved on the next run)
+        status, reason = "invalid", str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded as this run's failure; the batch goes on
         status = "exception"
         reason = f"internal error: {type(exc).__name__}: {exc}"
