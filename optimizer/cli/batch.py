@@ -4,7 +4,8 @@ Exit codes of ``batch`` (as ``stockpile run``'s, for the batch as a whole):
 
 ====  =======================================================================
 0     every run solved to optimality; all results and the comparison written
-1     the batch file, its base scenario or a run's overrides have mistakes; nothing solved
+1     the batch file, its base scenario or a run's overrides have mistakes (with --strict, or
+      when no run is valid); nothing solved
 2     the command line itself is wrong, or --out is a file or a folder stockpile did not write
 3     some runs did not end optimal (infeasible, time limit, solver error, worker lost): each
       is recorded with its reason, the others' results and the comparison are written
@@ -41,7 +42,7 @@ class _Events:
         self.quiet = quiet
         self.progress = None
         self.task = None
-        self.ok = self.failed = self.skipped = self.total = self.done = 0
+        self.ok = self.failed = self.skipped = self.invalid = self.total = self.done = 0
         self.step = 1
         self.t0 = time.perf_counter()
 
@@ -49,17 +50,21 @@ class _Events:
         if not self.quiet and self.progress is None:
             self.console.print(f"[dim]{cli._esc(text)}...[/]")
 
-    def start(self, total: int, skipped: int) -> None:
-        self.total, self.skipped = total, skipped
-        todo = total - skipped
+    def start(self, total: int, skipped: int, invalid: int = 0) -> None:
+        self.total, self.skipped, self.invalid = total, skipped, invalid
+        todo = self.todo
         self.step = max(1, todo // 20)
         self.t0 = time.perf_counter()
         if self.quiet:
             return
+        if invalid:
+            self.console.print(
+                f"{invalid} of {total} runs not valid: recorded with their problems, not solved"
+            )
         if skipped:
             self.console.print(
-                f"{skipped} of {total} runs already finished in the output folder: kept "
-                "(--force solves them again)"
+                f"{skipped} of {total} runs already finished in the output folder with the same "
+                "settings: kept (--force solves them again)"
             )
         if todo and self.console.is_terminal:
             from rich.progress import (
@@ -94,7 +99,7 @@ class _Events:
             self.ok += 1
         else:
             self.failed += 1
-        left = self.total - self.skipped - self.done
+        left = self.todo - self.done
         if self.quiet:
             return
         if not outcome.ok:
@@ -108,10 +113,15 @@ class _Events:
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.done * left if self.done else 0.0
             self.console.print(
-                f"runs: {self.done}/{self.total - self.skipped} done, {self.ok} ok, "
+                f"runs: {self.done}/{self.todo} done, {self.ok} ok, "
                 f"{self.failed} failed, {left} left, {elapsed:.0f} s elapsed, about "
                 f"{eta:.0f} s left"
             )
+
+    @property
+    def todo(self) -> int:
+        """Runs to solve in this invocation (not kept, not invalid)."""
+        return max(0, self.total - self.skipped - self.invalid)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -313,6 +323,7 @@ def batch(
         solved = sum(not o.skipped and o.status != "invalid" for o in result.outcomes)
         invalid = sum(o.status == "invalid" for o in result.outcomes)
         kept = len(result.outcomes) - solved - invalid
+        again = [o for o in result.outcomes if o.resolved_because]
         out.print(
             f"{solved} runs solved, {kept} kept from before"
             + (f", {invalid} not valid" if invalid else "")
@@ -320,15 +331,29 @@ def batch(
             f"{result.workers} worker(s) in {s.get('total', 0):.1f} s (validation "
             f"{s.get('validate', 0):.1f} s, solving {s.get('solve', 0):.1f} s)"
         )
+        if again:
+            reasons: dict[str, int] = {}
+            for o in again:
+                reasons[o.resolved_because] = reasons.get(o.resolved_because, 0) + 1
+            out.print(
+                f"{len(again)} run(s) finished before were solved again: "
+                + "; ".join(f"{n} {cli._esc(why)}" for why, n in reasons.items())
+            )
         out.print(
             f"results written to [bold]{cli._esc(target)}[/]: runs.csv, runs_goods.csv, "
             "comparison.xlsx, comparison.png, runs/"
         )
     failed = result.failed
-    if failed:
+    if failed and result.exit_code == cli.EXIT_INPUT:
+        err.print(
+            f"[bold red]no run of {cli._esc(batch_file)} is valid; nothing was solved[/] "
+            f"({len(failed)} runs):"
+        )
+    elif failed:
         err.print(
             f"[bold yellow]{len(failed)} of {len(result.outcomes)} runs did not end optimal:[/]"
         )
+    if failed:
         for o in failed[:50]:
             err.print(f"  [yellow]{cli._esc(o.name)}: {o.status}[/] - {cli._esc(o.reason)}")
             for line in o.explanation[1:4]:
