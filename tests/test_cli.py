@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from optimizer.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS = str(ROOT / "tests" / "defaults.yaml")  # an empty config: the defaults
 SHIPPED = ROOT / "scenarios" / "critical_raw_materials.yaml"
 runner = CliRunner()
 
@@ -57,7 +58,7 @@ def _run(*args: str):
 
 def test_run_writes_every_file_and_exits_0(tmp_path):
     out = tmp_path / "out"
-    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", "none.yaml")
+    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", DEFAULTS)
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.iterdir()) == [
         ".stockpile-results",  # the marker: only a folder holding it is ever replaced

@@ -38,6 +38,16 @@ def append_row(ws: Any, row: list[Any]) -> None:
             cell.data_type = "s"
 
 
+def text_cell(ws: Any, text: str) -> Any:
+    """A cell of a write-only (streaming) openpyxl sheet holding ``text`` as text, never a
+    formula (:func:`excel_text` applied)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=excel_text(text))
+    cell.data_type = "s"
+    return cell
+
+
 def csv_text(value: Any) -> Any:
     """A CSV cell's value: text that a spreadsheet would read as a formula gets a leading
     apostrophe; anything else is returned as it is."""
