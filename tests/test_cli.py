@@ -65,8 +65,10 @@ def test_run_writes_every_file_and_exits_0(tmp_path):
         "portfolio.json",
         "portfolio.xlsx",
         "report.html",
+        "reserves.csv",
         "resolved.yaml",
         "scenarios.csv",
+        "supply_shares.csv",
     ]
     pf = json.loads((out / "portfolio.json").read_text())
     assert pf["status"] == "optimal"
