@@ -219,29 +219,47 @@ def print_frontier(result, console: Console = out) -> None:
     def money(v: float) -> str:
         return _money(None if v != v else v)  # NaN (no solution) prints as "-"
 
+    line = result.key.split(".")[2] if result.key.startswith("budget.lines.") else None
     t = Table(title=f"{result.scenario}: {result.label}", title_justify="left")
-    for col in ("level", "status", "objective", "cash used", "exp. loss", "CVaR", "marg. value"):
-        t.add_column(col, justify="left" if col == "status" else "right")
+    cols = ["level", "status", "objective", f"cash used (line {line})" if line else "cash used"]
+    cols += ["portfolio cash"] if line else []
+    cols += ["exp. loss", "CVaR", "marg. value"]
+    cols += ["avg. value since level before", "budgets binding"] if budget else []
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("status", "budgets binding") else "right")
+
+    def value(v: float) -> str:
+        return "-" if v != v else f"{v:.4g}"
+
     for _, r in result.frontier.iterrows():
-        mv = r["marginal_value"]
-        t.add_row(
+        row = [
             money(r["level"]) if budget else f"{r['level']:.6g}",
             r["status"],
             money(r["objective"]),
             money(r["cash_used"]),
-            money(r["expected_loss"]),
-            money(r["cvar"]),
-            "-" if mv != mv else f"{mv:.4g}",
-        )
+        ]
+        row += [money(r["portfolio_cash"])] if line else []
+        row += [money(r["expected_loss"]), money(r["cvar"]), value(r["marginal_value"])]
+        if budget:
+            row += [value(r["average_value"]), _esc(str(r["binding"] or "none"))]
+        t.add_row(*row)
     console.print(t)
-    for level, text in result.switches:
+    changes = [(lv, text) for lv, text in result.switches]
+    changes += [(lv, text) for lv, text in result.switches_off]
+    for level, text in sorted(changes, key=lambda c: c[0]):
         console.print(f"  at {money(level) if budget else f'{level:.6g}'}: {_esc(text)}")
+    if result.is_mip and budget:
+        console.print(
+            "  integer decisions: the marginal value is the LP's dual with them fixed at each "
+            "level's optimum (it jumps); the average value since the level before counts the "
+            "decisions that change"
+        )
     tm = result.timings
-    line = f"{tm['levels']} levels in {tm['total_seconds']:.1f} s"
+    timing = f"{tm['levels']} levels in {tm['total_seconds']:.1f} s"
     if budget and tm.get("warm_levels"):
-        line += (
+        timing += (
             f" = {tm['ratio']:.2f}x the first (cold) level; warm re-solves "
             f"{tm['warm_solve_seconds_mean']:.2f} s each against {tm['cold_solve_seconds']:.2f} s"
             " cold"
         )
-    console.print(line)
+    console.print(timing)
