@@ -69,6 +69,8 @@ def print_summary(pf: dict, console: Console = out) -> None:
             _money(v["cash"]),
         )
     console.print(t)
+    for line in normal_shortfall_lines(pf):
+        console.print(f"[yellow]{_esc(line)}[/]")
     b = Table(title="Budget", title_justify="left")
     for col in ("budget", "limit", "used", "marginal value (EUR per EUR)"):
         b.add_column(col, justify="left" if col == "budget" else "right")
@@ -92,6 +94,23 @@ def print_summary(pf: dict, console: Console = out) -> None:
     console.print(
         f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
     )
+
+
+def normal_shortfall_lines(pf: dict) -> list[str]:
+    """One sentence per good short even in the future without disruption (a hard limit, such
+    as the concentration cap, leaving demand unmet in normal times)."""
+    lines = []
+    for e in pf.get("normal_time_shortfall") or []:
+        cause = "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
+        if e.get("capped_countries"):
+            share = e.get("cap_share")
+            cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
+            cause = f"{cap} on {', '.join(e['capped_countries'])} binds and nothing replaces it"
+        lines.append(
+            f"Even with no disruption, {e['good']} is short {_qty(e['shortfall'])} {e['unit']} "
+            f"over the window ({_money(e['damage'])} of damage): {cause}."
+        )
+    return lines
 
 
 def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
