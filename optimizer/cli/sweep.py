@@ -46,7 +46,7 @@ def sweep(
         Optional[str],
         typer.Option(
             help="Sweep any numeric scenario value instead: key.path=FROM:TO:STEPS, e.g. "
-            "disruptions.ban.probability=0%:20%:11 (each value's model is rebuilt as arrays "
+            "disruptions.escalation.probability=0%:30%:7 (each value's model is rebuilt as arrays "
             "and, where its shape is unchanged, re-solved warm in place).",
         ),
     ] = None,
@@ -101,9 +101,11 @@ def sweep(
 
     Examples:
 
-        stockpile sweep scenarios/critical_raw_materials.yaml --budget 0:400M:21 --out results/f
+        S=scenarios/critical_raw_materials.yaml
 
-        stockpile sweep S.yaml --param disruptions.ban.probability=0%:20%:11 --out results/p
+        stockpile sweep $S --budget 0:400M:21 --out results/f
+
+        stockpile sweep $S --param disruptions.escalation.probability=0%:30%:7 --out results/p
     """
     from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
