@@ -48,6 +48,42 @@ InterfaceOption = Annotated[
 ConfigOption = Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")]
 MipGapOption = Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")]
 
+#: The files a run can write, by format name (``output.formats`` in config.yaml).
+FORMATS = {
+    "json": "portfolio.json",
+    "csv": "portfolio.csv, scenarios.csv",
+    "yaml": "resolved.yaml",
+    "html": "report.html",
+    "xlsx": "portfolio.xlsx",
+}
+FormatsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Files to write, comma separated: "
+        + ", ".join(f"{k} ({v})" for k, v in FORMATS.items())
+        + ". Default: output.formats in config.yaml (all five). report.html takes most of a "
+        "small run's time: --formats json,csv,yaml leaves it out.",
+    ),
+]
+
+
+def parse_formats(text: str | None, default) -> tuple[str, ...]:
+    """The formats of ``--formats`` (``default``, from config.yaml, when not given). An empty
+    list or an unknown name is a command-line mistake: said, exit 2."""
+    if text is None:
+        return tuple(default)
+    chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    wrong = [f for f in chosen if f not in FORMATS]
+    if wrong or not chosen:
+        what = f"unknown {', '.join(repr(w) for w in wrong)}" if wrong else "no format given"
+        err.print(
+            f"[red]--formats takes a comma-separated list of {', '.join(FORMATS)} ({what}); "
+            f"for example --formats json,csv[/]"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return chosen
+
+
 out = Console()
 err = Console(stderr=True)
 if not out.is_terminal:  # files and pipes: wide enough that tables do not wrap

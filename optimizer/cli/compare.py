@@ -7,7 +7,7 @@ Exits 0, 1 when a folder holds no results, 6 when the comparison cannot be writt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,13 +25,16 @@ def compare(
         ),
     ],
     out_dir: Annotated[
-        Path,
+        Optional[Path],
         typer.Option(
             "--out",
             "-o",
-            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx and comparison.png.",
+            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx, comparison.png and "
+            "comparison.html. Default: comparison under output.folder of config.yaml "
+            "(results/comparison).",
         ),
-    ] = Path("comparison"),
+    ] = None,
+    config: cli.ConfigOption = Path("config.yaml"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
 ) -> None:
     """Compare existing results side by side: the same tables, workbook and chart as a batch.
@@ -43,8 +46,16 @@ def compare(
 
         stockpile compare results/crm results/crm_250M --out results/compare
     """
+    from optimizer.config import ConfigError, load_config
     from optimizer.studies.compare import write_comparison
     from optimizer.studies.compare_records import CompareError, find_runs
+
+    if out_dir is None:
+        try:
+            out_dir = Path(load_config(config).output.folder) / "comparison"
+        except ConfigError as exc:
+            cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
+            raise typer.Exit(cli.EXIT_INPUT) from None
 
     try:
         records, keys = find_runs(folders)

@@ -18,6 +18,7 @@ from optimizer.cli.common import (
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
     ConfigOption,
+    FormatsOption,
     InterfaceOption,
     MipGapOption,
     _esc,
@@ -26,6 +27,7 @@ from optimizer.cli.common import (
     err,
     internal_error,
     out,
+    parse_formats,
 )
 from optimizer.format import quantity as _qty
 
@@ -139,8 +141,9 @@ def run(
         typer.Option(
             "--out",
             "-o",
-            help="Results folder; replaced only when the run succeeds. "
-            "Default: <output.folder in config.yaml>/<scenario file name>.",
+            help="Results folder; replaced only when the run succeeds. Default: a folder "
+            "named after the scenario file under output.folder of config.yaml "
+            "(results/critical_raw_materials).",
         ),
     ] = None,
     set_: Annotated[
@@ -177,17 +180,18 @@ def run(
             "--json", help="Print portfolio.json to standard output instead of the summary."
         ),
     ] = False,
+    formats: FormatsOption = None,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve one scenario and write its results folder.
 
-    Writes portfolio.json, portfolio.csv, scenarios.csv and resolved.yaml into --out, all at
-    once: a run that fails leaves an earlier folder untouched.
+    Writes portfolio.json, portfolio.csv, scenarios.csv, resolved.yaml, report.html and
+    portfolio.xlsx into --out (those chosen by --formats), all at once: a run that fails
+    leaves an earlier folder untouched.
 
     Example:
 
-        stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
-            --set budget.total=250M
+        stockpile run scenarios/critical_raw_materials.yaml --set budget.total=250M
     """
     from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
@@ -207,6 +211,7 @@ def run(
         interface=interface,
         compress_time=compress,
     )
+    chosen = parse_formats(formats, cfg.output.formats)
     target = out_dir or Path(cfg.output.folder) / scenario.stem
     try:
         with err.status(f"solving {scenario}", spinner="dots") if err.is_terminal else _null():
@@ -233,7 +238,7 @@ def run(
 
     t = time.perf_counter()
     try:
-        result.write(target, tuple(cfg.output.formats))
+        result.write(target, chosen)
     except OSError as exc:
         err.print(
             f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "

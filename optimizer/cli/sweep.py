@@ -57,7 +57,8 @@ def sweep(
             "-o",
             help="Results folder (frontier.csv, frontier_goods.csv, frontier.png, report.html, "
             "sweep.json); "
-            "replaced only when the sweep succeeds. Default: <output.folder>/<scenario>-sweep.",
+            "replaced only when the sweep succeeds. Default: a folder named after the scenario "
+            "file with -sweep under output.folder of config.yaml (results/crm-sweep).",
         ),
     ] = None,
     workers: Annotated[
