@@ -55,23 +55,31 @@ __all__ = [
 ]
 
 
+#: Cut groups when none are asked: one cut per future up to this many futures. On the synthetic
+#: 20 x 5 x 60 case at K = 1,000, 200 groups and 1,001 took the same 12 iterations and 40 one
+#: 21 (level 0.5); more groups make the master larger (benchmarks/README.md).
+AUTO_CUT_GROUPS = 400
+
+
 @dataclass(frozen=True)
 class DecompositionOptions:
     """How the L-shaped method runs.
 
     ``gap``: stop at this relative gap between the bounds (None: 1e-6 for an LP, the solver's
     ``mip_gap`` for a MIP); ``futures_per_chunk``: futures in one HiGHS subproblem call;
-    ``cut_groups``: how many ``theta`` variables (futures split evenly among them; 0: one per
-    chunk); ``level``: the level parameter in (0, 1), 0 for plain cutting planes;
+    ``cut_groups``: how many ``theta`` variables, each with its own cut per iteration (futures
+    split evenly among them; 0: :data:`AUTO_CUT_GROUPS`, at most one per future);
+    ``level``: the level parameter in (0, 1), 0 for plain (multi-)cutting planes, measured
+    fastest on the synthetic cases (benchmarks/README.md);
     ``max_iterations``: of the master loop; ``workers``: local processes for the subproblems
     (1: in this process, no Dask); ``scheduler``: an existing Dask scheduler's address
     (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead.
     """
 
     gap: float | None = None
-    futures_per_chunk: int = 50
+    futures_per_chunk: int = 25
     cut_groups: int = 0
-    level: float = 0.5
+    level: float = 0.0
     max_iterations: int = 500
     workers: int = 1
     scheduler: str | None = None
@@ -206,6 +214,11 @@ class _Master:
         prepare_scheduler(self.options.threads)
         h.run()
         status = h.modelStatusToString(h.getModelStatus())
+        if status not in ("Optimal", "Infeasible"):
+            # a warm start after new rows can end "Not Set" in HiGHS 1.16: solve again cold
+            h.clearSolver()
+            h.run()
+            status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
         if info.primal_solution_status != 2:
             return status, None, np.nan, np.nan
@@ -235,7 +248,8 @@ def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.nda
     """Cut group of each future and chunk of each group (both contiguous)."""
     n_chunks = max(1, -(-K // max(1, per_chunk)))
     chunk_of_future = np.arange(K) * n_chunks // max(K, 1)
-    n_groups = n_chunks if cut_groups <= 0 else max(n_chunks, min(K, cut_groups))
+    wanted = AUTO_CUT_GROUPS if cut_groups <= 0 else cut_groups
+    n_groups = max(n_chunks, min(K, wanted))
     group_of_future = np.arange(K) * n_groups // max(K, 1)
     # a group never straddles two chunks: split groups at chunk boundaries
     pair = group_of_future * n_chunks + chunk_of_future
@@ -322,6 +336,7 @@ def solve_decomposed(
         master.h.changeColsBounds(
             ng, np.arange(n1, n1 + ng, dtype=np.int32), np.full(ng, -_INF), np.full(ng, _INF)
         )
+        master.h.clearSolver()  # that basis has theta fixed: start the real master cold
         best_x = sol[:n1].copy()
         status, ub = evaluate(best_x)
         if status != "Optimal":

@@ -73,9 +73,7 @@ def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix
     if threads:
         h.setOptionValue("threads", int(threads))
     n = W.shape[0]
-    groups = sp.csr_matrix(
-        (np.ones(n), (chunk.row_group, np.arange(n))), shape=(chunk.n_groups, n)
-    )
+    groups = sp.csr_matrix((np.ones(n), (chunk.row_group, np.arange(n))), shape=(chunk.n_groups, n))
     return h, groups
 
 
