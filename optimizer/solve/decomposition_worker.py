@@ -21,8 +21,9 @@ from optimizer.solve.decomposition_split import ChunkData
 
 _INF = highspy.kHighsInf
 
-#: (token, chunk index) -> (HiGHS object, group-sum matrix); one per chunk held by a process.
-_CACHE: dict[tuple[str, int], tuple[highspy.Highs, sp.csr_matrix]] = {}
+#: (token, chunk index) -> (HiGHS object, group-sum matrix, rows holding first-stage columns);
+#: one per chunk held by a process.
+_CACHE: dict[tuple[str, int], tuple[highspy.Highs, sp.csr_matrix, np.ndarray]] = {}
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _finite(a: np.ndarray) -> np.ndarray:
     return np.clip(a, -_INF, _INF)
 
 
-def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix]:
+def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix, np.ndarray]:
     with quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -74,7 +75,8 @@ def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix
         h.setOptionValue("threads", int(threads))
     n = W.shape[0]
     groups = sp.csr_matrix((np.ones(n), (chunk.row_group, np.arange(n))), shape=(chunk.n_groups, n))
-    return h, groups
+    linked = np.flatnonzero(np.diff(chunk.T.indptr) > 0).astype(np.int32)
+    return h, groups, linked
 
 
 def evaluate_chunk(
@@ -87,12 +89,11 @@ def evaluate_chunk(
     built = key not in _CACHE
     if built:
         _CACHE[key] = _build(chunk, threads)
-    h, groups = _CACHE[key]
-    shift = chunk.T @ x
-    lo = chunk.row_lower - shift
-    up = chunk.row_upper - shift
-    rows = np.arange(len(lo), dtype=np.int32)
-    h.changeRowsBounds(len(rows), rows, _finite(lo), _finite(up))
+    h, groups, linked = _CACHE[key]
+    shift = chunk.T[linked] @ x  # only rows holding first-stage columns move
+    lo = chunk.row_lower[linked] - shift
+    up = chunk.row_upper[linked] - shift
+    h.changeRowsBounds(len(linked), linked, _finite(lo), _finite(up))
     prepare_scheduler(threads)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
