@@ -17,7 +17,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from optimizer.solve.decomposition_split import ChunkData
-from optimizer.solve.decomposition_worker import ChunkResult, evaluate_chunk, forget
+from optimizer.solve.decomposition_worker import (
+    ChunkResult,
+    evaluate_chunk,
+    evaluate_chunks,
+    forget,
+)
 
 #: How often a chunk is sent again after its worker was lost, before the solve gives up.
 MAX_RESENDS = 3
@@ -48,26 +53,35 @@ class LocalPool:
 
 
 class DaskPool:
-    """The chunks spread over the workers of a ``distributed.Client``."""
+    """The chunks spread over the workers of a ``distributed.Client``: each chunk lives on one
+    worker; per iteration each worker gets one task evaluating all of its chunks (a task per
+    chunk costs a scheduler round trip each, which on a loaded machine took longer than the
+    solves)."""
 
     def __init__(self, client: Any, chunks: Sequence[ChunkData], threads: int = 0):
         self.client = client
         self.chunks = list(chunks)
         self.threads = threads
-        self.workers = max(1, len(client.scheduler_info().get("workers", {})))
         self.resends = 0
-        self._data = self._scatter(range(len(self.chunks)))
+        self._data: dict[int, Any] = {}
+        self._home: dict[int, str] = {}
+        self._scatter(range(len(self.chunks)))
+        self.workers = max(1, len(set(self._home.values())))
 
-    def _scatter(self, which) -> dict[int, Any]:
-        """Send chunks to the workers, spread round-robin (each chunk to one worker)."""
+    def _scatter(self, which) -> None:
+        """Send chunks to the workers, round-robin (each chunk to one worker)."""
         which = list(which)
         workers = sorted(self.client.scheduler_info().get("workers", {}))
-        out: dict[int, Any] = {}
-        for n, i in enumerate(which):
-            target = [workers[n % len(workers)]] if workers else None
-            (fut,) = self.client.scatter([self.chunks[i]], workers=target, hash=False)
-            out[i] = fut
-        return out
+        if not workers:
+            raise RuntimeError("no Dask worker is available for the subproblems")
+        for w_i, w in enumerate(workers):
+            mine = which[w_i :: len(workers)]
+            if not mine:
+                continue
+            futs = self.client.scatter([self.chunks[i] for i in mine], workers=[w], hash=False)
+            for i, f in zip(mine, futs):
+                self._data[i] = f
+                self._home[i] = w
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
         x = np.asarray(x, dtype=float)
@@ -75,24 +89,29 @@ class DaskPool:
         results: dict[int, ChunkResult] = {}
         tries = 0
         while pending:
+            batches: dict[str, list[int]] = {}
+            for i in pending:
+                batches.setdefault(self._home[i], []).append(i)
             futures = {
-                i: self.client.submit(
-                    evaluate_chunk,
-                    self._data[i],
+                w: self.client.submit(
+                    evaluate_chunks,
+                    [self._data[i] for i in ids],
                     x,
                     want_primal,
                     self.threads,
+                    workers=[w],
+                    allow_other_workers=True,
                     pure=False,
-                    retries=1,
                 )
-                for i in pending
+                for w, ids in batches.items()
             }
-            failed = []
-            for i, fut in futures.items():
+            failed: list[int] = []
+            for w, fut in futures.items():
                 try:
-                    results[i] = fut.result()
+                    for i, r in zip(batches[w], fut.result()):
+                        results[i] = r
                 except Exception:  # noqa: BLE001 - a lost worker, its data, a killed task
-                    failed.append(i)
+                    failed.extend(batches[w])
             if not failed:
                 break
             tries += 1
@@ -101,7 +120,7 @@ class DaskPool:
                     f"{len(failed)} chunks of futures failed on the workers {MAX_RESENDS} times"
                 )
             self.resends += len(failed)
-            self._data.update(self._scatter(failed))
+            self._scatter(failed)
             pending = failed
         return [results[i] for i in range(len(self.chunks))]
 

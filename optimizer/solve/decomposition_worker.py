@@ -122,6 +122,13 @@ def evaluate_chunk(
     return result
 
 
+def evaluate_chunks(
+    chunks: list[ChunkData], x: np.ndarray, want_primal: bool = False, threads: int = 0
+) -> list[ChunkResult]:
+    """:func:`evaluate_chunk` for several chunks in turn (one task per worker and iteration)."""
+    return [evaluate_chunk(c, x, want_primal, threads) for c in chunks]
+
+
 def forget(token: str) -> int:
     """Drop the HiGHS objects of a finished solve (``token``); returns how many."""
     keys = [k for k in _CACHE if k[0] == token]
