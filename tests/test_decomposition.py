@@ -200,6 +200,22 @@ def test_refuses_what_it_cannot_do():
         solve_decomposed(ext.model, EXACT)
 
 
+def test_choose_method():
+    """``auto`` decomposes from ``min_futures`` futures on (the one-good case has 2), never a
+    model with a CVaR limit; ``decomposed`` on that model raises with the reason."""
+    from optimizer.solve.decomposed import choose_method
+
+    m = extensive(one_good(0.3)).model
+    assert choose_method(m, "auto", min_futures=2)[0] == "decomposed"
+    assert choose_method(m, "auto", min_futures=3)[0] == "extensive"
+    assert choose_method(m, "extensive", min_futures=1)[0] == "extensive"
+    limited = extensive(one_good(0.3, cvar={"alpha": 0.8, "limit": 5000})).model
+    method, why = choose_method(limited, "auto", min_futures=1)
+    assert method == "extensive" and "CVaR limit" in why
+    with pytest.raises(NotDecomposable):
+        choose_method(limited, "decomposed")
+
+
 # --- random synthetic cases --------------------------------------------------------------------
 
 
