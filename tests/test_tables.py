@@ -258,3 +258,18 @@ def test_portfolio_json_has_no_float_noise(folder):
 
     pf = json.loads((folder / "portfolio.json").read_text())
     assert all(v == round_figure(v) for v in floats(pf))
+
+
+def test_batch_fallback_portfolio_csv_goes_through_write_csv(folder, tmp_path):
+    """A batch run whose worker could not write has its portfolio.csv written by the client:
+    through write_csv too, so a formula-like good name is neutralised and floats rounded."""
+    from optimizer.studies.batch_records import _write_fallback
+
+    pf = json.loads((folder / "portfolio.json").read_text())
+    good = pf["goods"].pop("gallium")
+    good["expected_shortfall"] = 0.02400000000000013
+    pf["goods"]["=HYPERLINK(1)"] = good
+    res = {"portfolio": pf, "status_doc": {"name": "r"}, "write_error": "disk full"}
+    _write_fallback(tmp_path / "run", res, None)
+    row = (tmp_path / "run" / "portfolio.csv").read_text().splitlines()[1]
+    assert row.startswith("'=HYPERLINK(1),") and ",0.024," in row

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer import __version__
-from optimizer.results import dumps_json, goods_table, write_folder
+from optimizer.results import dumps_json, goods_table, write_csv, write_folder
 
 #: Categories of a finished run that a re-run keeps (the solver's own outcomes). Others (a lost
 #: worker, an internal error, a run never finished) are solved again.
@@ -116,8 +116,6 @@ def kept_run(folder: Path) -> dict | None:
 
 def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> None:
     """Write a run's folder here from what its worker sent back (the worker could not)."""
-    import pandas as pd
-
     writers: dict[str, Callable[[Path], None]] = {}
     pf = res.get("portfolio")
     doc = dict(res["status_doc"])
@@ -129,7 +127,7 @@ def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> N
         writers["portfolio.json"] = _text_writer(dumps_json(pf))
         if (formats is None or "csv" in formats) and pf.get("goods"):
             table = goods_table(pf)
-            writers["portfolio.csv"] = lambda p: pd.DataFrame(table).to_csv(p, index=False)
+            writers["portfolio.csv"] = lambda p: write_csv(table, p)
     if res.get("resolved_yaml"):
         writers["resolved.yaml"] = _text_writer(res["resolved_yaml"])
     writers["status.json"] = _text_writer(json.dumps(doc, indent=2, default=str) + "\n")
