@@ -14,10 +14,10 @@ One document covers both kinds of scenario file the loader reads (``loader.py``)
   the merge replaces a list as a whole, so each item of a ``hits:`` list is a complete hit.
 
 The choice is made with JSON Schema's ``if: {required: [extends]} then: ... else: ...``
-(draft-07, see :data:`DRAFT`). Beyond the models, the document carries the loader's two extra rules:
-``extends:`` (the name of a scenario file, relative to this one) is allowed in a partial file,
-and ``disruptions: null`` (clears the disruptions of the file extended; the loader reads it as
-no disruptions in a whole file too) is allowed in both.
+(draft-07, see :data:`DRAFT`). Beyond the models, the document carries the loader's two extra
+rules: ``extends:`` (the name of a scenario file, relative to this one) is allowed in a partial
+file, and ``disruptions: null`` (clears the disruptions of the file extended; the loader reads
+it as no disruptions in a whole file too) is allowed in both.
 
 What a schema cannot say is still checked by the loader (``stockpile validate``): that goods
 and countries named in hits exist, that an event has exactly one of ``rate`` and
