@@ -42,6 +42,14 @@ def _empty_if_falsy(value: object) -> object:
     return value or {}
 
 
+def _named_variants(value: object) -> object:
+    """As the loader: a falsy value is no variants, a variant's name is read as text
+    (``1:`` names the variant ``1``)."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return value or {}
+
+
 class BatchFile(BaseModel):
     """A batch file: a base scenario, a grid of values (``vary:``) and named variants; the
     runs are the grid crossed with the base (no overrides) and each variant
@@ -64,7 +72,7 @@ class BatchFile(BaseModel):
     ``null``, a mapping)."""
     variants: Annotated[
         dict[VariantName, Annotated[dict[DottedKey, Any], Field(min_length=1)]] | None,
-        BeforeValidator(_empty_if_falsy),
+        BeforeValidator(_named_variants),
     ] = None
     """Named sets of overrides (dotted key path -> value), each run over the whole grid; the
     name ``base`` is taken by the runs without overrides."""
