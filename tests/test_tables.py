@@ -65,6 +65,17 @@ def test_round_figures_is_vectorised_close_and_idempotent():
     assert np.isnan(odd[0]) and odd[1] == np.inf and odd[2] == -np.inf
 
 
+def test_round_figures_in_blocks_rounds_every_value():
+    """Long columns are rounded block by block: every value, across block boundaries, and a
+    table of two dimensions keeps its shape."""
+    from optimizer.results.cells import _CHUNK
+
+    x = np.full(2 * _CHUNK + 3, 0.02400000000000013)
+    assert np.all(round_figures(x) == 0.024)
+    grid = round_figures(np.full((3, 2), 0.3999999999999999))
+    assert grid.shape == (3, 2) and np.all(grid == 0.4)
+
+
 def test_csv_json_and_workbook_cells_are_rounded_in_one_place(tmp_path):
     table = pd.DataFrame({"good": ["g"], "share": [0.02400000000000013], "n": [3]})
     write_csv(table, tmp_path / "a.csv")
