@@ -245,6 +245,22 @@ def test_random_cases_match_extensive(seed, integer):
     assert lp.is_mip == integer
 
 
+def test_time_limit_returns_the_best_first_stage_with_its_exact_objective():
+    """With no time to iterate, the loop stops after its first master solve: status
+    ``time_limit``, the starting first stage with its futures solved (so the objective is the
+    extensive LP's at that x, >= the optimum z*) and a lower bound <= z*."""
+    ext = extensive(synthetic_scenario(3, 2, 12, 5, seed=7, integer=False))
+    z = ext.objective
+    d = solve_decomposed(ext.model, SolverOptions(time_limit=0.0), DecompositionOptions())
+    assert d.status == "time_limit"
+    assert d.has_solution
+    lp = ext.model.lp
+    assert d.objective == pytest.approx(float(lp.cost @ d.x + lp.objective_constant), rel=1e-12)
+    assert d.objective >= z * (1 - 1e-9)
+    assert d.lower_bound <= z * (1 + 1e-9)
+    assert d.gap > 1e-6
+
+
 def test_chunking_and_level_do_not_change_the_answer():
     """The same optimum whatever the chunk size, the cut groups or the level stabilisation."""
     data = synthetic_scenario(3, 3, 12, 10, seed=11, integer=False)
