@@ -161,6 +161,14 @@ def batch(
             "The workers need the engine installed and the output folder shared.",
         ),
     ] = None,
+    connect_timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            help="Seconds to wait for the --scheduler to answer (default: batch.connect_timeout "
+            "in config.yaml, 20).",
+            callback=check_seconds,
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Solve every run again, even those already finished.")
     ] = False,
@@ -283,6 +291,7 @@ def batch(
             force=force,
             strict=strict,
             events=events,
+            connect_timeout=connect_timeout or cfg.batch.connect_timeout,
         )
     except BatchError as exc:
         events.close()
