@@ -19,6 +19,7 @@ Exit codes (stable, for scripts):
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn, Optional
 
@@ -165,9 +166,15 @@ def refuse_output(exc: Exception) -> NoReturn:
     raise typer.Exit(EXIT_USAGE) from None
 
 
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _esc(text: object) -> str:
-    """User text (names, paths, messages) to print literally inside rich markup."""
-    return _escape_markup(str(text))
+    """User text (names, paths, messages) to print literally inside rich markup: markup
+    escaped, control characters other than tab and line feed shown as ``\\xNN`` (an escape
+    sequence in a name must not drive the terminal)."""
+    shown = _TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return _escape_markup(shown)
 
 
 def _money_or_dash(v) -> str:
