@@ -212,7 +212,9 @@ def batch(
     and each variant. Every run is validated before anything is solved. Runs are solved on a
     local Dask cluster (--workers) or an existing one (--scheduler); a run that fails is
     recorded with its reason and the others go on. Each run's folder is keyed by the hash of
-    its resolved scenario: running the command again skips finished runs (--force redoes them).
+    its resolved scenario: running the command again skips finished runs solved with the same
+    settings (gap, compression, algorithm, engine version; a time limit that stopped a run and
+    is now longer) and says why any other is solved again (--force redoes them all).
 
     Example:
 
