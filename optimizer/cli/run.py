@@ -18,11 +18,13 @@ from optimizer.cli.common import (
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
     ConfigOption,
+    FormatsOption,
     InterfaceOption,
     MipGapOption,
     YesOption,
     _esc,
     _money,
+    _money_or_dash,
     _print_issues,
     check_seconds,
     check_threads,
@@ -30,6 +32,7 @@ from optimizer.cli.common import (
     internal_error,
     note,
     out,
+    parse_formats,
     read_config,
     refuse_large,
     refuse_output,
@@ -76,6 +79,8 @@ def print_summary(pf: dict, console: Console = out) -> None:
             _money(v["cash"]),
         )
     console.print(t)
+    for line in normal_shortfall_lines(pf):
+        console.print(f"[yellow]{_esc(line)}[/]")
     b = Table(title="Budget", title_justify="left")
     for col in ("budget", "limit", "used", "marginal value (EUR per EUR)"):
         b.add_column(col, justify="left" if col == "budget" else "right")
@@ -89,16 +94,67 @@ def print_summary(pf: dict, console: Console = out) -> None:
             f"{e['marginal_value']:.4g}",
         )
     console.print(b)
+    _print_limits(pf, console)
     c = pf["cost"]
     console.print(
         f"objective {_money(pf['objective'])} = first stage {_money(c['first_stage_economic'])}"
         f" (cash {_money(c['first_stage_cash'])}) + expected operation "
         f"{_money(c['expected_second_stage'])}"
         + (f" + {c['cvar_weight']:g} x CVaR" if c.get("cvar_weight") else "")
+        + (f" + limit penalties {_money(c['limit_penalties'])}" if c.get("limit_penalties") else "")
     )
     console.print(
         f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
     )
+
+
+def _print_limits(pf: dict, console: Console) -> None:
+    """The limits on supply shares: each rule, what it costs at the margin, units over it."""
+    limits = pf.get("limits") or {}
+    cap = (pf.get("limits_explained") or {}).get("concentration_cap")
+    if cap is not None:
+        console.print(f"the concentration cap costs {_money_or_dash(cap['cost'])}")
+    if not limits:
+        return
+    t = Table(title="Limits on supply shares (no disruption)", title_justify="left")
+    explained = any("explained" in v for v in limits.values())
+    cols = ["limit", "rule", "EUR per point of share", "units over", "penalty"]
+    for col in cols + (["cost of the limit"] if explained else []):
+        t.add_column(col, justify="left" if col in ("limit", "rule") else "right")
+    for name, v in limits.items():
+        rule = (
+            f"{'at most' if v['kind'] == 'max_share' else 'at least'} {v['share']:.0%}"
+            + (" from each country" if v["per_country"] else " from the countries listed")
+            + ("" if v["hard"] else f", {_money(v['benchmark'])} per unit over")
+        )
+        t.add_row(
+            _esc(name),
+            rule,
+            _money(v["shadow_price"] / 100),
+            _qty(v["units_over"]) if not v["hard"] else "-",
+            _money(v["penalty"]) if not v["hard"] else "-",
+            *([_money_or_dash((v.get("explained") or {}).get("cost"))] if explained else []),
+        )
+    console.print(t)
+    for warning in pf.get("warnings") or []:
+        console.print(f"[yellow]warning: {_esc(warning)}[/]")
+
+
+def normal_shortfall_lines(pf: dict) -> list[str]:
+    """One sentence per good short even in the future without disruption (a hard limit, such
+    as the concentration cap, leaving demand unmet in normal times)."""
+    lines = []
+    for e in pf.get("normal_time_shortfall") or []:
+        cause = "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
+        if e.get("capped_countries"):
+            share = e.get("cap_share")
+            cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
+            cause = f"{cap} on {', '.join(e['capped_countries'])} binds and nothing replaces it"
+        lines.append(
+            f"Even with no disruption, {e['good']} is short {_qty(e['shortfall'])} {e['unit']} "
+            f"over the window ({_money(e['damage'])} of damage): {cause}."
+        )
+    return lines
 
 
 def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
@@ -127,8 +183,9 @@ def run(
         typer.Option(
             "--out",
             "-o",
-            help="Results folder; replaced only when the run succeeds. "
-            "Default: <output.folder in config.yaml>/<scenario file name>.",
+            help="Results folder; replaced only when the run succeeds. Default: a folder "
+            "named after the scenario file under output.folder of config.yaml "
+            "(results/critical_raw_materials).",
         ),
     ] = None,
     set_: Annotated[
@@ -168,18 +225,27 @@ def run(
             "--json", help="Print portfolio.json to standard output instead of the summary."
         ),
     ] = False,
+    formats: FormatsOption = None,
     yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
+    explain_limits: Annotated[
+        bool,
+        typer.Option(
+            "--explain-limits",
+            help="Solve again without each limit on supply shares (and the concentration cap) "
+            "and report what each costs in euros (one more solve per limit).",
+        ),
+    ] = False,
 ) -> None:
     """Solve one scenario and write its results folder.
 
-    Writes portfolio.json, portfolio.csv, scenarios.csv and resolved.yaml into --out, all at
-    once: a run that fails leaves an earlier folder untouched.
+    Writes portfolio.json, portfolio.csv, scenarios.csv, supply_shares.csv, reserves.csv,
+    resolved.yaml, report.html and portfolio.xlsx into --out (those chosen by --formats), all
+    at once: a run that fails leaves an earlier folder untouched.
 
     Example:
 
-        stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
-            --set budget.total=250M
+        stockpile run scenarios/critical_raw_materials.yaml --set budget.total=250M
     """
     from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
@@ -197,6 +263,7 @@ def run(
         compress_time=compress,
         large_model_ok=yes or None,
     )
+    chosen = parse_formats(formats, cfg.output.formats)
     target = out_dir or Path(cfg.output.folder) / scenario.stem
     try:
         check_output_target(target)  # before solving: never replace a folder of the user's
@@ -235,9 +302,18 @@ def run(
         )
         raise typer.Exit(EXIT_SOLVER)
 
+    if explain_limits:
+        from optimizer.studies.explain_limits import explain_limits as explain
+
+        with (
+            err.status("solving without each limit", spinner="dots")
+            if err.is_terminal
+            else (_null())
+        ):
+            explain(result, rc)
     t = time.perf_counter()
     try:
-        result.write(target, tuple(cfg.output.formats))
+        result.write(target, chosen)
     except OutputRefused as exc:  # the folder changed while solving
         refuse_output(exc)
     except OSError as exc:

@@ -10,6 +10,9 @@ Every figure taken from ``portfolio.json`` carries ``data-key`` (its dotted JSON
 contain dots) and ``data-value`` (the raw number), so tests and scripts can check the page
 against the JSON. Figures read from the scenario carry ``data-input`` (their path in
 ``resolved.yaml``) and ``data-value`` instead. All text that comes from the scenario is escaped.
+
+Why one module over 600 lines: it is the page's sections in reading order, each a short method
+of one class; the page shell is in ``html.py`` and the assumptions in ``report_assumptions.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from optimizer.results.html import (
     th,
 )
 from optimizer.results.report_assumptions import _Assumptions
+from optimizer.results.report_limits import limits_section, upstream_section
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["render_report", "write_report"]
@@ -159,8 +163,37 @@ class _Page(_Assumptions):
             f"{tail:.0%} of outcomes.</p>"
         )
         html.append(self._budget_sentence())
+        html.append(self._normal_shortfall())
         html.append("</section>")
         return "\n".join(html)
+
+    def _normal_shortfall(self) -> str:
+        """Goods short even with no disruption: said in words, not left to a table cell."""
+        items = []
+        for i, e in enumerate(self.pf.get("normal_time_shortfall") or []):
+            path = ["normal_time_shortfall", str(i)]
+            qty = num(fmt_qty(e["shortfall"], e["unit"]), [*path, "shortfall"], e["shortfall"])
+            dmg = num(fmt_money(e["damage"]), [*path, "damage"], e["damage"])
+            cause = (
+                "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
+            )
+            if e.get("capped_countries"):
+                share = e.get("cap_share")
+                cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
+                cause = (
+                    f"{cap} on {', '.join(e['capped_countries'])} binds and no other supply "
+                    "replaces what it holds back"
+                )
+            items.append(
+                f"<li>Even with no disruption, {escape(e['good'])} is short {qty} over the "
+                f"window ({dmg} of damage): {escape(cause)}.</li>"
+            )
+        if not items:
+            return ""
+        return (
+            '<div class="alert" id="normal-shortfall"><strong>Short in normal times.</strong>'
+            "<ul>" + "".join(items) + "</ul></div>"
+        )
 
     def _budget_sentence(self) -> str:
         budget = self.pf.get("budget") or {}
@@ -471,6 +504,12 @@ class _Page(_Assumptions):
                 )
                 + f'<td class="t">{self._shares_text(g, "after")}</td>'
                 + td(f"{hhi.get('after', 0):.3f}", ["goods", g, "hhi", "after"], hhi.get("after"))
+                + "".join(
+                    td(f"{w[when]:.3f}", ["goods", g, "hhi_governance", when], w[when])
+                    for w in [v.get("hhi_governance")]
+                    if w
+                    for when in ("before", "after")
+                )
             )
         head = th(
             "Good",
@@ -478,6 +517,8 @@ class _Page(_Assumptions):
             "Concentration before (HHI)",
             "After: supply shares",
             "Concentration after (HHI)",
+            "Governance-weighted before",
+            "Governance-weighted after",
         )
         names = {c: self.country(c) for c in self.countries}
         return "\n".join(
@@ -487,7 +528,11 @@ class _Page(_Assumptions):
                 "<em>Before</em>: no levers, each good bought from the cheapest suppliers first. "
                 "<em>After</em>: with the recommended portfolio over the window, domestic "
                 "production included. Concentration is the Herfindahl-Hirschman index, the sum "
-                "of squared shares: 1 means a single supplier, lower is more diverse.</p>",
+                "of squared shares: 1 means a single supplier, lower is more diverse. The "
+                "governance-weighted index weighs each country's squared share by its "
+                "governance risk, (10 - governance score) / 10 (a country without a score "
+                "counts as 5, home production as 0): moving supply to better governed countries "
+                "lowers it even where the plain index rises.</p>",
                 _img(
                     supply_shares_chart(self.pf, names),
                     "Supply shares before and after",
@@ -555,6 +600,8 @@ class _Page(_Assumptions):
             self.budget(),
             self.risk(),
             self.supply(),
+            limits_section(self.pf),
+            upstream_section(self.pf),
             self.scenarios(),
             self.assumptions(),
             "<footer>Written by stockpile-optimizer "

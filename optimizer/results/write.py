@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.results.cells import csv_safe
+from optimizer.results.cells import csv_safe, round_figure, round_table
 
 
 def _json_default(o):
@@ -27,9 +27,9 @@ def _json_default(o):
 
 
 def _finite(obj):
-    """JSON has no inf/nan: write them as null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
+    """JSON has no inf/nan: write them as null; other floats rounded (``cells.py``)."""
+    if isinstance(obj, float):
+        return round_figure(obj) if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -43,20 +43,22 @@ def dumps_json(data: dict) -> str:
 
 def write_csv(table: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
     """Write a table as CSV with text that a spreadsheet would take for a formula neutralised
-    (:func:`optimizer.results.cells.csv_safe`; ``docs/results.md``)."""
-    csv_safe(table).to_csv(path, index=False, float_format=float_format)
+    (:func:`optimizer.results.cells.csv_safe`; ``docs/results.md``) and floats rounded to
+    :data:`optimizer.results.cells.SIGNIFICANT_DIGITS` significant digits."""
+    round_table(csv_safe(table)).to_csv(path, index=False, float_format=float_format)
 
 
 def write_large_csv(table: pd.DataFrame, path: Path) -> None:
     """Write a large table (``scenarios.csv``: millions of rows at scale) as CSV through
     Arrow's C++ writer: at the ladder's L size (2.4 million rows, 23 columns) 4.9 s against
-    63 s for ``DataFrame.to_csv`` (benchmarks/README.md). Numbers are written exactly
-    (shortest round-trip form), strings quoted (formula-like text neutralised as by
-    :func:`write_csv`), booleans ``true``/``false``."""
+    63 s for ``DataFrame.to_csv`` (benchmarks/README.md). Numbers are rounded as in every
+    results file (:func:`optimizer.results.cells.round_table`), then written exactly (shortest
+    round-trip form); strings quoted (formula-like text neutralised as by :func:`write_csv`),
+    booleans ``true``/``false``."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    arrow = pa.Table.from_pandas(csv_safe(table), preserve_index=False)
+    arrow = pa.Table.from_pandas(round_table(csv_safe(table)), preserve_index=False)
     pa_csv.write_csv(arrow, str(path))
 
 
@@ -69,6 +71,8 @@ RESULT_FILES = frozenset(
         "portfolio.json",
         "portfolio.csv",
         "scenarios.csv",
+        "supply_shares.csv",
+        "reserves.csv",
         "resolved.yaml",
         "report.html",
         "portfolio.xlsx",
@@ -131,7 +135,15 @@ def check_output_target(out: str | Path) -> Path:
 
 
 STUDY_FILES = frozenset(
-    {"batch.json", "runs", "runs.csv", "runs_goods.csv", "comparison.xlsx", "comparison.png"}
+    {
+        "batch.json",
+        "runs",
+        "runs.csv",
+        "runs_goods.csv",
+        "comparison.xlsx",
+        "comparison.png",
+        "comparison.html",
+    }
 )
 """What a batch's or a comparison's folder holds: these studies fill their folder file by file
 (a batch adds run folders as they finish) instead of replacing it whole."""

@@ -28,10 +28,12 @@ from pydantic import ValidationError
 from optimizer.scenario import located_yaml
 from optimizer.scenario.checks import KeyPath, located_checks
 from optimizer.scenario.errors import Issue, ScenarioError, sort_issues
+from optimizer.scenario.groups import resolve_groups
 from optimizer.scenario.located_yaml import _copy_locs, _issue, _Loc, _Locs, _read_yaml, _real
 from optimizer.scenario.messages import _clip, _dedupe, _from_pydantic, _locate, _show
 from optimizer.scenario.overrides import _apply_overrides
 from optimizer.scenario.schema import Scenario
+from optimizer.scenario.units import convert_goods_units
 
 __all__ = ["LoadedScenario", "apply_overrides", "load_scenario", "load_scenario_dict"]
 
@@ -117,15 +119,17 @@ def _finish(
 ) -> LoadedScenario:
     """Apply overrides, validate, check, and build the result."""
     _apply_overrides(data, locs, overrides)
+    convert_goods_units(data)  # "25 kt", "55 EUR/kg" in the good's own unit
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         issues = [_from_pydantic(err, locs, root) for err in exc.errors(include_url=False)]
         raise ScenarioError(_dedupe(sort_issues(issues, display))) from None
 
+    scenario, group_issues = resolve_groups(scenario)  # group names -> their countries
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    for path, issue in located_checks(scenario):
+    for path, issue in [*group_issues, *located_checks(scenario)]:
         loc = _locate(path, locs, root)
         placed = Issue(
             loc.file,
