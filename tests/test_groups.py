@@ -92,12 +92,16 @@ def test_resolved_yaml_reloads_to_the_same_scenario(tmp_path: Path) -> None:
 
 
 def test_group_of_groups_and_set_override(tmp_path: Path) -> None:
-    """A group may name groups; an override may add a group after `extends`."""
-    loaded = load_scenario(write(tmp_path, BASE), overrides=["groups.watch=[autocracies, friends]"])
-    assert loaded.scenario.groups["watch"] == ["autocracies", "friends"]
+    """A group may name groups, also when an override changes a group's members (an override
+    changes existing groups only: issue 15 keeps --set from creating entries)."""
+    loaded = load_scenario(write(tmp_path, BASE), overrides=["groups.friends=[autocracies, JP]"])
+    assert loaded.scenario.groups["friends"] == ["autocracies", "JP"]
     loaded = load_scenario(
         write(tmp_path, BASE),
-        overrides=["groups.watch=[autocracies, JP]", "disruptions.ban.hits[0].countries=[watch]"],
+        overrides=[
+            "groups.friends=[autocracies, JP]",
+            "disruptions.ban.hits[0].countries=[friends]",
+        ],
     )
     assert loaded.scenario.disruptions["ban"].hits[0].countries == ["CN", "RU", "JP"]
 
