@@ -76,12 +76,21 @@ class OutputConfig(_Strict):
     list would replace earlier results with an empty folder, so it is refused."""
 
 
+class BatchConfig(_Strict):
+    """How a batch reaches its workers."""
+
+    connect_timeout: float = Field(20.0, gt=0, allow_inf_nan=False)
+    """Seconds to wait for an existing Dask scheduler (``--scheduler``) to answer before the
+    batch stops with a message (``--connect-timeout`` overrides it)."""
+
+
 class Config(_Strict):
     """The whole of ``config.yaml``."""
 
     solver: SolverConfig = SolverConfig()
     model: ModelConfig = ModelConfig()
     output: OutputConfig = OutputConfig()
+    batch: BatchConfig = BatchConfig()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """How much the command prints."""
 

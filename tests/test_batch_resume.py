@@ -169,3 +169,88 @@ def test_a_bad_vary_key_exits_1_as_a_bad_base_does(tmp_path):
     assert "no run of" in text and "nothing was solved" in text
     assert f"{path}:" in text and "unknown key `totl`" in text
     assert "2 of 2 runs not valid" in text
+
+
+# --- item 10: --scheduler that is not a Dask scheduler ------------------------------------------
+
+
+@pytest.fixture
+def server():
+    """A local TCP server on a free port answering each connection with ``reply`` (None:
+    silence until closed). Yields a function starting it and returning its address."""
+    import socket
+    import threading
+
+    socks: list[socket.socket] = []
+    stop = threading.Event()
+
+    def start(reply: bytes | None) -> str:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        srv.settimeout(0.2)
+        socks.append(srv)
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    continue
+                socks.append(conn)
+                if reply is not None:
+                    conn.sendall(reply)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+
+    yield start
+    stop.set()
+    for s in socks:
+        s.close()
+
+
+def _scheduler_run(tmp_path: Path, address: str):
+    path = _batch(tmp_path, {"budget.total": ["1k"]})
+    return runner.invoke(
+        APP,
+        ["batch", str(path), "--out", str(tmp_path / "out"), "--scheduler", address]
+        + ["--connect-timeout", "1", "--config", DEFAULTS],
+        catch_exceptions=False,
+    )
+
+
+def test_a_port_answering_garbage_is_not_a_scheduler(tmp_path, server):
+    """An HTTP server's bytes: before, Dask read them as a frame length and tried to allocate
+    3 EiB (MemoryError, traceback, exit 6 after 41 s). Now one message, exit 6, at once."""
+    address = server(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    r = _scheduler_run(tmp_path, address)
+    assert r.exit_code == 6, r.output
+    assert "not as a Dask scheduler" in " ".join(r.output.split())
+    assert "Traceback" not in r.output and "MemoryError" not in r.output
+
+
+def test_a_silent_listener_times_out_with_a_message(tmp_path, server):
+    """A listener that never speaks: stopped after --connect-timeout 1 s (it hung for over
+    200 s), with a message naming the wait."""
+    import time
+
+    address = server(None)
+    t = time.perf_counter()
+    r = _scheduler_run(tmp_path, address)
+    assert r.exit_code == 6, r.output
+    assert "says nothing within 1 s" in " ".join(r.output.split())
+    assert time.perf_counter() - t < 30
+
+
+def test_tls_and_a_closed_port_get_one_message_each(tmp_path, server):
+    r = _scheduler_run(tmp_path, "tls://127.0.0.1:8786")
+    assert r.exit_code == 6 and "certificates" in r.output and "TypeError" not in r.output
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    r = _scheduler_run(tmp_path, f"tcp://127.0.0.1:{port}")
+    assert r.exit_code == 6 and "cannot reach the Dask scheduler" in " ".join(r.output.split())

@@ -238,3 +238,21 @@ def test_batch_comparison_writes_user_text_as_text(tmp_path):
     assert _no_formula_cells(out / "comparison.xlsx") == []
     assert "'=1+1" in _csv_cells(out / "runs_goods.csv")
     assert (out / MARKER).is_file()
+
+
+def test_stress_refuses_a_users_folder_before_any_future_is_solved(tmp_path, monkeypatch):
+    """`stockpile stress r1 --out d` where d is the user's folder: exit 2, thesis intact, and
+    the study is never started."""
+    import optimizer.studies.stress as stress_mod
+
+    scenario = _write(tmp_path, TINY)
+    run_dir = tmp_path / "r1"
+    assert _cli("run", str(scenario), "--out", str(run_dir)).exit_code == 0
+
+    def boom(*a, **k):
+        raise AssertionError("the stress test ran although the output folder is refused")
+
+    monkeypatch.setattr(stress_mod, "run_stress", boom)
+    d, thesis, scenario_in_d = _user_folder(tmp_path)
+    r = _cli("stress", str(run_dir), "--out", str(d))
+    _assert_refused(r, d, thesis, scenario_in_d)

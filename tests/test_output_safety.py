@@ -204,14 +204,21 @@ def test_scenario_text_never_becomes_a_formula(tmp_path):
 
 def test_control_characters_reach_the_workbook_escaped(tmp_path):
     """A control character that openpyxl refuses (it cannot be written in XML) arrives as
-    ``\\x07``, not as a crash."""
+    ``\\x07``, not as a crash. Validation now refuses it in a scenario's name (item 5,
+    tests/test_scenario_text.py), so the writer is given it directly: it stays a second guard."""
     from openpyxl import load_workbook
 
     from optimizer.api import run
+    from optimizer.results.excel import portfolio_workbook
+    from optimizer.scenario.errors import ScenarioError
 
-    data = {**INJECT, "name": "bell\x07name"}
-    out = run(data).write(tmp_path / "res")
-    wb = load_workbook(out / "portfolio.xlsx")
+    with pytest.raises(ScenarioError, match="control character"):
+        run({**INJECT, "name": "bell\x07name"})
+    result = run(INJECT)
+    pf = {**result.portfolio, "scenario": "bell\x07name"}
+    resolved = {**result.loaded.resolved, "name": "bell\x07name"}
+    portfolio_workbook(pf, resolved).save(tmp_path / "p.xlsx")
+    wb = load_workbook(tmp_path / "p.xlsx")
     texts = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
     assert "bell\\x07name" in texts
 

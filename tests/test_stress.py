@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -357,7 +358,16 @@ def test_cli_stress_end_to_end(tmp_path):
     b_data["goods"]["gallium"]["stockpile"]["max"] = 0
     _, b = _run_to(tmp_path, b_data, "b")
     out = tmp_path / "stress"
-    r = _invoke(str(a), str(b), "--out", str(out), "--evpi", "--vss", "--config", "none.yaml")
+    r = _invoke(
+        str(a),
+        str(b),
+        "--out",
+        str(out),
+        "--evpi",
+        "--vss",
+        "--config",
+        str(Path(__file__).with_name("defaults.yaml")),
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads((out / "stress.json").read_text())
     assert set(doc["portfolios"]) == {"a", "b"}

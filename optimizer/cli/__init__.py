@@ -8,11 +8,16 @@ Exit codes (stable, for scripts):
 
 ====  =======================================================================
 0     solved to optimality; results written
-1     the scenario or config has mistakes (each reported with file, line, key)
-2     the command line itself is wrong (unknown option, missing argument)
-3     no feasible portfolio: the scenario's requirements conflict
-4     stopped by the time limit; the best portfolio found was written, flagged
-5     the solver failed or the problem is unbounded; nothing written
+1     the scenario or config has mistakes (each reported with file, line, key), a file
+      named does not exist, or the model cannot fit this machine's memory
+2     the command line itself is wrong (unknown option, missing argument, a value out of
+      range), or --out is a file or a folder stockpile did not write
+3     no feasible portfolio: the scenario's requirements conflict (confirmed by the elastic
+      diagnosis)
+4     stopped by the time limit; the best portfolio found was written, flagged (or none was
+      found yet: nothing written)
+5     the solver failed, the problem is unbounded, or an infeasible verdict the diagnosis could
+      not confirm (numerically doubtful); nothing written
 6     results could not be written, or an internal error (please report it)
 ====  =======================================================================
 """

@@ -161,6 +161,14 @@ def batch(
             "The workers need the engine installed and the output folder shared.",
         ),
     ] = None,
+    connect_timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            help="Seconds to wait for the --scheduler to answer (default: batch.connect_timeout "
+            "in config.yaml, 20).",
+            callback=check_seconds,
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Solve every run again, even those already finished.")
     ] = False,
@@ -197,7 +205,9 @@ def batch(
     and each variant. Every run is validated before anything is solved. Runs are solved on a
     local Dask cluster (--workers) or an existing one (--scheduler); a run that fails is
     recorded with its reason and the others go on. Each run's folder is keyed by the hash of
-    its resolved scenario: running the command again skips finished runs (--force redoes them).
+    its resolved scenario: running the command again skips finished runs solved with the same
+    settings (gap, compression, algorithm, engine version; a time limit that stopped a run and
+    is now longer) and says why any other is solved again (--force redoes them all).
 
     Example:
 
@@ -266,6 +276,7 @@ def batch(
             force=force,
             strict=strict,
             events=events,
+            connect_timeout=connect_timeout or cfg.batch.connect_timeout,
         )
     except BatchError as exc:
         events.close()

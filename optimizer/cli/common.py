@@ -6,11 +6,16 @@ Exit codes (stable, for scripts):
 
 ====  =======================================================================
 0     solved to optimality; results written
-1     the scenario or config has mistakes (each reported with file, line, key)
-2     the command line itself is wrong (unknown option, missing argument)
-3     no feasible portfolio: the scenario's requirements conflict
-4     stopped by the time limit; the best portfolio found was written, flagged
-5     the solver failed or the problem is unbounded; nothing written
+1     the scenario or config has mistakes (each reported with file, line, key), a file
+      named does not exist, or the model cannot fit this machine's memory
+2     the command line itself is wrong (unknown option, missing argument, a value out of
+      range), or --out is a file or a folder stockpile did not write
+3     no feasible portfolio: the scenario's requirements conflict (confirmed by the elastic
+      diagnosis)
+4     stopped by the time limit; the best portfolio found was written, flagged (or none was
+      found yet: nothing written)
+5     the solver failed, the problem is unbounded, or an infeasible verdict the diagnosis could
+      not confirm (numerically doubtful); nothing written
 6     results could not be written, or an internal error (please report it)
 130   interrupted (``batch``): finished runs are kept; the same command resumes
 ====  =======================================================================
@@ -19,6 +24,7 @@ Exit codes (stable, for scripts):
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn, Optional
 
@@ -210,9 +216,15 @@ def refuse_output(exc: Exception) -> NoReturn:
     raise typer.Exit(EXIT_USAGE) from None
 
 
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _esc(text: object) -> str:
-    """User text (names, paths, messages) to print literally inside rich markup."""
-    return _escape_markup(str(text))
+    """User text (names, paths, messages) to print literally inside rich markup: markup
+    escaped, control characters other than tab and line feed shown as ``\\xNN`` (an escape
+    sequence in a name must not drive the terminal)."""
+    shown = _TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return _escape_markup(shown)
 
 
 def _money_or_dash(v) -> str:

@@ -35,7 +35,7 @@ def compare(
             "(results/comparison).",
         ),
     ] = None,
-    config: cli.ConfigOption = Path("config.yaml"),
+    config: cli.ConfigOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
 ) -> None:
     """Compare existing results side by side: the same tables, workbook and chart as a batch.
@@ -47,17 +47,12 @@ def compare(
 
         stockpile compare results/crm results/crm_250M --out results/compare
     """
-    from optimizer.config import ConfigError, load_config
     from optimizer.results.write import OutputRefused, check_study_folder
     from optimizer.studies.compare import write_comparison
     from optimizer.studies.compare_records import CompareError, find_runs
 
     if out_dir is None:
-        try:
-            out_dir = Path(load_config(config).output.folder) / "comparison"
-        except ConfigError as exc:
-            cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
-            raise typer.Exit(cli.EXIT_INPUT) from None
+        out_dir = Path(cli.read_config(config).output.folder) / "comparison"
 
     try:
         check_study_folder(out_dir)  # never overwrite a runs.csv of the user's

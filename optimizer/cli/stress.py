@@ -7,7 +7,8 @@ Exit codes (as ``stockpile run``'s):
 ====  =======================================================================
 0     every future solved; stress.json, stress.csv and report.html written
 1     a folder is not a results folder, or the scenario file has mistakes
-2     the command line itself is wrong (e.g. --samples 0)
+2     the command line itself is wrong (e.g. --samples 0), or --out is a file or a folder
+      stockpile did not write (refused before any future is solved)
 5     HiGHS could not solve some futures (time limit, numerical trouble); nothing written
 6     the results could not be written, or an internal error (please report it)
 ====  =======================================================================
@@ -142,9 +143,10 @@ def stress(
         ),
     ] = 0,
     chunk: Annotated[int, typer.Option(min=1, help="Futures solved together in one LP.")] = 200,
-    config: ConfigOption = Path("config.yaml"),
+    config: ConfigOption = None,
     time_limit: Annotated[
-        Optional[float], typer.Option(help="Solver time limit per LP, seconds.")
+        Optional[float],
+        typer.Option(help="Solver time limit per LP, seconds.", callback=cli.check_seconds),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
@@ -160,8 +162,8 @@ def stress(
 
         stockpile stress results/crm results/crm_250M --out results/crm_stress --evpi --vss
     """
-    from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
+    from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
     from optimizer.studies.stress import StressError, StressSolveError, run_stress
 
@@ -170,13 +172,16 @@ def stress(
         err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
         raise typer.Exit(cli.EXIT_USAGE)
     if scheduler is not None and "://" not in scheduler:
-        err.print(f"[red]--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
+        err.print(
+            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
+            f"{cli._esc(repr(scheduler))}[/]"
+        )
         raise typer.Exit(cli.EXIT_USAGE)
+    cfg = cli.read_config(config)
     try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{cli._esc(str(exc))}[/]")
-        raise typer.Exit(cli.EXIT_INPUT) from None
+        check_output_target(out_dir)  # before any work: never replace a folder of the user's
+    except OutputRefused as exc:
+        cli.refuse_output(exc)
     rc = RunConfig.from_config(cfg, time_limit=time_limit)
     progress = _Progress(err, quiet)
     try:
@@ -202,15 +207,18 @@ def stress(
         raise typer.Exit(cli.EXIT_INPUT) from None
     except ScenarioError as exc:
         progress.close()
-        cli._print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
+        cli._print_issues(exc.issues, f"{scenario or results[0]}: the scenario has mistakes")
         raise typer.Exit(cli.EXIT_INPUT) from None
+    except OutputRefused as exc:  # the folder changed while the futures were solved
+        progress.close()
+        cli.refuse_output(exc)
     except StressSolveError as exc:
         progress.close()
         err.print(f"[red]the futures could not all be solved: {cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_SOLVER) from None
     except OSError as exc:
         progress.close()
-        err.print(f"[red]could not write {out_dir}: {cli._esc(str(exc))}[/]")
+        err.print(f"[red]could not write {cli._esc(out_dir)}: {cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_INTERNAL) from None
     except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
         progress.close()
@@ -232,7 +240,9 @@ def stress(
             )
     if not quiet:
         _summary(doc, out)
-        out.print(f"results written to [bold]{out_dir}[/]: stress.json, stress.csv, report.html")
+        out.print(
+            f"results written to [bold]{cli._esc(out_dir)}[/]: stress.json, stress.csv, report.html"
+        )
     raise typer.Exit(cli.EXIT_OK)
 
 

@@ -135,7 +135,15 @@ def check_output_target(out: str | Path) -> Path:
 
 
 STUDY_FILES = frozenset(
-    {"batch.json", "runs", "runs.csv", "runs_goods.csv", "comparison.xlsx", "comparison.png"}
+    {
+        "batch.json",
+        "runs",
+        "runs.csv",
+        "runs_goods.csv",
+        "comparison.xlsx",
+        "comparison.png",
+        "comparison.html",
+    }
 )
 """What a batch's or a comparison's folder holds: these studies fill their folder file by file
 (a batch adds run folders as they finish) instead of replacing it whole."""

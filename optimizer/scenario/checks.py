@@ -13,6 +13,7 @@ The issues returned carry a key path but no file or line: the loader locates the
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 
 from optimizer.scenario.errors import Issue, Severity
@@ -342,6 +343,66 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
                 "raise the limit or lower coverage_days",
             )
     found.extend(magnitude_issues(scenario))
+    found.extend(text_issues(scenario))
+    return found
+
+
+#: Longest name or key (a good, supplier, country, disruption, budget line, the scenario's
+#: name, a unit) and longest description, in characters: results files and the terminal carry
+#: them in every row (issue 14, item 14).
+MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 200, 10_000
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newlines allowed
+
+
+def text_issues(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
+    """An error for each name, key or unit that holds a control character (which workbooks
+    cannot carry and terminals act on) or is longer than :data:`MAX_NAME_CHARS`, and for a
+    description longer than :data:`MAX_DESCRIPTION_CHARS` or holding control characters
+    other than tabs and line breaks."""
+    found: list[tuple[KeyPath, Issue]] = []
+
+    def check(path: KeyPath, text: str, what: str, limit: int, control: re.Pattern) -> None:
+        bad = control.search(text)
+        if bad:
+            message = (
+                f"{what} holds a control character (U+{ord(bad.group()):04X}) that results "
+                "files cannot carry"
+            )
+            issue = Issue(None, None, None, format_path(path), message, "remove it")
+            found.append((path, issue))
+        if len(text) > limit:
+            message = f"{what} is {len(text):,} characters long; at most {limit:,} are allowed"
+            hint = "shorten it" + ("; longer text belongs in description:" if limit < 1000 else "")
+            found.append((path, Issue(None, None, None, format_path(path), message, hint)))
+
+    def name(path: KeyPath, text: str, what: str) -> None:
+        check(path, text, what, MAX_NAME_CHARS, _CONTROL)
+
+    name(("name",), scenario.name, "the name")
+    check(
+        ("description",),
+        scenario.description,
+        "the description",
+        MAX_DESCRIPTION_CHARS,
+        _CONTROL_IN_TEXT,
+    )
+    for c, country in scenario.countries.items():
+        name(("countries", c), c, "a country's key")
+        if country.name is not None:
+            name(("countries", c, "name"), country.name, "the country's name")
+    for g, good in scenario.goods.items():
+        name(("goods", g), g, "a good's name")
+        name(("goods", g, "unit"), good.unit, "the unit")
+        for s in good.suppliers:
+            name(("goods", g, "suppliers", s), s, "a supplier's name")
+    for d in scenario.disruptions:
+        name(("disruptions", d), d, "a disruption's name")
+    for line in scenario.budget.lines:
+        name(("budget", "lines", line), line, "a budget line's name")
+    for e in scenario.risk_model.events if scenario.risk_model is not None else {}:
+        name(("risk_model", "events", e), e, "an event's name")
     return found
 
 

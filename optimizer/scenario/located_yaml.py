@@ -34,7 +34,7 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-#: Most values a file may expand to (through aliases); guards against "billion laughs".
+#: Most values the aliases of a file may add; guards against "billion laughs".
 MAX_VALUES = 200_000
 
 
@@ -222,6 +222,9 @@ class _Builder:
         self.locs: _Locs = {}
         self.issues: list[Issue] = []
         self.count = 0
+        """Values added by aliases (copies of nodes built before)."""
+        self.built: set[int] = set()
+        self.copying = 0
         self.active: set[int] = set()
         self.constructor = yaml.SafeLoader("")
 
@@ -243,10 +246,20 @@ class _Builder:
         self.issues.append(Issue(loc.file, loc.line, loc.column, "", message, hint, self.origin))
 
     def build(self, node: Node, path: KeyPath) -> Any:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            self.fail(node, f"the YAML expands to more than {MAX_VALUES} values (through aliases)")
-            raise _Abort
+        # Only what aliases add counts against MAX_VALUES: a node built a second time is an
+        # alias's copy, and so is everything built inside it. A large file without aliases
+        # (thousands of disruptions) is never refused; a "billion laughs" still is.
+        again = id(node) in self.built
+        self.built.add(id(node))
+        if again or self.copying:
+            self.count += 1
+            if self.count > MAX_VALUES:
+                self.fail(
+                    node,
+                    f"the aliases (*name) of this YAML add more than {MAX_VALUES:,} values",
+                    "write the values out, or use fewer nested aliases",
+                )
+                raise _Abort
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.active:
@@ -255,6 +268,8 @@ class _Builder:
             )
             return None
         self.active.add(id(node))
+        if again:
+            self.copying += 1
         try:
             if isinstance(node, SequenceNode):
                 if node.tag != _TAG + "seq":
@@ -273,6 +288,8 @@ class _Builder:
             return None
         finally:
             self.active.discard(id(node))
+            if again:
+                self.copying -= 1
 
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}

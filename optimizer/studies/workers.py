@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -56,11 +57,12 @@ def dask_client(
     from distributed import Client, LocalCluster
 
     if scheduler:
+        probe_scheduler(scheduler, connect_timeout)
         try:
             client = Client(scheduler, timeout=f"{connect_timeout}s", set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is the user's to fix
             raise BatchRunError(
-                f"cannot reach the Dask scheduler at {scheduler}: {type(exc).__name__}: {exc}"
+                f"cannot connect to the Dask scheduler at {scheduler}: {type(exc).__name__}: {exc}"
             ) from None
         try:
             try:
@@ -100,6 +102,90 @@ def dask_client(
             client.close()
     finally:
         cluster.close()
+
+
+#: The largest first message a Dask scheduler sends (its handshake: a few hundred bytes).
+_HANDSHAKE_MAX_BYTES = 1 << 20
+
+
+def probe_scheduler(address: str, timeout: float = 20.0) -> None:
+    """Check, within ``timeout`` seconds, that ``address`` (``tcp://HOST:PORT``) is a Dask
+    scheduler before Dask's client talks to it: a Dask scheduler sends its handshake as soon as
+    a connection opens, starting with the message's length as 8 bytes. Raises
+    :class:`BatchRunError` with one plain message for each way it is not: an address that is
+    not ``tcp://HOST:PORT`` (``tls://`` needs certificates this command does not take), nothing
+    listening, a listener that stays silent, one that answers bytes Dask would not send (which
+    made Dask's client try to allocate exabytes)."""
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    scheme, _, rest = address.partition("://")
+    if scheme == "tls":
+        raise BatchRunError(
+            f"{address}: a tls:// scheduler needs the cluster's certificates, which `stockpile "
+            "batch` does not take; reach it through tcp:// (for example over an SSH tunnel)"
+        )
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if scheme != "tcp" or not host or port is None:
+        raise BatchRunError(
+            f"{address} is not a Dask scheduler address: give tcp://HOST:PORT, e.g. "
+            "tcp://10.0.0.5:8786"
+        )
+    deadline = time.monotonic() + timeout
+    while True:  # a scheduler still starting refuses connections: try again until the deadline
+        try:
+            sock = socket.create_connection(
+                (host, port), timeout=max(0.1, deadline - time.monotonic())
+            )
+            break
+        except TimeoutError:
+            raise BatchRunError(
+                f"cannot reach the Dask scheduler at {address}: no answer to the connection "
+                f"within {timeout:g} s (a firewall, or the wrong host)"
+            ) from None
+        except OSError as exc:
+            if time.monotonic() + 0.2 < deadline and isinstance(exc, ConnectionRefusedError):
+                time.sleep(0.2)
+                continue
+            raise BatchRunError(
+                f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc} (is the "
+                "scheduler running, and is the port right?)"
+            ) from None
+    with sock:
+        sock.settimeout(timeout)
+        head = b""
+        try:
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+        except TimeoutError:
+            raise BatchRunError(
+                f"something listens at {address} but says nothing within {timeout:g} s: it is "
+                "not a Dask scheduler (give the scheduler's own port, usually 8786; "
+                "--connect-timeout sets the wait)"
+            ) from None
+        except OSError as exc:
+            raise BatchRunError(
+                f"the connection to {address} failed: {exc.strerror or exc}"
+            ) from None
+    if len(head) < 8:
+        raise BatchRunError(
+            f"something at {address} closed the connection without a word: it is not a Dask "
+            "scheduler (give the scheduler's own port, usually 8786)"
+        )
+    (length,) = struct.unpack("Q", head)  # native order, as Dask writes it
+    if not 0 < length <= _HANDSHAKE_MAX_BYTES:
+        raise BatchRunError(
+            f"something at {address} answers, but not as a Dask scheduler (another service on "
+            "that port?); give the scheduler's own address, usually tcp://HOST:8786"
+        )
 
 
 def _slots(client) -> int:
