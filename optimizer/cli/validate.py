@@ -60,7 +60,7 @@ def validate(
         )
         if not json_out:
             if valid:
-                out.print(f"[green]{f}: valid[/]")
+                out.print(f"[green]{_esc(f)}: valid[/]")
                 for i in issues:
                     out.print(f"  [yellow]{_esc(i.format())}[/]")
             else:

@@ -2,8 +2,9 @@
 built: so that a model that cannot fit in memory is refused in a second with its estimate,
 instead of filling the machine for minutes (issue 14, item 12).
 
-The estimate, with ``K`` futures (disruptions + 1), ``G`` goods, ``J`` suppliers and ``T``
-periods:
+The estimate, with ``K`` futures (disruptions + 1; with a ``risk_model``, at most its
+``samples`` distinct draws + 1, each with the expected number of occurrences per draw), ``G``
+goods, ``J`` suppliers and ``T`` periods:
 
 - **data stage**: the per-(future, supplier, period) and per-(future, good, period) arrays
   (availability, spot access, the severities they come from; disrupted flags and multipliers)
@@ -105,20 +106,34 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
     n_sup = np.bincount(sup_good_a, minlength=G)
     n_lead = np.bincount(sup_good_a, weights=np.asarray(sup_lead, float), minlength=G)
     J = len(sup_good)
-    K = 1 + len(scenario.disruptions)
+
+    def hit_mask(countries: list[str], hit_goods: list[str] | None) -> np.ndarray:
+        if hit_goods is None:
+            mask = np.zeros(G, dtype=bool)
+            mask[reach_good[np.isin(reach_country, countries)]] = True
+            return mask
+        return np.isin(np.arange(G), [gidx[g] for g in hit_goods if g in gidx])
 
     # blocks per (future, good): the no-disruption future has at most two (plant online)
     blocks = np.minimum(T, 2).astype(float) * np.ones(G)
-    for d in scenario.disruptions.values():
+    rm = scenario.risk_model
+    if rm is not None and rm.events:
+        # at most `samples` distinct drawn futures besides the no-disruption one (identical
+        # draws are merged); each holds about the expected number of occurrences per draw
+        K = 1 + int(rm.samples)
+        years = float(scenario.window.years)
         hits = np.zeros(G)
-        for hit in d.hits:
-            if hit.goods is None:
-                hit_g = np.zeros(G, dtype=bool)
-                hit_g[reach_good[np.isin(reach_country, hit.countries)]] = True
-            else:
-                hit_g = np.isin(np.arange(G), [gidx[g] for g in hit.goods if g in gidx])
-            hits += hit_g
-        blocks = blocks + np.minimum(T, 2 + 2 * hits * (1 + n_lead))
+        for event in rm.events.values():
+            expected = event.rate * years if event.rate is not None else event.probability
+            hits += float(expected) * hit_mask(event.countries, event.goods)
+        blocks = blocks + rm.samples * np.minimum(T, 2 + 2 * hits * (1 + n_lead))
+    else:
+        K = 1 + len(scenario.disruptions)
+        for d in scenario.disruptions.values():
+            hits = np.zeros(G)
+            for hit in d.hits:
+                hits += hit_mask(hit.countries, hit.goods)
+            blocks = blocks + np.minimum(T, 2 + 2 * hits * (1 + n_lead))
     blocks = _chain_blocks(scenario, goods, blocks, T)
     cells = float(blocks.sum())
     supplier_cells = float((blocks * n_sup).sum())
@@ -154,6 +169,18 @@ def _chain_blocks(scenario: Scenario, goods: list[str], blocks: np.ndarray, T: i
     _, chain = connected_components(graph, directed=False)
     per_chain = np.bincount(chain, weights=blocks)
     return np.minimum(float(T), per_chain[chain])
+
+
+def size_warning(estimate: SizeEstimate, memory: int | None = None) -> str | None:
+    """The line to print when a model above :data:`WARN_SHARE` of the machine's memory is
+    solved anyway (``--yes``); None below it."""
+    memory = machine_memory() if memory is None else memory
+    if memory <= 0 or estimate.bytes <= WARN_SHARE * memory:
+        return None
+    return (
+        f"a large model: {estimate.describe()}, {estimate.bytes / memory:.0%} of this "
+        f"machine's {_gb(memory)}; solving it as --yes asks"
+    )
 
 
 def check_size(estimate: SizeEstimate, *, yes: bool = False, memory: int | None = None) -> None:

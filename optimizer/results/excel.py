@@ -1,10 +1,12 @@
 """``portfolio.xlsx``: the tables of ``report.html`` for those who work in spreadsheets.
 
-Sheets: Portfolio (one row per good: decisions, cash, risk, concentration), Reserve contracts,
-Budget, Scenarios, Supply shares, Assumptions. Cells hold the raw numbers of ``portfolio.json``
-(so formulas and checks work on exact values); number formats add thousands separators and
-percentages for reading. Every sheet has readable headers with units, a frozen header row and
-set column widths.
+Sheets: Portfolio (one row per good: decisions, cash, risk, concentration), Reserve contracts
+(one row per good and supplier, as ``reserves.csv``), Budget, Scenarios, Supply shares (one row
+per good and country, as ``supply_shares.csv``), Assumptions. One number per cell, no packed
+text. Cells hold the numbers of ``portfolio.json``, rounded as every results file
+(``cells.py``: 12 significant digits), so formulas and checks work on them; number formats add
+thousands separators and percentages for reading. Every sheet has readable headers with units,
+a frozen header row and set column widths.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from optimizer.results.cells import append_row
+from optimizer.results.portfolio import reserves_table, supply_shares_table
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["portfolio_workbook", "write_portfolio_xlsx"]
@@ -103,15 +106,28 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
         rows, first=True,
     )  # fmt: skip
 
+    reserves = reserves_table(pf, resolved)
     rows = [
-        [g, s, v.get("unit"), q]
-        for g, v in goods.items()
-        for s, q in (v.get("reserve") or {}).items()
+        [
+            r.good,
+            r.supplier,
+            r.country,
+            names.get(r.country, r.country),
+            r.unit,
+            r.reserved_per_year,
+            r.max_per_year,
+            r.fee_eur_per_unit_year,
+            r.fee_eur_per_year,
+        ]
+        for r in reserves.itertuples(index=False)
     ]
     _sheet(
         wb, "Reserve contracts",
-        [("Good", None, 20), ("Supplier", None, 18), ("Unit", None, 8),
-         ("Reserved capacity (units/yr)", QTY, 16)],
+        [("Good", None, 20), ("Supplier", None, 18), ("Country code", None, 12),
+         ("Country", None, 18), ("Unit", None, 8), ("Reserved capacity (units/yr)", QTY, 16),
+         ("Largest reservable (units/yr)", QTY, 16),
+         ("Fee (EUR per unit of yearly capacity, per year)", EUR, 18),
+         ("Fee for the reserved capacity (EUR per yr)", EUR, 18)],
         rows,
     )  # fmt: skip
 
@@ -165,13 +181,11 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
         rows,
     )  # fmt: skip
 
-    rows = []
-    for g, v in goods.items():
-        before = v["supply_shares"]["before"]
-        after = v["supply_shares"]["after"]
-        for c in list(dict.fromkeys([*before, *after])):
-            label = "EU domestic production" if c == "domestic" else names.get(c, c)
-            rows.append([g, c, label, before.get(c, 0.0), after.get(c, 0.0)])
+    rows = [
+        [r.good, r.country, "EU domestic production" if r.country == "domestic"
+         else names.get(r.country, r.country), r.before, r.after]
+        for r in supply_shares_table(pf).itertuples(index=False)
+    ]  # fmt: skip
     _sheet(
         wb, "Supply shares",
         [("Good", None, 20), ("Country code", None, 12), ("Country", None, 22),

@@ -2,7 +2,9 @@
 
 :func:`portfolio` builds the ``portfolio.json`` dictionary of the results contract;
 :func:`period_table` the per-(scenario, good, period) table of ``scenarios.csv``;
-:func:`goods_table` the one-row-per-good table of ``portfolio.csv``. Quantities use the
+:func:`goods_table` the one-row-per-good table of ``portfolio.csv``; :func:`supply_shares_table`
+(``supply_shares.csv``) and :func:`reserves_table` (``reserves.csv``) the long tables of supply
+shares and reserve contracts, one row per good and country or supplier. Quantities use the
 scenario file's units: stock in units, capacities and reserves per year, shortfalls in units over
 the window, money in euros over the window.
 """
@@ -343,7 +345,9 @@ def _good(
 
 def goods_table(pf: dict) -> pd.DataFrame:
     """One row per good (``portfolio.csv``): each lever's decision, cash, economic cost,
-    expected and worst shortfall, supply shares and HHI before/after."""
+    expected and worst shortfall, supply shares and HHI before/after. ``shares_before`` and
+    ``shares_after`` are readable summaries (``CN=0.750; JP=0.075``) kept for the results
+    contract; :func:`supply_shares_table` has the same shares one number per cell."""
     rows = []
     for g, v in pf.get("goods", {}).items():
         rows.append(
@@ -354,7 +358,6 @@ def goods_table(pf: dict) -> pd.DataFrame:
                 "stock_level": v["stockpile"]["level"],
                 "days_of_cover": v["stockpile"]["days_of_cover"],
                 "stockpile_cash_eur": v["stockpile"]["cash"],
-                "reserve_per_year": "; ".join(f"{k}={q:g}" for k, q in v["reserve"].items() if q),
                 "reserve_total_per_year": sum(v["reserve"].values()),
                 "domestic_capacity_per_year": v["domestic"]["capacity"],
                 "domestic_cash_eur": v["domestic"]["cash"],
@@ -377,6 +380,68 @@ def goods_table(pf: dict) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Columns of ``supply_shares.csv``.
+SUPPLY_SHARE_COLUMNS = ["good", "country", "before", "after"]
+#: Columns of ``reserves.csv``.
+RESERVE_COLUMNS = [
+    "good",
+    "supplier",
+    "country",
+    "unit",
+    "reserved_per_year",
+    "max_per_year",
+    "fee_eur_per_unit_year",
+    "fee_eur_per_year",
+]
+
+
+def supply_shares_table(pf: dict) -> pd.DataFrame:
+    """One row per good and country (``supply_shares.csv``): the share of the good's
+    no-disruption supply from that country before (no levers) and after (the portfolio), as
+    fractions in [0, 1]; 0.0 where the country supplies nothing on that side. The country
+    ``domestic`` is domestic production. Countries in the order of ``portfolio.json``: those
+    of ``before`` (largest first), then those only in ``after``."""
+    rows = []
+    for g, v in pf.get("goods", {}).items():
+        before, after = v["supply_shares"]["before"], v["supply_shares"]["after"]
+        for c in dict.fromkeys([*before, *after]):
+            rows.append([g, c, float(before.get(c, 0.0)), float(after.get(c, 0.0))])
+    return pd.DataFrame(rows, columns=SUPPLY_SHARE_COLUMNS).astype(
+        {"before": float, "after": float}
+    )
+
+
+def reserves_table(pf: dict, resolved: dict) -> pd.DataFrame:
+    """One row per good and supplier offering a reserve contract (``reserves.csv``): the
+    supplier's country, the good's unit, the capacity reserved by the portfolio (units per
+    year; 0 where the option is not used), the most that could be reserved (units per year),
+    the fee in euros per unit of reserved yearly capacity per year, and the fee per year for
+    the capacity reserved (reserved x fee, euros per year; the fixed cost of signing is in
+    ``cash_by_lever``). ``resolved``: the resolved scenario (``resolved.yaml``'s data)."""
+    goods = resolved.get("goods") or {}
+    rows = []
+    for g, v in pf.get("goods", {}).items():
+        suppliers = (goods.get(g) or {}).get("suppliers") or {}
+        for name, reserved in v["reserve"].items():
+            supplier = suppliers.get(name) or {}
+            contract = supplier.get("reserve") or {}
+            fee = float(contract.get("fee") or 0.0)
+            rows.append(
+                [
+                    g,
+                    name,
+                    supplier.get("country"),
+                    v.get("unit"),
+                    float(reserved),
+                    float(contract.get("max") or 0.0),
+                    fee,
+                    float(reserved) * fee,
+                ]
+            )
+    numbers = {c: float for c in RESERVE_COLUMNS[4:]}
+    return pd.DataFrame(rows, columns=RESERVE_COLUMNS).astype(numbers)
 
 
 def period_table(m: BuiltModel, x: np.ndarray) -> pd.DataFrame:

@@ -341,6 +341,44 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
                 f"{_eur(cost)}, more than this line's limit ({_eur(line.limit)})",
                 "raise the limit or lower coverage_days",
             )
+    found.extend(magnitude_issues(scenario))
+    return found
+
+
+#: The magnitudes a scenario value may take (in its field's unit: euros, units per year,
+#: years, shares): 0, or between these. HiGHS treats |x| >= 1e20 as infinite, and a model whose
+#: coefficients span more than about 1e-9..1e12 after its scaling gives answers that are
+#: numerically doubtful (a feasible scenario reported infeasible, overflows): issue 14, item 9.
+MAGNITUDE_MIN, MAGNITUDE_MAX = 1e-9, 1e12
+
+
+def magnitude_issues(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
+    """An error for each number of the scenario that the solver cannot represent reliably:
+    above :data:`MAGNITUDE_MAX` or nonzero below :data:`MAGNITUDE_MIN` in absolute value."""
+    found: list[tuple[KeyPath, Issue]] = []
+    stack: list[tuple[KeyPath, object]] = [((), scenario.model_dump())]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in value.items() if isinstance(k, str))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+        elif isinstance(value, float) and value != 0.0:
+            size = abs(value)
+            if size > MAGNITUDE_MAX or size < MAGNITUDE_MIN or size != size:
+                message = (
+                    f"{value:.6g} is outside the range the solver represents reliably: a "
+                    "number here must be 0 or between 1e-9 and 1e12 (1,000 bn) in size, because "
+                    "HiGHS treats 1e20 as infinite and a model whose numbers span a wider range "
+                    "loses precision in its scaling"
+                )
+                hint = (
+                    "if the value is right, express quantities in a larger or smaller unit "
+                    "(kt instead of kg) so that the numbers stay in range; otherwise check it "
+                    "for a typo"
+                )
+                found.append((path, Issue(None, None, None, format_path(path), message, hint)))
+    found.sort(key=lambda item: item[1].path)
     return found
 
 

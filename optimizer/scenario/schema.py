@@ -42,16 +42,33 @@ from optimizer.scenario.units import (
 
 # --- quantity types ---------------------------------------------------------------------------
 
+
+# The texts the parsers of units.py accept, for editors (JSON Schema patterns have no flags, so
+# case is spelled out). A range that a pattern cannot say is checked by the loader.
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+_UNIT_WORDS = f"({'|'.join(map(_any_case, ('day', 'week', 'month', 'quarter', 'year')))})[sS]?"
 _NUMBER_TEXT = r"^\s*[-+]?[0-9][0-9_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*$"
-_MONEY_TEXT = r"^\s*[-+]?[0-9][0-9_,]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*(k|K|m|M|bn|BN|b|B)?\s*$"
-_SHARE_TEXT = r"^\s*[0-9]+(\.[0-9]*)?\s*%\s*$"
-_DURATION_TEXT = r"^\s*[0-9]+(\.[0-9]*)?\s*(day|week|month|quarter|year)s?\s*$"
+_EUR = f"({_any_case('eur')}|€)"
+_MONEY_TEXT = (
+    rf"^\s*({_EUR}\s*)?\+?[0-9][0-9_,]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*([kKmM]|[bB][nN]|[bB])?"
+    rf"\s*{_EUR}?\s*$"
+)
+_SHARE_TEXT = (  # 0-100 % (alpha's < 100 % is the loader's), or a fraction written as text
+    r"^\s*(0*(100(\.0*)?|[0-9]?[0-9](\.[0-9]*)?)\s*%"
+    r"|[+]?[0-9][0-9_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?)\s*$"
+)
+_DURATION_TEXT = rf"^\s*[0-9]+(\.[0-9]*)?\s*{_UNIT_WORDS}\s*$"
 
 
 def _number_or_text(pattern: str, minimum: float | None = 0, maximum: float | None = None):
     number: dict = {"type": "number"}
     if minimum is not None:
         number["minimum"] = minimum
+        if minimum >= 0:  # no minus sign in the text either
+            pattern = pattern.replace(r"^\s*[-+]?", r"^\s*\+?", 1)
     if maximum is not None:
         number["maximum"] = maximum
     return WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]})
@@ -78,9 +95,7 @@ Duration = Annotated[
     WithJsonSchema({"type": "string", "pattern": _DURATION_TEXT}),
 ]
 """A duration with its unit (``18 months``), held in years."""
-_RATE_TEXT = (
-    r"^\s*[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*(per|/)\s*(day|week|month|quarter|year)s?\s*$"
-)
+_RATE_TEXT = rf"^\s*[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*([pP][eE][rR]|/)\s*{_UNIT_WORDS}\s*$"
 Rate = Annotated[
     float,
     BeforeValidator(parse_rate_per_year),
