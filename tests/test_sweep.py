@@ -513,7 +513,7 @@ def test_sweep_report_matches_the_frontier_and_names_the_kink(tmp_path):
     f = pd.read_csv(out / "frontier.csv")
     cells = re.findall(r'data-key="frontier\.(\d+)\.(\w+)" data-value="([^"]+)"', html)
     table = re.search(r'<section id="frontier">(.*?)</section>', html, re.S)[1]
-    assert len(re.findall(r'data-key="frontier\.', table)) == 21 * 6  # 6 numeric columns
+    assert len(re.findall(r'data-key="frontier\.', table)) == 21 * 7 - 1  # no average at 0
     for row, col, value in cells:
         assert float(value) == approx(float(f.loc[int(row), col])), (row, col)
     findings = unescape(re.search(r'<section id="findings">(.*?)</section>', html, re.S)[1])

@@ -140,8 +140,8 @@ def batch(
             "--out",
             "-o",
             help="Output folder: runs/ (one folder per run), runs.csv, runs_goods.csv, "
-            "comparison.xlsx, comparison.png. Default: <output.folder in config.yaml>/<batch "
-            "file name>.",
+            "comparison.xlsx, comparison.png, comparison.html. Default: a folder named after "
+            "the batch file under output.folder of config.yaml (results/policy_batch).",
         ),
     ] = None,
     workers: Annotated[
@@ -183,14 +183,7 @@ def batch(
         Optional[bool],
         typer.Option("--compress/--no-compress", help="Merge identical periods into blocks."),
     ] = None,
-    formats: Annotated[
-        Optional[str],
-        typer.Option(
-            help="Files of each run's folder, comma separated: json, csv, yaml, html, xlsx "
-            "(default: output.formats in config.yaml). report.html takes seconds per run: "
-            "leave it out of large batches with --formats json,csv,yaml.",
-        ),
-    ] = None,
+    formats: cli.FormatsOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only problems and failures.")
     ] = False,
@@ -226,17 +219,7 @@ def batch(
             f"{cli._esc(repr(scheduler))}[/]"
         )
         raise typer.Exit(cli.EXIT_USAGE)
-    allowed = ("json", "csv", "yaml", "html", "xlsx")
-    chosen = tuple(cfg.output.formats)
-    if formats is not None:
-        chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
-        wrong = [f for f in chosen if f not in allowed]
-        if wrong or not chosen:
-            err.print(
-                f"[red]--formats takes a comma-separated list of {', '.join(allowed)}; got "
-                f"{formats!r}[/]"
-            )
-            raise typer.Exit(cli.EXIT_USAGE)
+    chosen = cli.parse_formats(formats, cfg.output.formats)
     rc = RunConfig.from_config(
         cfg,
         time_limit=time_limit,

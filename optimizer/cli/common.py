@@ -102,6 +102,44 @@ MipGapOption = Annotated[
 # code, nor is a value `:x:`); markup in user text is escaped with `_esc` wherever it is printed.
 out = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
+
+
+#: The files a run can write, by format name (``output.formats`` in config.yaml).
+FORMATS = {
+    "json": "portfolio.json",
+    "csv": "portfolio.csv, scenarios.csv, supply_shares.csv, reserves.csv",
+    "yaml": "resolved.yaml",
+    "html": "report.html",
+    "xlsx": "portfolio.xlsx",
+}
+FormatsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Files to write, comma separated: "
+        + ", ".join(f"{k} ({v})" for k, v in FORMATS.items())
+        + ". Default: output.formats in config.yaml (all five). report.html takes most of a "
+        "small run's time: --formats json,csv,yaml leaves it out.",
+    ),
+]
+
+
+def parse_formats(text: str | None, default) -> tuple[str, ...]:
+    """The formats of ``--formats`` (``default``, from config.yaml, when not given). An empty
+    list or an unknown name is a command-line mistake: said, exit 2."""
+    if text is None:
+        return tuple(default)
+    chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    wrong = [f for f in chosen if f not in FORMATS]
+    if wrong or not chosen:
+        what = f"unknown {', '.join(repr(w) for w in wrong)}" if wrong else "no format given"
+        err.print(
+            f"[red]--formats takes a comma-separated list of {', '.join(FORMATS)} ({what}); "
+            f"for example --formats json,csv[/]"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return chosen
+
+
 if not out.is_terminal:  # files and pipes: wide enough that tables do not wrap
     out = Console(width=150, emoji=False)
 if not err.is_terminal:

@@ -8,7 +8,7 @@ not write (nothing is written there), 6 when the comparison cannot be written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -26,13 +26,16 @@ def compare(
         ),
     ],
     out_dir: Annotated[
-        Path,
+        Optional[Path],
         typer.Option(
             "--out",
             "-o",
-            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx and comparison.png.",
+            help="Where to write runs.csv, runs_goods.csv, comparison.xlsx, comparison.png and "
+            "comparison.html. Default: comparison under output.folder of config.yaml "
+            "(results/comparison).",
         ),
-    ] = Path("comparison"),
+    ] = None,
+    config: cli.ConfigOption = Path("config.yaml"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
 ) -> None:
     """Compare existing results side by side: the same tables, workbook and chart as a batch.
@@ -44,9 +47,17 @@ def compare(
 
         stockpile compare results/crm results/crm_250M --out results/compare
     """
+    from optimizer.config import ConfigError, load_config
     from optimizer.results.write import OutputRefused, check_study_folder
     from optimizer.studies.compare import write_comparison
     from optimizer.studies.compare_records import CompareError, find_runs
+
+    if out_dir is None:
+        try:
+            out_dir = Path(load_config(config).output.folder) / "comparison"
+        except ConfigError as exc:
+            cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
+            raise typer.Exit(cli.EXIT_INPUT) from None
 
     try:
         check_study_folder(out_dir)  # never overwrite a runs.csv of the user's

@@ -18,6 +18,7 @@ from optimizer.cli.common import (
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
     ConfigOption,
+    FormatsOption,
     InterfaceOption,
     MipGapOption,
     YesOption,
@@ -31,6 +32,7 @@ from optimizer.cli.common import (
     internal_error,
     note,
     out,
+    parse_formats,
     read_config,
     refuse_large,
     refuse_output,
@@ -77,6 +79,8 @@ def print_summary(pf: dict, console: Console = out) -> None:
             _money(v["cash"]),
         )
     console.print(t)
+    for line in normal_shortfall_lines(pf):
+        console.print(f"[yellow]{_esc(line)}[/]")
     b = Table(title="Budget", title_justify="left")
     for col in ("budget", "limit", "used", "marginal value (EUR per EUR)"):
         b.add_column(col, justify="left" if col == "budget" else "right")
@@ -136,6 +140,23 @@ def _print_limits(pf: dict, console: Console) -> None:
         console.print(f"[yellow]warning: {_esc(warning)}[/]")
 
 
+def normal_shortfall_lines(pf: dict) -> list[str]:
+    """One sentence per good short even in the future without disruption (a hard limit, such
+    as the concentration cap, leaving demand unmet in normal times)."""
+    lines = []
+    for e in pf.get("normal_time_shortfall") or []:
+        cause = "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
+        if e.get("capped_countries"):
+            share = e.get("cap_share")
+            cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
+            cause = f"{cap} on {', '.join(e['capped_countries'])} binds and nothing replaces it"
+        lines.append(
+            f"Even with no disruption, {e['good']} is short {_qty(e['shortfall'])} {e['unit']} "
+            f"over the window ({_money(e['damage'])} of damage): {cause}."
+        )
+    return lines
+
+
 def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
     t = Table(title="Where the time went", title_justify="left")
     t.add_column("stage")
@@ -162,8 +183,9 @@ def run(
         typer.Option(
             "--out",
             "-o",
-            help="Results folder; replaced only when the run succeeds. "
-            "Default: <output.folder in config.yaml>/<scenario file name>.",
+            help="Results folder; replaced only when the run succeeds. Default: a folder "
+            "named after the scenario file under output.folder of config.yaml "
+            "(results/critical_raw_materials).",
         ),
     ] = None,
     set_: Annotated[
@@ -203,6 +225,7 @@ def run(
             "--json", help="Print portfolio.json to standard output instead of the summary."
         ),
     ] = False,
+    formats: FormatsOption = None,
     yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
     explain_limits: Annotated[
@@ -216,13 +239,13 @@ def run(
 ) -> None:
     """Solve one scenario and write its results folder.
 
-    Writes portfolio.json, portfolio.csv, scenarios.csv and resolved.yaml into --out, all at
-    once: a run that fails leaves an earlier folder untouched.
+    Writes portfolio.json, portfolio.csv, scenarios.csv, supply_shares.csv, reserves.csv,
+    resolved.yaml, report.html and portfolio.xlsx into --out (those chosen by --formats), all
+    at once: a run that fails leaves an earlier folder untouched.
 
     Example:
 
-        stockpile run scenarios/critical_raw_materials.yaml --out results/crm \
-            --set budget.total=250M
+        stockpile run scenarios/critical_raw_materials.yaml --set budget.total=250M
     """
     from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
@@ -240,6 +263,7 @@ def run(
         compress_time=compress,
         large_model_ok=yes or None,
     )
+    chosen = parse_formats(formats, cfg.output.formats)
     target = out_dir or Path(cfg.output.folder) / scenario.stem
     try:
         check_output_target(target)  # before solving: never replace a folder of the user's
@@ -289,7 +313,7 @@ def run(
             explain(result, rc)
     t = time.perf_counter()
     try:
-        result.write(target, tuple(cfg.output.formats))
+        result.write(target, chosen)
     except OutputRefused as exc:  # the folder changed while solving
         refuse_output(exc)
     except OSError as exc:

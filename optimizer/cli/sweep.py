@@ -52,7 +52,7 @@ def sweep(
         Optional[str],
         typer.Option(
             help="Sweep any numeric scenario value instead: key.path=FROM:TO:STEPS, e.g. "
-            "disruptions.ban.probability=0%:20%:11 (each value's model is rebuilt as arrays "
+            "disruptions.escalation.probability=0%:30%:7 (each value's model is rebuilt as arrays "
             "and, where its shape is unchanged, re-solved warm in place).",
         ),
     ] = None,
@@ -63,7 +63,8 @@ def sweep(
             "-o",
             help="Results folder (frontier.csv, frontier_goods.csv, frontier.png, report.html, "
             "sweep.json); "
-            "replaced only when the sweep succeeds. Default: <output.folder>/<scenario>-sweep.",
+            "replaced only when the sweep succeeds. Default: a folder named after the scenario "
+            "file with -sweep under output.folder of config.yaml (results/crm-sweep).",
         ),
     ] = None,
     workers: Annotated[
@@ -109,9 +110,11 @@ def sweep(
 
     Examples:
 
-        stockpile sweep scenarios/critical_raw_materials.yaml --budget 0:400M:21 --out results/f
+        S=scenarios/critical_raw_materials.yaml
 
-        stockpile sweep S.yaml --param disruptions.ban.probability=0%:20%:11 --out results/p
+        stockpile sweep $S --budget 0:400M:21 --out results/f
+
+        stockpile sweep $S --param disruptions.escalation.probability=0%:30%:7 --out results/p
     """
     from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
@@ -246,29 +249,47 @@ def print_frontier(result, console: Console = out) -> None:
     def money(v: float) -> str:
         return _money(None if v != v else v)  # NaN (no solution) prints as "-"
 
+    line = result.key.split(".")[2] if result.key.startswith("budget.lines.") else None
     t = Table(title=_esc(f"{result.scenario}: {result.label}"), title_justify="left")
-    for col in ("level", "status", "objective", "cash used", "exp. loss", "CVaR", "marg. value"):
-        t.add_column(col, justify="left" if col == "status" else "right")
+    cols = ["level", "status", "objective", f"cash used (line {line})" if line else "cash used"]
+    cols += ["portfolio cash"] if line else []
+    cols += ["exp. loss", "CVaR", "marg. value"]
+    cols += ["avg. value since level before", "budgets binding"] if budget else []
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("status", "budgets binding") else "right")
+
+    def value(v: float) -> str:
+        return "-" if v != v else f"{v:.4g}"
+
     for _, r in result.frontier.iterrows():
-        mv = r["marginal_value"]
-        t.add_row(
+        row = [
             money(r["level"]) if budget else f"{r['level']:.6g}",
             r["status"],
             money(r["objective"]),
             money(r["cash_used"]),
-            money(r["expected_loss"]),
-            money(r["cvar"]),
-            "-" if mv != mv else f"{mv:.4g}",
-        )
+        ]
+        row += [money(r["portfolio_cash"])] if line else []
+        row += [money(r["expected_loss"]), money(r["cvar"]), value(r["marginal_value"])]
+        if budget:
+            row += [value(r["average_value"]), _esc(str(r["binding"] or "none"))]
+        t.add_row(*row)
     console.print(t)
-    for level, text in result.switches:
+    changes = [(lv, text) for lv, text in result.switches]
+    changes += [(lv, text) for lv, text in result.switches_off]
+    for level, text in sorted(changes, key=lambda c: c[0]):
         console.print(f"  at {money(level) if budget else f'{level:.6g}'}: {_esc(text)}")
+    if result.is_mip and budget:
+        console.print(
+            "  integer decisions: the marginal value is the LP's dual with them fixed at each "
+            "level's optimum (it jumps); the average value since the level before counts the "
+            "decisions that change"
+        )
     tm = result.timings
-    line = f"{tm['levels']} levels in {tm['total_seconds']:.1f} s"
+    timing = f"{tm['levels']} levels in {tm['total_seconds']:.1f} s"
     if budget and tm.get("warm_levels"):
-        line += (
+        timing += (
             f" = {tm['ratio']:.2f}x the first (cold) level; warm re-solves "
             f"{tm['warm_solve_seconds_mean']:.2f} s each against {tm['cold_solve_seconds']:.2f} s"
             " cold"
         )
-    console.print(line)
+    console.print(timing)

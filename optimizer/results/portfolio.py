@@ -254,8 +254,47 @@ def portfolio(
         for k, name in enumerate(d.scenarios)
     }
     out["upstream"] = upstream_causes(m, sol.shortfall)
+    short = normal_time_shortfall(scenario, m, sol, result)
+    if short:
+        out["normal_time_shortfall"] = short
     out["solver"] = solver
     return out
+
+
+def normal_time_shortfall(
+    scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResult
+) -> list[dict]:
+    """Goods short even in ``no_disruption``: per good its ``shortfall`` (units over the
+    window), ``damage`` (euros over the window), the future's ``probability`` and
+    ``capped_countries``: the countries whose concentration cap binds for the good (its row's
+    dual is not zero), the likely cause; empty when no cap binds."""
+    d = m.data
+    if not d.scenarios or d.scenarios[0] != "no_disruption":
+        return []
+    short = sol.shortfall_kg[0]
+    demand = sol.demand_kg[0]
+    goods = np.flatnonzero(short > 1e-6 * np.maximum(1.0, demand))
+    if goods.size == 0:
+        return []
+    pairs = m.info.get("cap_pairs")
+    capped: dict[int, list[str]] = {}
+    if pairs is not None and result.row_dual is not None:
+        duals = np.abs(np.asarray(result.row_dual)[pairs["row"].to_numpy()])
+        for g, c in pairs.loc[duals > 1e-9, ["good", "country"]].itertuples(index=False):
+            capped.setdefault(int(g), []).append(d.countries[int(c)])
+    cap = scenario.risk.concentration_cap
+    return [
+        {
+            "good": d.goods[g],
+            "unit": d.units[g],
+            "shortfall": _clean(float(short[g])),
+            "damage": _clean(float(short[g] * d.damage[g])),
+            "probability": float(d.probability[0]),
+            "capped_countries": capped.get(int(g), []),
+            "cap_share": cap.share if cap is not None and capped.get(int(g)) else None,
+        }
+        for g in goods
+    ]
 
 
 def _budget(scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResult) -> dict:

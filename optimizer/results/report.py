@@ -10,6 +10,9 @@ Every figure taken from ``portfolio.json`` carries ``data-key`` (its dotted JSON
 contain dots) and ``data-value`` (the raw number), so tests and scripts can check the page
 against the JSON. Figures read from the scenario carry ``data-input`` (their path in
 ``resolved.yaml``) and ``data-value`` instead. All text that comes from the scenario is escaped.
+
+Why one module over 600 lines: it is the page's sections in reading order, each a short method
+of one class; the page shell is in ``html.py`` and the assumptions in ``report_assumptions.py``.
 """
 
 from __future__ import annotations
@@ -160,8 +163,37 @@ class _Page(_Assumptions):
             f"{tail:.0%} of outcomes.</p>"
         )
         html.append(self._budget_sentence())
+        html.append(self._normal_shortfall())
         html.append("</section>")
         return "\n".join(html)
+
+    def _normal_shortfall(self) -> str:
+        """Goods short even with no disruption: said in words, not left to a table cell."""
+        items = []
+        for i, e in enumerate(self.pf.get("normal_time_shortfall") or []):
+            path = ["normal_time_shortfall", str(i)]
+            qty = num(fmt_qty(e["shortfall"], e["unit"]), [*path, "shortfall"], e["shortfall"])
+            dmg = num(fmt_money(e["damage"]), [*path, "damage"], e["damage"])
+            cause = (
+                "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
+            )
+            if e.get("capped_countries"):
+                share = e.get("cap_share")
+                cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
+                cause = (
+                    f"{cap} on {', '.join(e['capped_countries'])} binds and no other supply "
+                    "replaces what it holds back"
+                )
+            items.append(
+                f"<li>Even with no disruption, {escape(e['good'])} is short {qty} over the "
+                f"window ({dmg} of damage): {escape(cause)}.</li>"
+            )
+        if not items:
+            return ""
+        return (
+            '<div class="alert" id="normal-shortfall"><strong>Short in normal times.</strong>'
+            "<ul>" + "".join(items) + "</ul></div>"
+        )
 
     def _budget_sentence(self) -> str:
         budget = self.pf.get("budget") or {}

@@ -33,6 +33,7 @@ from optimizer.scenario.located_yaml import _copy_locs, _issue, _Loc, _Locs, _re
 from optimizer.scenario.messages import _clip, _dedupe, _from_pydantic, _locate, _show
 from optimizer.scenario.overrides import _apply_overrides
 from optimizer.scenario.schema import Scenario
+from optimizer.scenario.units import convert_goods_units
 
 __all__ = ["LoadedScenario", "apply_overrides", "load_scenario", "load_scenario_dict"]
 
@@ -118,6 +119,7 @@ def _finish(
 ) -> LoadedScenario:
     """Apply overrides, validate, check, and build the result."""
     _apply_overrides(data, locs, overrides)
+    convert_goods_units(data)  # "25 kt", "55 EUR/kg" in the good's own unit
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -149,13 +149,30 @@ def _compose(text: str, display: str | None, origin: str | None) -> Node | None:
         message = exc.problem or exc.context or "the YAML cannot be read"
         if exc.context and exc.problem:
             message = f"{exc.problem} ({exc.context})"
+        opened = exc.context_mark
+        hint = _yaml_hint(message)
+        if (
+            "while parsing a flow" in (exc.context or "")
+            and opened is not None
+            and mark is not None
+            and opened.line < mark.line
+        ):
+            # a [ or { left open on an earlier line: point at the line that opened it
+            bracket = "[" if "sequence" in exc.context else "{"
+            closing = "]" if bracket == "[" else "}"
+            message = (
+                f"the {bracket} opened here (column {opened.column + 1}) is not closed: "
+                f"line {mark.line + 1} goes on without a {closing}"
+            )
+            hint = f"close it with {closing} on this line"
+            mark = opened
         issue = Issue(
             display,
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
             "",
             message.strip(),
-            _yaml_hint(message),
+            hint,
             origin,
         )
     except yaml.reader.ReaderError as exc:

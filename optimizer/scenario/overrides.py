@@ -2,14 +2,18 @@
 
 An override may address a list item either way (``hits.0.severity`` or ``hits[0].severity``);
 its value is read as one-line YAML. A bad override is reported as an issue whose origin is the
-override itself.
+override itself. An override changes values of entries the scenario has: it never creates a
+new named entry (a good, supplier, country, disruption, event or budget line), so that a typo
+or a name from another file is reported with the names that exist (:func:`missing_entry`),
+instead of as a half-written new entry.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, get_args, get_origin
 
 from optimizer.scenario.checks import KeyPath, format_path
 from optimizer.scenario.errors import Issue, ScenarioError
@@ -17,6 +21,92 @@ from optimizer.scenario.located_yaml import _Builder, _compose, _Loc, _Locs
 from optimizer.scenario.messages import _show
 
 _INDEX_RE = re.compile(r"\[(\d+)\]")
+
+#: What one entry of a named map is called in messages, by the map's own key.
+_ENTRY_NOUN = {
+    "goods": "good",
+    "suppliers": "supplier",
+    "countries": "country",
+    "disruptions": "disruption",
+    "events": "event",
+    "lines": "budget line",
+}
+
+
+@lru_cache(maxsize=1)
+def _named_maps() -> tuple[tuple[str, ...], ...]:
+    """Key paths of the scenario's maps keyed by user names (``goods``, ``goods.*.suppliers``,
+    ``budget.lines``...), read from the schema: every ``dict[str, Model]`` field."""
+    from pydantic import BaseModel
+
+    from optimizer.scenario.schema import Scenario
+
+    def model_of(annotation: Any) -> Any:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) is not None and get_origin(annotation) is not dict and args:
+            return model_of(args[0])  # Optional[...] / Union
+        return annotation
+
+    found: list[tuple[str, ...]] = []
+
+    def walk(model: Any, prefix: tuple[str, ...], seen: frozenset) -> None:
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            ann = model_of(field.annotation)
+            if get_origin(ann) is dict:
+                found.append((*prefix, key))
+                value = get_args(ann)[1] if len(get_args(ann)) == 2 else None
+                if isinstance(value, type) and issubclass(value, BaseModel) and value not in seen:
+                    walk(value, (*prefix, key, "*"), seen | {value})
+            elif isinstance(ann, type) and issubclass(ann, BaseModel) and ann not in seen:
+                walk(ann, (*prefix, key), seen | {ann})
+
+    walk(Scenario, (), frozenset({Scenario}))
+    return tuple(found)
+
+
+def _is_named_map(path: tuple) -> bool:
+    return any(
+        len(p) == len(path) and all(a == "*" or a == str(b) for a, b in zip(p, path))
+        for p in _named_maps()
+    )
+
+
+def missing_entry(
+    data: dict[str, Any], segments: Sequence[str | int], flag: str = "--set"
+) -> tuple[str, str] | None:
+    """(message, hint) when the key path ``segments`` goes through a named entry ``data`` does
+    not have (``disruptions.ban`` in a file without a disruption ``ban``): ``flag`` (``--set``,
+    ``--param``) changes existing entries only. None when every named entry on the path exists."""
+    current: Any = data
+    path: tuple = ()
+    for segment in segments:
+        if current is None:
+            current = {}  # a section the file leaves out: no entries in it
+        if isinstance(current, dict):
+            key = str(segment)
+            if _is_named_map(path) and key not in current:
+                where = format_path(path) if path else "the scenario"
+                noun = _ENTRY_NOUN.get(str(path[-1]), "entry") if path else "entry"
+                names = ", ".join(str(k) for k in current) or "none"
+                return (
+                    f"the scenario has no {noun} `{key}` under `{where}` (it has: {names}); "
+                    f"{flag} changes values of existing entries and does not create new ones",
+                    f"use one of the existing names, e.g. {flag} "
+                    f"{format_path((*path, next(iter(current))))}..."
+                    if current
+                    else f"add the {noun} to the scenario file first",
+                )
+            current = current.get(key)
+        elif isinstance(current, list):
+            index = segment if isinstance(segment, int) else _as_index(segment)
+            if index is None or not 0 <= index < len(current):
+                return None  # reported with the list's length by _set_path
+            current = current[index]
+        else:
+            return None
+        path = (*path, segment)
+    return None
 
 
 _SEGMENT_RE = re.compile(r"^([^\[\]]*)((?:\[\d+\])*)$")
@@ -95,7 +185,9 @@ def _apply_overrides(data: dict[str, Any], locs: _Locs, overrides: Sequence[str]
         except ScenarioError as exc:
             issues.extend(exc.issues)
             continue
-        problem = _set_path(data, locs, segments, value, _Loc(None, origin=origin))
+        problem = missing_entry(data, segments, "--set") or _set_path(
+            data, locs, segments, value, _Loc(None, origin=origin)
+        )
         if problem is not None:
             message, hint = problem
             issues.append(Issue(None, None, None, format_path(segments), message, hint, origin))

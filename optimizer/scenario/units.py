@@ -49,7 +49,83 @@ def parse_number(value: object) -> float:
         return _finite(value, "a number")
     if isinstance(value, str) and _NUMBER_RE.match(value):
         return _finite(float(value.replace("_", "")), "a number")
-    raise ValueError(f"expected a number, got {value!r}")
+    raise ValueError(
+        f"expected a number, got {value!r}" + (_UNIT_HINT if _with_unit(value) else "")
+    )
+
+
+#: Kilograms per mass unit a good may be counted in (case matters: Mt is a megatonne).
+MASS_KG = {"g": 1e-3, "kg": 1.0, "t": 1e3, "tonne": 1e3, "tonnes": 1e3, "kt": 1e6, "Mt": 1e9}
+_MASS = "|".join(sorted(MASS_KG, key=len, reverse=True))
+_PER_YEAR = r"(?:\s*(?:/|per)\s*(?:yr|year|a))?"
+_QTY_RE = re.compile(
+    rf"^\s*([-+]?[0-9][0-9_,]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\s*({_MASS}){_PER_YEAR}\s*$"
+)
+_PRICE_RE = re.compile(
+    rf"^\s*(?:(?:eur|€)\s*)?([-+]?[0-9][0-9_,]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\s*"
+    rf"(k|m|bn|b)?\s*(?:eur|€)?\s*(?:/|per)\s*({_MASS}){_PER_YEAR}\s*$",
+    re.IGNORECASE,
+)
+
+
+def _mass_kg(unit: str) -> float | None:
+    return MASS_KG.get(unit.strip()) if isinstance(unit, str) else None
+
+
+def convert_good_quantity(value: object, good_unit: str) -> object:
+    """``value`` in the good's unit when it is written with a mass unit and the good is
+    counted in one: ``25 kt`` is 25000 for a good in t; ``55 EUR/kg`` is 55000 (euros per t).
+    Anything else is returned unchanged (the schema then reads it, or says what to write)."""
+    per_unit = _mass_kg(good_unit)
+    if per_unit is None or not isinstance(value, str):
+        return value
+    m = _QTY_RE.match(value)
+    if m:
+        number = float(m.group(1).replace("_", "").replace(",", ""))
+        return _finite(number * MASS_KG[m.group(2)] / per_unit, "a quantity")
+    m = _PRICE_RE.match(value)
+    if m:
+        unit = m.group(3)
+        written = MASS_KG.get(unit) or MASS_KG.get(unit.lower()) or MASS_KG.get(unit.capitalize())
+        if written is None:  # "55 EUR/MT": case matters for mass units
+            return value
+        number = float(m.group(1).replace("_", "").replace(",", ""))
+        money = number * _MONEY_SUFFIX[(m.group(2) or "").lower()]
+        return _finite(money * per_unit / written, "an amount of money")
+    return value
+
+
+def convert_goods_units(data: dict) -> None:
+    """Apply :func:`convert_good_quantity` in place to every value under ``goods.<good>``,
+    with that good's ``unit``."""
+    goods = data.get("goods") if isinstance(data, dict) else None
+    if not isinstance(goods, dict):
+        return
+
+    def walk(node: object, unit: str) -> object:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k != "unit":
+                    node[k] = walk(v, unit)
+            return node
+        if isinstance(node, list):
+            return [walk(v, unit) for v in node]
+        return convert_good_quantity(node, unit)
+
+    for good in goods.values():
+        if isinstance(good, dict) and _mass_kg(good.get("unit")) is not None:
+            walk(good, good["unit"])
+
+
+_UNIT_HINT = (
+    "; hint: write the number alone, in the good's own unit (its `unit:`); a good counted in "
+    "t, kt or Mt also takes '25 kt' and prices such as '55 EUR/kg'"
+)
+
+
+def _with_unit(value: object) -> bool:
+    """Whether ``value`` looks like a number followed by a unit (``25 kt``, ``55 EUR/kg``)."""
+    return isinstance(value, str) and bool(re.match(r"^\s*(?:eur|€)?\s*[-+]?[0-9]", value, re.I))
 
 
 def parse_money(value: object) -> float:
@@ -66,6 +142,7 @@ def parse_money(value: object) -> float:
             return _finite(number * _MONEY_SUFFIX[suffix], "an amount of money")
     raise ValueError(
         f"expected an amount of money such as 2500000, 2.5e6, 2.5M, 750k or 1.2bn, got {value!r}"
+        + (_UNIT_HINT if _with_unit(value) else "")
     )
 
 

@@ -211,6 +211,36 @@ def _read_batch_yaml(path: Path, display: str) -> tuple[Any, dict]:
     return data, {p: loc.line for p, loc in locs.items()}
 
 
+def is_batch_file(path: str | Path) -> bool:
+    """Whether ``path`` reads as a batch file (a mapping with a top-level ``base:`` and no
+    ``goods:``); False for a scenario or a file that cannot be read (the scenario loader then
+    says why)."""
+    from optimizer.scenario.located_yaml import _read_yaml
+
+    try:
+        data, _, _ = _read_yaml(Path(path), str(path))
+    except (ScenarioError, OSError):
+        return False
+    return isinstance(data, dict) and "base" in data and "goods" not in data
+
+
+def identical_runs(runs: Sequence[RunSpec], shas: dict[str, str]) -> dict[str, str]:
+    """``{run: earlier run}`` for each run whose resolved scenario has the SHA-256 of an
+    earlier run in ``runs`` (a variant that changes nothing against the base, say): solving it
+    again tells nothing new."""
+    first: dict[str, str] = {}
+    twins: dict[str, str] = {}
+    for r in runs:
+        sha = shas.get(r.name)
+        if sha is None:
+            continue
+        if sha in first:
+            twins[r.name] = first[sha]
+        else:
+            first[sha] = r.name
+    return twins
+
+
 def load_batch(path: str | Path) -> Batch:
     """Read a batch file and expand it into its runs. Raises :class:`BatchError` with every
     problem found in the file (not in the scenarios: see :func:`run_batch`)."""

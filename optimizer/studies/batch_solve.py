@@ -311,7 +311,8 @@ def validate_runs(
     else:
         results = _check_on_cluster(client, batch, base, batch.runs)
     checked, warnings = _digest(batch, base, results)
-    return {name: c["sha"] for name, c in checked.items()}, warnings
+    shas = {name: c["sha"] for name, c in checked.items() if name != "__invalid__"}
+    return shas, warnings
 
 
 #: Largest batch whose validated scenarios are kept (about 30 kB each) and handed to the

@@ -73,7 +73,7 @@ def parse_param(text: str) -> tuple[str, np.ndarray]:
     key, sep, rng = text.partition("=")
     if not sep or not key.strip():
         raise ValueError(
-            f"expected key.path=FROM:TO:STEPS, e.g. disruptions.ban.probability=0:20%:11, "
+            f"expected key.path=FROM:TO:STEPS, e.g. disruptions.escalation.probability=0%:30%:7, "
             f"got {text!r}"
         )
     return key.strip(), parse_range(rng)

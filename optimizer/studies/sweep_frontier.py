@@ -33,6 +33,9 @@ FRONTIER_COLUMNS = [
     "seconds",
     "warm",
     "iterations",
+    "portfolio_cash",
+    "average_value",
+    "binding",
 ]
 
 
@@ -57,13 +60,19 @@ class SweepResult:
     all first-stage cash for a parameter sweep), expected loss and CVaR of the shortfall damage,
     the marginal value of the swept budget (of the total budget for a parameter sweep; NaN
     without one), seconds spent on the level, ``warm`` (the solve started from an earlier
-    level's basis or solution) and simplex/IPM iterations.
+    level's basis or solution) and simplex/IPM iterations; then ``portfolio_cash`` (all
+    first-stage cash of the portfolio, euros: for a budget line's sweep ``cash_used`` is that
+    line's own cash), ``average_value`` (euros of objective saved per euro between the previous
+    solved level and this one: ``(objective before - objective) / (level - level before)``; NaN
+    for the first level and for a parameter sweep) and ``binding`` (the budgets that bind at the
+    level, ``total`` and line names joined by ``;``, empty when none does).
 
     ``goods``: long format, one row per (level, good) (``GOODS_COLUMNS``).
 
     ``switches``: ``(level, text)`` at the first level where a lever is used that was not at
     the level before: a stockpile started, a contract signed, a plant built, demand measures
-    prepared.
+    prepared. ``switches_off``: ``(level, text)`` where a lever used at the level before is
+    not used any more (a contract dropped when money moves to a better buy).
 
     ``timings`` (seconds, wall clock): ``total_seconds`` (the whole sweep), ``first_seconds``
     (the first level solved, cold, including load and build: about what one ``stockpile run``
@@ -84,6 +93,7 @@ class SweepResult:
     frontier: pd.DataFrame
     goods: pd.DataFrame
     switches: list[tuple[float, str]] = field(default_factory=list)
+    switches_off: list[tuple[float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, Any] = field(default_factory=dict)
     cold_checks: list[dict[str, Any]] = field(default_factory=list)
@@ -119,6 +129,8 @@ class SweepResult:
             "timings": {k: _round(v) for k, v in self.timings.items()},
             "cold_checks": self.cold_checks,
             "switches": [{"level": float(lv), "lever": text} for lv, text in self.switches],
+            "switches_off": [{"level": float(lv), "lever": text} for lv, text in self.switches_off],
+            "budgets": [_budgets_at(float(lv), pf) for lv, pf in zip(f["level"], self.portfolios)],
             "warnings": list(self.warnings),
         }
 
@@ -141,6 +153,39 @@ class SweepResult:
             "sweep.json": lambda p: p.write_text(dumps_json(summary)),
         }
         return write_folder(Path(out_dir), writers)
+
+
+def _budgets_at(level: float, pf: dict) -> dict[str, Any]:
+    """``sweep.json``'s ``budgets`` entry of one level: each budget (``total`` and the lines)
+    with its limit and cash used (euros) and its marginal value (euros per euro)."""
+    b = pf.get("budget") or {}
+    rows = {"total": b.get("total"), **(b.get("lines") or {})}
+    return {
+        "level": level,
+        "budgets": {
+            name: {k: e.get(k) for k in ("limit", "used", "marginal_value")}
+            for name, e in rows.items()
+            if e is not None and (name != "total" or e.get("limit") is not None)
+        },
+    }
+
+
+def binding_budgets(pf: dict) -> list[str]:
+    """The budgets (``total``, line names) that bind in portfolio ``pf``: a limit whose
+    marginal value is positive (an extra euro there lowers the objective)."""
+    b = pf.get("budget") or {}
+    rows = {"total": b.get("total"), **(b.get("lines") or {})}
+    return [
+        name
+        for name, e in rows.items()
+        if e is not None
+        and e.get("limit") is not None
+        and (e.get("marginal_value") or 0.0) > _BINDS
+    ]
+
+
+#: A marginal value above this (euros per euro) counts as a budget binding.
+_BINDS = 1e-9
 
 
 def _round(v: Any) -> Any:
@@ -218,6 +263,9 @@ def _frontier_row(lv: _Level, budget_name: str | None, kind: str) -> dict:
         "seconds": lv.seconds,
         "warm": lv.warm,
         "iterations": lv.iterations,
+        "portfolio_cash": cost.get("first_stage_cash", nan),
+        "average_value": nan,
+        "binding": ";".join(binding_budgets(pf)),
     }
 
 
@@ -239,35 +287,53 @@ def _goods_rows(lv: _Level) -> list[dict]:
     return rows
 
 
-def levers_on(pf: dict) -> dict[tuple, str]:
-    """The first-stage levers a portfolio uses, each with the text naming it."""
+def levers_on(pf: dict, off: bool = False) -> dict[tuple, str]:
+    """The first-stage levers a portfolio uses, each with the text naming it (with
+    ``off=True``, the text saying it is no longer used)."""
     on: dict[tuple, str] = {}
     for g, v in (pf.get("goods") or {}).items():
         if v["stockpile"]["buy"] > _ON:
-            on[(g, "stockpile")] = f"{g}: stockpile started"
+            on[(g, "stockpile")] = f"{g}: " + ("no stock bought" if off else "stockpile started")
         for sup, q in v["reserve"].items():
             if q > _ON:
-                on[(g, "reserve", sup)] = f"{g}: contract signed with {sup}"
+                text = f"contract with {sup} dropped" if off else f"contract signed with {sup}"
+                on[(g, "reserve", sup)] = f"{g}: {text}"
         if v["domestic"]["capacity"] > _ON:
-            on[(g, "domestic")] = f"{g}: plant built"
+            on[(g, "domestic")] = f"{g}: " + ("no plant built" if off else "plant built")
         if v["demand_reduction"].get("prepared"):
-            on[(g, "demand_reduction")] = f"{g}: demand measures prepared"
+            text = "demand measures not prepared" if off else "demand measures prepared"
+            on[(g, "demand_reduction")] = f"{g}: {text}"
     return on
 
 
-def find_switches(levels: Sequence[float], portfolios: Sequence[dict]) -> list[tuple[float, str]]:
+def find_switches(
+    levels: Sequence[float], portfolios: Sequence[dict], off: bool = False
+) -> list[tuple[float, str]]:
     """``(level, text)`` for each lever used at a level but not at the previous level with a
-    solution (levels in increasing order; the first level has nothing to compare with)."""
+    solution (levels in increasing order; the first level has nothing to compare with). With
+    ``off=True``: each lever used at the previous level with a solution and not at this one."""
     out: list[tuple[float, str]] = []
     prev: dict[tuple, str] | None = None
     for level, pf in zip(levels, portfolios):
         if not pf.get("goods"):
             continue
-        on = levers_on(pf)
+        on = levers_on(pf, off=off)
         if prev is not None:
-            out.extend((float(level), text) for key, text in on.items() if key not in prev)
+            new, old = (prev, on) if off else (on, prev)
+            out.extend((float(level), text) for key, text in new.items() if key not in old)
         prev = on
     return out
+
+
+def _average_values(f: pd.DataFrame) -> pd.Series:
+    """Euros of objective saved per euro between each solved level and the solved level
+    before it (levels increasing); NaN for the first solved level."""
+    solved = f["status"].isin(("optimal", "time_limit")) & f["objective"].notna()
+    ok = f.loc[solved, ["level", "objective"]]
+    step = ok["level"].diff()
+    avg = -ok["objective"].diff() / step.where(step > 0)
+    avg = avg.mask(avg.abs() < 1e-9, 0.0)  # solver noise reads as zero, not "-0"
+    return avg.reindex(f.index)
 
 
 def _assemble(
@@ -289,6 +355,8 @@ def _assemble(
         [_frontier_row(lv, budget_name, kind) for lv in levels_done], columns=FRONTIER_COLUMNS
     )
     frontier["warm"] = frontier["warm"].astype(bool)
+    if kind == "budget":
+        frontier["average_value"] = _average_values(frontier)
     goods = pd.DataFrame(
         [row for lv in levels_done for row in _goods_rows(lv)], columns=GOODS_COLUMNS
     )
@@ -319,6 +387,7 @@ def _assemble(
         frontier=frontier,
         goods=goods,
         switches=find_switches([lv.level for lv in levels_done], pfs),
+        switches_off=find_switches([lv.level for lv in levels_done], pfs, off=True),
         warnings=warnings + [c["warning"] for c in checks if c.get("warning")],
         timings=timings,
         cold_checks=[{k: v for k, v in c.items() if k != "warning"} for c in checks],

@@ -17,10 +17,12 @@ import numpy as np
 
 from optimizer.pipeline import RunConfig, load, run
 from optimizer.results.portfolio import portfolio
+from optimizer.scenario.errors import Issue, ScenarioError
 from optimizer.scenario.loader import LoadedScenario
+from optimizer.scenario.overrides import missing_entry
 from optimizer.scenario.schema import is_rate_key
 from optimizer.solve.certificate import lp_certificate
-from optimizer.studies.levels import _format_value, _lookup, _source
+from optimizer.studies.levels import _format_value, _lookup, _source, _split_key
 from optimizer.studies.progress import Progress
 from optimizer.studies.sweep_frontier import SweepResult, _assemble, _certificate_note, _Level
 from optimizer.studies.workers import _collect, _pool
@@ -141,6 +143,10 @@ def sweep_param(
         raise ValueError("a parameter sweep needs one or more finite values")
     arr = np.unique(arr)
     base = load(src, overrides)
+    missing = missing_entry(base.resolved, _split_key(key), "--param")
+    if missing is not None:
+        origin = f"set by --param {key}"
+        raise ScenarioError([Issue(None, None, None, key, *missing, origin)])
     found, current = _lookup(base.resolved, key)
     if (
         found
