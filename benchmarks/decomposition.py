@@ -8,7 +8,9 @@ peak memory is that process's own ``ru_maxrss``:
 - ``decomposed-1``: :func:`optimizer.solve.decomposed.solve_decomposed`, subproblems in the
   same process;
 - ``decomposed-2``: the same with the subproblems on 2 local Dask worker processes (the
-  workers' peak memory is reported apart: ``workers_rss_mb``, the largest of them).
+  workers' peak memory is reported apart: ``workers_rss_mb``, the largest of them);
+- ``decomposed-remote`` (with ``--scheduler tcp://127.0.0.1:PORT``): on the workers of an
+  existing ``dask scheduler`` (e.g. one ``dask worker`` started beside it on loopback).
 
 It prints a table (wall and CPU seconds, the subproblem phase, master iterations, peak memory,
 objectives and their relative difference) and, with ``--json``, writes the raw rows. The
@@ -31,10 +33,18 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODES = ("extensive", "decomposed-1", "decomposed-2")
+MODES = ("extensive", "decomposed-1", "decomposed-2", "decomposed-remote")
 
 
-def _case(goods: int, suppliers: int, months: int, futures: int, mode: str, seed: int) -> dict:
+def _case(
+    goods: int,
+    suppliers: int,
+    months: int,
+    futures: int,
+    mode: str,
+    seed: int,
+    scheduler: str | None = None,
+) -> dict:
     """Run one mode on one size in this process; returns its measurements."""
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(HERE.parent))
@@ -61,8 +71,11 @@ def _case(goods: int, suppliers: int, months: int, futures: int, mode: str, seed
     else:
         from optimizer.solve.decomposed import DecompositionOptions, solve_decomposed
 
-        workers = int(mode.split("-")[1])
-        res = solve_decomposed(m, options, DecompositionOptions(workers=workers))
+        if mode == "decomposed-remote":
+            dec = DecompositionOptions(scheduler=scheduler)
+        else:
+            dec = DecompositionOptions(workers=int(mode.split("-")[1]))
+        res = solve_decomposed(m, options, dec)
         row.update(
             iterations=res.iterations,
             subproblem_s=res.seconds["subproblems"],
@@ -100,6 +113,8 @@ def _run_in_process(args: argparse.Namespace, futures: int, mode: str) -> dict:
         "--seed",
         str(args.seed),
     ]
+    if args.scheduler:
+        cmd += ["--scheduler", args.scheduler]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -139,22 +154,32 @@ def table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--futures", type=int, nargs="+", default=[1000, 5000])
-    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES[:3]))
     p.add_argument("--goods", type=int, default=20)
     p.add_argument("--suppliers", type=int, default=5)
     p.add_argument("--months", type=int, default=60)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--json", type=Path)
+    p.add_argument("--scheduler", help="address of a running Dask scheduler (decomposed-remote)")
     p.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.one:
-        row = _case(args.goods, args.suppliers, args.months, args.futures[0], args.one, args.seed)
+        row = _case(
+            args.goods,
+            args.suppliers,
+            args.months,
+            args.futures[0],
+            args.one,
+            args.seed,
+            args.scheduler,
+        )
         print(json.dumps(row))
         return 0
     rows = []
+    modes = [m for m in args.modes if m != "decomposed-remote" or args.scheduler]
     for k in args.futures:
-        for mode in args.modes:
+        for mode in modes:
             rows.append(_run_in_process(args, k, mode))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(table(rows))

@@ -23,6 +23,7 @@ from optimizer.results.run import RunResult
 from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
 from optimizer.solve import SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface
+from optimizer.solve.decomposed import choose_method, solve_decomposed
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class RunConfig:
     presolve: bool = True
     log: bool = False
     warm_resolves: bool = False
+    method: str = "auto"
+    """``auto | extensive | decomposed`` (``solver.method`` in config.yaml); a run re-solved
+    warm (``warm_resolves``) is always extensive."""
     large_model_ok: bool = False
     """Solve a model estimated above a quarter of the machine's memory (``--yes``); one that
     cannot fit is refused whatever this says (:mod:`optimizer.model.size`)."""
@@ -56,6 +60,7 @@ class RunConfig:
             time_limit=s.time_limit,
             threads=s.threads,
             interface=s.interface,
+            method=s.method,
             pyomo_max_columns=s.pyomo_max_columns,
             algorithm=s.algorithm,
             pricing=s.pricing,
@@ -126,16 +131,27 @@ def run(
     _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
     seconds["build"] = time.perf_counter() - t
 
-    interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
-    t = time.perf_counter()
-    solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
-    setup = time.perf_counter() - t
-    result = solver.solve()
-    for key, value in result.seconds.items():
-        seconds[key if key != "build" else "pyomo_build"] = value
-    # importing the interface and creating the solver, beyond the model's own build/hand-over
-    own = result.seconds.get("build", 0.0) if interface == "pyomo" else seconds.get("hand_over", 0)
-    seconds["solver_setup"] = max(0.0, setup - own)
+    method, why = choose_method(built, "extensive" if config.warm_resolves else config.method)
+    solver = None
+    if method == "decomposed":
+        interface = "decomposed"
+        result = solve_decomposed(built, config.solver_options(built.lp.is_mip))
+        seconds.update(result.seconds)
+    else:
+        interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
+        t = time.perf_counter()
+        solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
+        setup = time.perf_counter() - t
+        result = solver.solve()
+        for key, value in result.seconds.items():
+            seconds[key if key != "build" else "pyomo_build"] = value
+        # importing the interface and creating the solver, beyond the model's own hand-over
+        own = (
+            result.seconds.get("build", 0.0)
+            if interface == "pyomo"
+            else seconds.get("hand_over", 0)
+        )
+        seconds["solver_setup"] = max(0.0, setup - own)
 
     t = time.perf_counter()
     pf = portfolio(
@@ -147,5 +163,13 @@ def run(
         interface=interface,
     )
     seconds["results"] = time.perf_counter() - t
+    pf["solver"]["method"] = {"used": method, "why": why}
+    if method == "decomposed":
+        pf["solver"]["method"].update(
+            lower_bound=result.lower_bound,
+            upper_bound=result.upper_bound,
+            gap=result.gap,
+            master_iterations=result.master_iterations,
+        )
     pf["solver"]["times"] = {k: round(v, 4) for k, v in seconds.items()}
     return RunResult(loaded, data, built, result, pf, seconds, solver)

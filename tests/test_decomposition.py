@@ -245,6 +245,22 @@ def test_random_cases_match_extensive(seed, integer):
     assert lp.is_mip == integer
 
 
+def test_time_limit_returns_the_best_first_stage_with_its_exact_objective():
+    """With no time to iterate, the loop stops after its first master solve: status
+    ``time_limit``, the starting first stage with its futures solved (so the objective is the
+    extensive LP's at that x, >= the optimum z*) and a lower bound <= z*."""
+    ext = extensive(synthetic_scenario(3, 2, 12, 5, seed=7, integer=False))
+    z = ext.objective
+    d = solve_decomposed(ext.model, SolverOptions(time_limit=0.0), DecompositionOptions())
+    assert d.status == "time_limit"
+    assert d.has_solution
+    lp = ext.model.lp
+    assert d.objective == pytest.approx(float(lp.cost @ d.x + lp.objective_constant), rel=1e-12)
+    assert d.objective >= z * (1 - 1e-9)
+    assert d.lower_bound <= z * (1 + 1e-9)
+    assert d.gap > 1e-6
+
+
 def test_chunking_and_level_do_not_change_the_answer():
     """The same optimum whatever the chunk size, the cut groups or the level stabilisation."""
     data = synthetic_scenario(3, 3, 12, 10, seed=11, integer=False)
@@ -291,3 +307,42 @@ def test_two_local_workers_and_a_lost_one():
         d = solve_decomposed(m, EXACT, DecompositionOptions(gap=1e-8, client=client))
     assert d.workers >= 1  # the killed worker may not have come back yet
     assert d.objective == pytest.approx(ext.objective, rel=1e-6)
+
+
+# --- solver.method through the pipeline and the command line ----------------------------------
+
+
+def test_method_decomposed_through_run_gives_the_hand_worked_optimum():
+    """``RunConfig(method="decomposed")`` in :func:`optimizer.pipeline.run`: the one-good case
+    without a budget (objective 2800, buy 60: see the first test) and portfolio.json says how
+    it was solved, with both bounds; ``auto`` on 2 futures stays extensive and says why."""
+    from optimizer.pipeline import RunConfig, run
+
+    res = run(one_good(0.3), RunConfig(method="decomposed"))
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(2800.0, rel=1e-7)
+    assert res.portfolio["goods"][G]["stockpile"]["buy"] == pytest.approx(60.0, rel=1e-7)
+    method = res.portfolio["solver"]["method"]
+    assert method["used"] == "decomposed" and method["why"] == "asked for"
+    assert method["lower_bound"] <= 2800.0 * (1 + 1e-9)
+    assert method["upper_bound"] == pytest.approx(2800.0, rel=1e-7)
+    auto = run(one_good(0.3), RunConfig())
+    assert auto.portfolio["solver"]["method"] == {"used": "extensive", "why": "2 futures < 500"}
+    assert auto.objective == pytest.approx(2800.0, rel=1e-7)
+
+
+def test_cli_method_decomposed_on_a_model_it_cannot_solve_exits_1(tmp_path):
+    """A CVaR limit cannot be decomposed: `--method decomposed` says so and what to use, exit 1,
+    nothing written, no traceback."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(one_good(0.3, cvar={"alpha": 0.8, "limit": 5000})))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["run", str(path), "--method", "decomposed", "--out", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "--method extensive" in r.output and "Traceback" not in r.output
+    assert not out.exists()

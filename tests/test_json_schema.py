@@ -1,6 +1,7 @@
 """The shipped JSON Schemas (``schemas/``) are what editors read: generated, fresh, named by
-every shipped file, and a standard Draft 2020-12 validator (``jsonschema``, the validator that
-check-jsonschema wraps) accepts what the engine's loaders accept and refuses what they refuse."""
+every shipped file, and standard validators (``jsonschema``, the library check-jsonschema wraps:
+Draft 2020-12, and draft-07, the dialect the schemas declare for yaml-language-server) accept
+what the engine's loaders accept and refuse what they refuse."""
 
 from __future__ import annotations
 
@@ -36,17 +37,22 @@ def _is_batch(path: Path) -> bool:
     return "base" in (yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
-def _validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(
-        json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
-    )
+def _schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
-def _errors(validator: jsonschema.Draft202012Validator, data: object) -> list[str]:
-    return [
+def _errors(name: str, data: object) -> list[str]:
+    """The errors of ``data`` under the shipped schema ``name``, as a Draft 2020-12 validator
+    reports them; a draft-07 validator (what yaml-language-server implements) must agree on
+    whether there is any."""
+    schema = _schema(name)
+    errors = [
         f"{'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in validator.iter_errors(data)
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(data)
     ]
+    draft7 = list(jsonschema.Draft7Validator(schema).iter_errors(data))
+    assert (draft7 == []) == (errors == []), (errors, [e.message for e in draft7])
+    return errors
 
 
 # --- the shipped schemas ------------------------------------------------------------------------
@@ -58,7 +64,11 @@ def _errors(validator: jsonschema.Draft202012Validator, data: object) -> list[st
 def test_shipped_schema_is_generated_and_fresh(name, generate):
     shipped = (SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")
     assert shipped == schema_text(generate()), f"schemas/{name}.schema.json is stale; {REGENERATE}"
-    jsonschema.Draft202012Validator.check_schema(json.loads(shipped))
+    document = json.loads(shipped)
+    # declared draft-07 (yaml-language-server's dialect), valid under 2020-12 as well
+    assert document["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(document)
+    jsonschema.Draft202012Validator.check_schema(document)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
@@ -72,10 +82,9 @@ def test_every_shipped_file_names_its_schema_and_passes_it(path):
     kind = "batch" if _is_batch(path) else "scenario"
     target = (path.parent / m.group(1)).resolve()
     assert target == (SCHEMAS / f"{kind}.schema.json").resolve(), m.group(1)
-    validator = _validator(kind)
     engine_view, _, _ = _read_yaml(path, str(path))
-    assert _errors(validator, engine_view) == []
-    assert _errors(validator, yaml.safe_load(path.read_text(encoding="utf-8"))) == []
+    assert _errors(kind, engine_view) == []
+    assert _errors(kind, yaml.safe_load(path.read_text(encoding="utf-8"))) == []
 
 
 def test_the_library_has_files_of_both_kinds():
@@ -144,7 +153,7 @@ def test_whole_files_schema_agrees_with_the_loader(case):
     except ScenarioError:
         loader = False
     assert loader is accepted
-    errors = _errors(_validator("scenario"), data)
+    errors = _errors("scenario", data)
     assert (errors == []) is accepted, errors
 
 
@@ -183,16 +192,15 @@ def test_partial_files_schema_agrees_with_the_loader(case, tmp_path):
     except ScenarioError:
         loader = False
     assert loader is accepted
-    errors = _errors(_validator("scenario"), data)
+    errors = _errors("scenario", data)
     assert (errors == []) is accepted, errors
 
 
 def test_extends_is_refused_nowhere_but_required_keys_only_in_whole_files():
-    v = _validator("scenario")
-    assert _errors(v, {"extends": "base.yaml"}) == []
-    assert _errors(v, {}) != []  # without extends: window and goods are required
-    assert _errors(v, {"goods": {"g": {"unit": "t"}}, "extends": "b.yaml"}) == []
-    assert _errors(v, {"goods": {"g": {"unit": "t"}}, "window": {"years": 1}}) != []
+    assert _errors("scenario", {"extends": "base.yaml"}) == []
+    assert _errors("scenario", {}) != []  # without extends: window and goods are required
+    assert _errors("scenario", {"goods": {"g": {"unit": "t"}}, "extends": "b.yaml"}) == []
+    assert _errors("scenario", {"goods": {"g": {"unit": "t"}}, "window": {"years": 1}}) != []
 
 
 #: Texts of quantities: (key in a good, text). Each is accepted by both or refused by both.
@@ -219,7 +227,7 @@ def test_quantity_texts_schema_agrees_with_the_loader(key, text):
         loader = True
     except ScenarioError:
         loader = False
-    assert (_errors(_validator("scenario"), data) == []) is loader, (key, text, loader)
+    assert (_errors("scenario", data) == []) is loader, (key, text, loader)
 
 
 # --- batch files: the pydantic model, its schema and load_batch agree -----------------------------
@@ -249,6 +257,8 @@ BATCH_CASES = {
     "variant_bad_name": ({**BATCH, "variants": {"no domestic": {"a.b": 1}}}, False, True),
     "variant_empty": ({**BATCH, "variants": {"v": {}}}, False, True),
     "variant_not_a_mapping": ({**BATCH, "variants": {"v": [1]}}, False, True),
+    "variant_named_by_a_number": ({**BATCH, "variants": {1: {"a.b": 1}}}, True, True),
+    "vary_key_a_number": ({**BATCH, "vary": {1: [1, 2]}}, True, True),  # keys are read as text
     # checks between keys: the model (and load_batch) refuse, JSON Schema cannot say them
     "value_twice": ({**BATCH, "vary": {"budget.total": ["1M", "1M"]}}, False, False),
     "variant_sets_a_varied_key": (
@@ -278,13 +288,14 @@ def test_batch_model_and_schema_agree_with_load_batch(case, tmp_path):
     except BatchError:
         loader = False
     assert loader is accepted
+    engine_view, _, _ = _read_yaml(path, str(path))  # as load_batch reads it
     try:
-        BatchFile.model_validate(data)
+        BatchFile.model_validate(engine_view)
         model = True
     except ValidationError:
         model = False
     assert model is accepted
-    schema_ok = _errors(_validator("batch"), data) == []
+    schema_ok = _errors("batch", json.loads(json.dumps(data))) == []  # keys are text in JSON
     assert schema_ok is (accepted or not schema_sees_it)
 
 

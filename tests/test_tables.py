@@ -65,6 +65,17 @@ def test_round_figures_is_vectorised_close_and_idempotent():
     assert np.isnan(odd[0]) and odd[1] == np.inf and odd[2] == -np.inf
 
 
+def test_round_figures_in_blocks_rounds_every_value():
+    """Long columns are rounded block by block: every value, across block boundaries, and a
+    table of two dimensions keeps its shape."""
+    from optimizer.results.cells import _CHUNK
+
+    x = np.full(2 * _CHUNK + 3, 0.02400000000000013)
+    assert np.all(round_figures(x) == 0.024)
+    grid = round_figures(np.full((3, 2), 0.3999999999999999))
+    assert grid.shape == (3, 2) and np.all(grid == 0.4)
+
+
 def test_csv_json_and_workbook_cells_are_rounded_in_one_place(tmp_path):
     table = pd.DataFrame({"good": ["g"], "share": [0.02400000000000013], "n": [3]})
     write_csv(table, tmp_path / "a.csv")
@@ -258,3 +269,18 @@ def test_portfolio_json_has_no_float_noise(folder):
 
     pf = json.loads((folder / "portfolio.json").read_text())
     assert all(v == round_figure(v) for v in floats(pf))
+
+
+def test_batch_fallback_portfolio_csv_goes_through_write_csv(folder, tmp_path):
+    """A batch run whose worker could not write has its portfolio.csv written by the client:
+    through write_csv too, so a formula-like good name is neutralised and floats rounded."""
+    from optimizer.studies.batch_records import _write_fallback
+
+    pf = json.loads((folder / "portfolio.json").read_text())
+    good = pf["goods"].pop("gallium")
+    good["expected_shortfall"] = 0.02400000000000013
+    pf["goods"]["=HYPERLINK(1)"] = good
+    res = {"portfolio": pf, "status_doc": {"name": "r"}, "write_error": "disk full"}
+    _write_fallback(tmp_path / "run", res, None)
+    row = (tmp_path / "run" / "portfolio.csv").read_text().splitlines()[1]
+    assert row.startswith("'=HYPERLINK(1),") and ",0.024," in row

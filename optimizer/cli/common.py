@@ -47,6 +47,13 @@ InterfaceOption = Annotated[
         help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays).",
     ),
 ]
+MethodOption = Annotated[
+    Optional[Literal["auto", "extensive", "decomposed"]],
+    typer.Option(
+        help="auto (default: decomposed by future from 500 futures when the model allows it), "
+        "extensive (one LP/MIP) or decomposed (L-shaped, certified by two bounds).",
+    ),
+]
 ConfigOption = Annotated[
     Optional[Path],
     typer.Option(

@@ -20,6 +20,7 @@ from optimizer.cli.common import (
     ConfigOption,
     FormatsOption,
     InterfaceOption,
+    MethodOption,
     MipGapOption,
     YesOption,
     _esc,
@@ -206,6 +207,7 @@ def run(
         typer.Option(help="HiGHS threads (0: HiGHS chooses).", callback=check_threads),
     ] = None,
     interface: InterfaceOption = None,
+    method: MethodOption = None,
     compress: Annotated[
         Optional[bool],
         typer.Option(
@@ -252,6 +254,7 @@ def run(
     from optimizer.pipeline import run as run_scenario
     from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
+    from optimizer.solve.decomposed import NotDecomposable
 
     cfg = read_config(config)
     rc = RunConfig.from_config(
@@ -260,6 +263,7 @@ def run(
         mip_gap=mip_gap,
         threads=threads,
         interface=interface,
+        method=method,
         compress_time=compress,
         large_model_ok=yes or None,
     )
@@ -276,6 +280,12 @@ def run(
             result = run_scenario(scenario, rc, overrides=tuple(set_ or ()), on_note=note)
     except ModelTooLarge as exc:
         refuse_large(exc)
+    except NotDecomposable as exc:
+        err.print(
+            f"[red]{_esc(scenario)}: --method decomposed cannot solve this model: {_esc(exc)}. "
+            "Use --method extensive (or auto).[/]"
+        )
+        raise typer.Exit(EXIT_INPUT) from None
     except ScenarioError as exc:
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
         raise typer.Exit(EXIT_INPUT) from None

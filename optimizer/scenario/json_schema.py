@@ -14,10 +14,10 @@ One document covers both kinds of scenario file the loader reads (``loader.py``)
   the merge replaces a list as a whole, so each item of a ``hits:`` list is a complete hit.
 
 The choice is made with JSON Schema's ``if: {required: [extends]} then: ... else: ...``
-(Draft 2020-12). Beyond the models, the document carries the loader's two extra rules:
-``extends:`` (the name of a scenario file, relative to this one) is allowed in a partial file,
-and ``disruptions: null`` (clears the disruptions of the file extended; the loader reads it as
-no disruptions in a whole file too) is allowed in both.
+(draft-07, see :data:`DRAFT`). Beyond the models, the document carries the loader's two extra
+rules: ``extends:`` (the name of a scenario file, relative to this one) is allowed in a partial
+file, and ``disruptions: null`` (clears the disruptions of the file extended; the loader reads
+it as no disruptions in a whole file too) is allowed in both.
 
 What a schema cannot say is still checked by the loader (``stockpile validate``): that goods
 and countries named in hits exist, that an event has exactly one of ``rate`` and
@@ -31,10 +31,14 @@ from typing import Any
 
 from optimizer.scenario.schema import Scenario
 
-__all__ = ["DRAFT", "PARTIAL_PREFIX", "scenario_json_schema"]
+__all__ = ["DRAFT", "PARTIAL_PREFIX", "portable", "scenario_json_schema"]
 
-#: The JSON Schema dialect of the generated documents.
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
+#: The dialect the generated documents declare: draft-07, because yaml-language-server (VS Code's
+#: YAML extension and the editors built on it) implements draft-07 and reports a schema that
+#: declares 2020-12 as "not yet fully supported" on every file. The documents use only keywords
+#: that mean the same in draft-07 and 2020-12 (``$defs`` is reached by JSON pointer in both),
+#: so a 2020-12 validator reads them alike; the tests run both.
+DRAFT = "http://json-schema.org/draft-07/schema#"
 
 #: Name prefix of the partial copy of each model in ``$defs`` (``PartialGood``).
 PARTIAL_PREFIX = "Partial"
@@ -77,6 +81,21 @@ def _partial(node: Any, in_list: bool = False) -> Any:
     return out
 
 
+def portable(node: Any) -> Any:
+    """``node`` with every tuple (``prefixItems``, 2020-12 only) also given ``items: {anyOf:
+    [...]}``, which draft-07 readers apply to each item: a 2020-12 validator checks each
+    position exactly (``items`` then covers no item), a draft-07 one checks each item against
+    the tuple's kinds."""
+    if isinstance(node, list):
+        return [portable(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (v if k == "default" else portable(v)) for k, v in node.items()}
+    if "prefixItems" in out and "items" not in out:
+        out["items"] = {"anyOf": out["prefixItems"]}
+    return out
+
+
 def _allow_null(prop: dict) -> dict:
     """``prop`` also accepting ``null``, its description and default kept at the top."""
     keep = {k: prop[k] for k in ("title", "description", "default") if k in prop}
@@ -85,8 +104,8 @@ def _allow_null(prop: dict) -> dict:
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema (Draft 2020-12) of a scenario file: a whole scenario, or a partial one
-    when the file has ``extends:`` (see the module's docstring)."""
+    """The JSON Schema (draft-07, read alike by 2020-12 validators) of a scenario file: a
+    whole scenario, or a partial one when the file has ``extends:`` (module docstring)."""
     whole = Scenario.model_json_schema(mode="validation")
     defs: dict[str, Any] = whole.pop("$defs")
     for key in NULL_CLEARS:
@@ -102,7 +121,7 @@ def scenario_json_schema() -> dict[str, Any]:
     for name, model in defs.items():
         all_defs[PARTIAL_PREFIX + name] = _partial(model)
     all_defs[f"{PARTIAL_PREFIX}Scenario"] = partial_root
-    return {
+    document = {
         "$schema": DRAFT,
         "title": "stockpile scenario file",
         "description": (
@@ -114,5 +133,6 @@ def scenario_json_schema() -> dict[str, Any]:
         "if": {"type": "object", "required": ["extends"]},
         "then": {"$ref": f"#/$defs/{PARTIAL_PREFIX}Scenario"},
         "else": {"$ref": "#/$defs/Scenario"},
-        "$defs": copy.deepcopy(all_defs),
+        "$defs": all_defs,
     }
+    return portable(document)

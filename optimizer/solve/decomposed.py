@@ -58,7 +58,7 @@ __all__ = [
 
 #: With ``method: auto``, models with at least this many futures are decomposed (when they
 #: can be). Measured CPU seconds on 20 x 5 x 60 LPs (benchmarks/README.md): K = 300 extensive
-#: 2.4 against decomposed 2.8; K = 1,000 12.7 against 8.1; K = 5,000 see the README.
+#: 2.4 against decomposed 2.8; K = 1,000 12.7 against 8.1; K = 5,000 568 against 52.5.
 AUTO_MIN_FUTURES = 500
 
 
@@ -288,8 +288,13 @@ def choose_method(
     why. ``auto`` decomposes from ``min_futures`` futures on, when the model allows it
     (:class:`NotDecomposable` otherwise: the reason is returned). ``decomposed`` on a model
     that does not allow it raises :class:`NotDecomposable`."""
+    if method not in ("auto", "extensive", "decomposed"):
+        raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
     if method == "extensive":
         return "extensive", "asked for"
+    futures = m.data.K
+    if method == "auto" and futures < min_futures:  # small: no need to look at the structure
+        return "extensive", f"{futures} futures < {min_futures}"
     try:
         split_model(m)
     except NotDecomposable as exc:
@@ -298,12 +303,7 @@ def choose_method(
         return "extensive", f"not decomposable: {exc}"
     if method == "decomposed":
         return "decomposed", "asked for"
-    if method != "auto":
-        raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
-    futures = m.data.K
-    if futures >= min_futures:
-        return "decomposed", f"{futures} futures >= {min_futures}"
-    return "extensive", f"{futures} futures < {min_futures}"
+    return "decomposed", f"{futures} futures >= {min_futures}"
 
 
 def solve_decomposed(

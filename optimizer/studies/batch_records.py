@@ -169,8 +169,6 @@ def resolve_reason(folder: Path, settings: dict[str, Any] | None = None) -> str 
 
 def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> None:
     """Write a run's folder here from what its worker sent back (the worker could not)."""
-    import pandas as pd
-
     writers: dict[str, Callable[[Path], None]] = {}
     pf = res.get("portfolio")
     doc = dict(res["status_doc"])
@@ -182,7 +180,7 @@ def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> N
         writers["portfolio.json"] = _text_writer(dumps_json(pf))
         if (formats is None or "csv" in formats) and pf.get("goods"):
             table = goods_table(pf)
-            writers["portfolio.csv"] = lambda p: write_csv(pd.DataFrame(table), p)
+            writers["portfolio.csv"] = lambda p: write_csv(table, p)
     if res.get("resolved_yaml"):
         writers["resolved.yaml"] = _text_writer(res["resolved_yaml"])
     writers["status.json"] = _text_writer(json.dumps(doc, indent=2, default=str) + "\n")

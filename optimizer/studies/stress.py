@@ -35,7 +35,7 @@ import numpy as np
 from optimizer.data import ModelData
 from optimizer.model import build_model
 from optimizer.pipeline import RunConfig
-from optimizer.results import dumps_json, write_folder
+from optimizer.results import dumps_json, write_csv, write_folder
 from optimizer.results.stress_report import (
     exceedance_png,
     mean_ci,
@@ -257,7 +257,7 @@ def run_stress(
             Path(out),
             {
                 "stress.json": lambda p: p.write_text(dumps_json(doc), encoding="utf-8"),
-                "stress.csv": lambda p: table.to_csv(p, index=False),
+                "stress.csv": lambda p: write_csv(table, p),
                 "report.html": lambda p: write_stress_report(doc, png, p),
             },
         )
