@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from optimizer.model.terms import BuiltModel
 from optimizer.scenario.schema import Limit, Scenario
@@ -65,22 +64,31 @@ def add_limits(m: BuiltModel, scenario: Scenario) -> None:
     m.info["limits"] = out
 
 
-def _base_supply(m: BuiltModel) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``no_disruption`` purchase columns (column, good, country) and production columns
-    (column, good): the terms of ``S_g``."""
+def _base_supply(m: BuiltModel) -> tuple[np.ndarray, ...]:
+    """The terms of ``S_g``: the ``no_disruption`` purchase columns with their goods and
+    supplier countries, and the production columns with their goods."""
     d = m.data
     base = d.cell_k[d.sc_cell] == 0
-    purchases = pd.DataFrame(
-        {
-            "col": m.cols["purchase"][base],
-            "good": d.supplier_good[d.sc_j[base]],
-            "sup_country": d.supplier_country[d.sc_j[base]],
-        }
-    )
+    j = d.sc_j[base]
     prod = m.cols["produce"]
     cells = np.flatnonzero((d.cell_k == 0) & (prod >= 0))
-    production = pd.DataFrame({"col": prod[cells], "good": d.cell_g[cells]})
-    return purchases, production
+    return (
+        m.cols["purchase"][base],
+        d.supplier_good[j],
+        d.supplier_country[j],
+        prod[cells],
+        d.cell_g[cells],
+    )
+
+
+def _pair_terms(term_good: np.ndarray, pair_good: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (term, row) with the same good: indices into the terms and into the rows, which
+    are sorted by good. Whole arrays: each term is repeated once per row of its good."""
+    lo = np.searchsorted(pair_good, term_good, "left")
+    count = np.searchsorted(pair_good, term_good, "right") - lo
+    term = np.repeat(np.arange(len(term_good)), count)
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    return term, lo[term] + offset
 
 
 def _add_limit(m: BuiltModel, name: str, limit: Limit) -> LimitRows | None:
@@ -92,20 +100,20 @@ def _add_limit(m: BuiltModel, name: str, limit: Limit) -> LimitRows | None:
     sup_ok = goods[d.supplier_good]
     if limit.per_country:
         sel = sup_ok & member[d.supplier_country]
-        pairs = pd.DataFrame({"good": d.supplier_good[sel], "country": d.supplier_country[sel]})
+        keys = np.unique(d.supplier_good[sel] * len(d.countries) + d.supplier_country[sel])
+        pair_good, pair_country = keys // len(d.countries), keys % len(d.countries)
     elif floor:  # every covered good that has any source: its floor binds whatever it buys
         sources = np.zeros(d.G, bool)
         sources[d.supplier_good] = True
         sources |= d.has_domestic
-        gs = np.flatnonzero(goods & sources)
-        pairs = pd.DataFrame({"good": gs, "country": TOTAL})
+        pair_good = np.flatnonzero(goods & sources)
+        pair_country = np.full(len(pair_good), TOTAL)
     else:  # a cap only matters for goods some limited country supplies
-        gs = np.unique(d.supplier_good[sup_ok & member[d.supplier_country]])
-        pairs = pd.DataFrame({"good": gs, "country": TOTAL})
-    pairs = pairs.drop_duplicates().sort_values(["good", "country"]).reset_index(drop=True)
-    if pairs.empty:
+        pair_good = np.unique(d.supplier_good[sup_ok & member[d.supplier_country]])
+        pair_country = np.full(len(pair_good), TOTAL)
+    n = len(pair_good)
+    if n == 0:
         return None
-    n = len(pairs)
     sign = -1.0 if floor else 1.0
     rows = lp.add_constraints(
         f"limit_{name}",
@@ -114,16 +122,14 @@ def _add_limit(m: BuiltModel, name: str, limit: Limit) -> LimitRows | None:
         doc=f"{'floor' if floor else 'cap'} on the no-disruption supply share of "
         f"the countries of limit {name}, units",
     )
-    pairs["row"] = rows
-    purchases, production = _base_supply(m)
-    terms = purchases.merge(pairs, on="good")
-    sup_c = terms.sup_country.to_numpy()
-    row_c = terms.country.to_numpy()
-    counted = np.where(row_c == TOTAL, member[sup_c], sup_c == row_c)
-    lp.add_terms(terms.row.to_numpy(), terms.col.to_numpy(), sign * (counted - share))
-    pc = production.merge(pairs, on="good")
-    home = floor & (pc.country.to_numpy() == TOTAL)  # home production counts towards a floor
-    lp.add_terms(pc.row.to_numpy(), pc.col.to_numpy(), sign * (home.astype(float) - share))
+    p_col, p_good, p_country, q_col, q_good = _base_supply(m)
+    term, pair = _pair_terms(p_good, pair_good)
+    row_c = pair_country[pair]
+    counted = np.where(row_c == TOTAL, member[p_country[term]], p_country[term] == row_c)
+    lp.add_terms(rows[pair], p_col[term], sign * (counted - share))
+    term, pair = _pair_terms(q_good, pair_good)
+    home = floor & (pair_country[pair] == TOTAL)  # home production counts towards a floor
+    lp.add_terms(rows[pair], q_col[term], sign * (home.astype(float) - share))
     over = np.full(n, -1, dtype=np.int64)
     if limit.benchmark is not None:
         over = lp.add_variables(
@@ -143,8 +149,8 @@ def _add_limit(m: BuiltModel, name: str, limit: Limit) -> LimitRows | None:
         per_country=limit.per_country,
         benchmark=limit.benchmark,
         rows=rows,
-        good=pairs.good.to_numpy(),
-        country=pairs.country.to_numpy(),
+        good=pair_good,
+        country=pair_country,
         over=over,
         member=member,
     )

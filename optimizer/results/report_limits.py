@@ -15,7 +15,7 @@ def _rule(v: dict) -> str:
     who = "from each single country listed" if v["per_country"] else "from the countries listed"
     text = f"{word} {v['share']:.0%} {who}"
     if not v["hard"]:
-        text += f"; a benchmark at {fmt_money(v['benchmark'])} per unit over it"
+        text += f"; a benchmark at EUR {v['benchmark']:,.0f} per unit over it"
     return text
 
 
@@ -32,7 +32,7 @@ def limits_section(pf: dict) -> str:
         per_point = v["shadow_price"] / 100
         row = (
             f'<td class="t">{escape(_label(name))}</td><td class="t">{escape(_rule(v))}</td>'
-            + td(f"EUR {per_point:,.2f}")
+            + td(fmt_money(per_point) if abs(per_point) >= 1000 else f"EUR {per_point:,.2f}")
             + (
                 td(fmt_qty(v["units_over"]), path + ["units_over"], v["units_over"])
                 if not v["hard"]

@@ -1,6 +1,7 @@
 """The scenario format as strict, frozen pydantic models.
 
-This module is the single definition of what a scenario file may contain. Unknown keys are
+This module is the single definition of what a scenario file may contain (over 600 lines on
+purpose: one place to read the whole format, its docstrings the reference page). Unknown keys are
 refused (``extra="forbid"``), every quantity is parsed from the format's conventions (money
 suffixes, percentages, durations with units) and range-checked. The attribute docstrings are the
 reference documentation: ``stockpile schema`` exports them as JSON Schema descriptions.
