@@ -96,6 +96,15 @@ def print_summary(pf: dict, console: Console = out) -> None:
     console.print(
         f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
     )
+    base = pf.get("baseline") or {}
+    if base.get("objective") is not None:
+        console.print(
+            f"against doing nothing (same futures, no levers): expected total cost "
+            f"{_money(base['objective'])}, expected loss {_money(base['expected_loss'])}; "
+            f"the portfolio saves {_money(base['saving'])}"
+        )
+    elif base.get("reason"):
+        console.print(f"[dim]no comparison with doing nothing: {_esc(base['reason'])}[/]")
 
 
 def normal_shortfall_lines(pf: dict) -> list[str]:

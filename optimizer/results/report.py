@@ -40,6 +40,7 @@ from optimizer.results.html import (
     th,
 )
 from optimizer.results.report_assumptions import _Assumptions
+from optimizer.results.report_findings import _Findings
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["render_report", "write_report"]
@@ -51,7 +52,7 @@ __all__ = ["render_report", "write_report"]
 # --- page ------------------------------------------------------------------------------------
 
 
-class _Page(_Assumptions):
+class _Page(_Findings, _Assumptions):
     def __init__(self, pf: dict, resolved: dict):
         self.pf = pf
         self.res = resolved or {}
@@ -138,6 +139,15 @@ class _Page(_Assumptions):
                 ["objective"],
             ),
         ]
+        base = self.pf.get("baseline") or {}
+        if base.get("objective") is not None:
+            cards.append(
+                (
+                    "Expected total cost of doing nothing",
+                    base["objective"],
+                    ["baseline", "objective"],
+                )
+            )
         html = ['<section id="summary"><h2>In short</h2><div class="cards">']
         for label, v, path in cards:
             html.append(
@@ -158,38 +168,11 @@ class _Page(_Assumptions):
             f"{num(fmt_money(cost['cvar']), ['cost', 'cvar'], cost['cvar'])} in the worst "
             f"{tail:.0%} of outcomes.</p>"
         )
+        html.append(self._baseline_sentence())
         html.append(self._budget_sentence())
         html.append(self._normal_shortfall())
         html.append("</section>")
         return "\n".join(html)
-
-    def _normal_shortfall(self) -> str:
-        """Goods short even with no disruption: said in words, not left to a table cell."""
-        items = []
-        for i, e in enumerate(self.pf.get("normal_time_shortfall") or []):
-            path = ["normal_time_shortfall", str(i)]
-            qty = num(fmt_qty(e["shortfall"], e["unit"]), [*path, "shortfall"], e["shortfall"])
-            dmg = num(fmt_money(e["damage"]), [*path, "damage"], e["damage"])
-            cause = (
-                "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
-            )
-            if e.get("capped_countries"):
-                share = e.get("cap_share")
-                cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
-                cause = (
-                    f"{cap} on {', '.join(e['capped_countries'])} binds and no other supply "
-                    "replaces what it holds back"
-                )
-            items.append(
-                f"<li>Even with no disruption, {escape(e['good'])} is short {qty} over the "
-                f"window ({dmg} of damage): {escape(cause)}.</li>"
-            )
-        if not items:
-            return ""
-        return (
-            '<div class="alert" id="normal-shortfall"><strong>Short in normal times.</strong>'
-            "<ul>" + "".join(items) + "</ul></div>"
-        )
 
     def _budget_sentence(self) -> str:
         budget = self.pf.get("budget") or {}
