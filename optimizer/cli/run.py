@@ -47,24 +47,37 @@ def print_summary(pf: dict, console: Console = out) -> None:
         "good",
         "stock bought",
         "days of cover",
-        "reserved / year",
-        "domestic / year",
-        "exp. shortfall",
-        "worst shortfall",
+        "reserved capacity",
+        "domestic capacity",
+        "exp. shortfall over the window",
+        "worst shortfall over the window",
         "HHI before->after",
         "cash",
     ):
-        t.add_column(col, justify="left" if col == "good" else "right")
+        # fold, never cut; the good's name on one line: natural_graphite must stay readable
+        widest = max(len(v.get("label") or g) for g, v in pf["goods"].items())
+        t.add_column(
+            col,
+            justify="left" if col == "good" else "right",
+            overflow="fold",
+            min_width=widest if col == "good" else None,
+        )
     for g, v in pf["goods"].items():
         unit = v["unit"]
-        reserve = ", ".join(f"{k} {_qty(q)}" for k, q in v["reserve"].items() if q > 0) or "-"
+        names = v.get("supplier_labels") or {}
+        reserve = (
+            ", ".join(
+                f"{names.get(k, k)} {_qty(q)} {unit}/yr" for k, q in v["reserve"].items() if q > 0
+            )
+            or "-"
+        )
         days = v["stockpile"]["days_of_cover"]
         t.add_row(
-            g,
+            v.get("label") or g,
             f"{_qty(v['stockpile']['buy'])} {unit}",
             "-" if days is None else f"{days:,.0f}",
             reserve,
-            _qty(v["domestic"]["capacity"]) if v["domestic"]["built"] else "-",
+            f"{_qty(v['domestic']['capacity'])} {unit}/yr" if v["domestic"]["built"] else "-",
             f"{_qty(v['expected_shortfall'])} {unit}",
             f"{_qty(v['worst_shortfall'])} {unit}",
             f"{v['hhi']['before']:.2f} -> {v['hhi']['after']:.2f}",

@@ -208,6 +208,10 @@ def portfolio(
     out["budget"] = _budget(scenario, m, sol, result)
     supply = _first_scenario_supply(sol)
     out["goods"] = {g: _good(m, sol, i, economic_g[i], supply) for i, g in enumerate(d.goods)}
+    for g, v in out["goods"].items():  # names for people: the file's label:, else the key
+        good = scenario.goods[g]
+        v["label"] = good.label or g
+        v["supplier_labels"] = {s: (good.suppliers[s].label or s) for s in good.suppliers}
     out["scenarios"] = {
         name: {
             "probability": float(d.probability[k]),

@@ -66,6 +66,15 @@ class _Page(_Findings, _Assumptions):
             (self.res.get("goods") or {}).get(g, {}).get("unit") or ""
         )
 
+    def good_label(self, g: str) -> str:
+        """The good's ``label:`` in the scenario, or its key."""
+        return ((self.res.get("goods") or {}).get(g) or {}).get("label") or g
+
+    def supplier_label(self, g: str, s: str) -> str:
+        """The supplier's ``label:`` in the scenario, or its key."""
+        good = (self.res.get("goods") or {}).get(g) or {}
+        return ((good.get("suppliers") or {}).get(s) or {}).get("label") or s
+
     def money(self, *path: str) -> str:
         """An amount of money from ``portfolio.json`` at ``path``, formatted and tagged."""
         value = self.pf
@@ -210,7 +219,7 @@ class _Page(_Findings, _Assumptions):
         """A supplier's name with its country: ``usa (United States)``."""
         sup = (((self.res.get("goods") or {}).get(g) or {}).get("suppliers") or {}).get(s) or {}
         country = self.country(sup["country"]) if sup.get("country") else ""
-        label = _label(s)
+        label = self.supplier_label(g, s)
         return f"{label} ({country})" if country and country.lower() != label.lower() else label
 
     def _reserve_text(self, g: str) -> list[str]:
@@ -271,12 +280,12 @@ class _Page(_Findings, _Assumptions):
             else:
                 action = "; ".join(bits)
             recs.append(
-                f"<li><strong>{escape(_label(g).capitalize())}</strong>: {action}. Cash "
+                f"<li><strong>{escape(self.good_label(g))}</strong>: {action}. Cash "
                 f"{num(fmt_money(v['cash']), ['goods', g, 'cash'], v['cash'])}.</li>"
             )
             reserve_cell = ", ".join(self._reserve_text(g)) or "none"
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 + td(fmt_qty(st["buy"], unit), ["goods", g, "stockpile", "buy"], st["buy"])
                 + td(fmt_qty(st["level"], unit), ["goods", g, "stockpile", "level"], st["level"])
                 + td(
@@ -316,7 +325,7 @@ class _Page(_Findings, _Assumptions):
                 for lv in LEVER_LABELS
             )
             lever_rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 + cells
                 + td(fmt_money(v["cash"]), ["goods", g, "cash"], v["cash"])
             )
@@ -413,7 +422,7 @@ class _Page(_Findings, _Assumptions):
         for g, v in self.goods.items():
             unit = self.unit(g)
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 + td(
                     fmt_qty(v["expected_shortfall"], unit),
                     ["goods", g, "expected_shortfall"],
@@ -476,7 +485,7 @@ class _Page(_Findings, _Assumptions):
         for g, v in self.goods.items():
             hhi = v.get("hhi") or {}
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 f'<td class="t">{self._shares_text(g, "before")}</td>'
                 + td(
                     f"{hhi.get('before', 0):.3f}", ["goods", g, "hhi", "before"], hhi.get("before")
@@ -537,7 +546,7 @@ class _Page(_Findings, _Assumptions):
             )
         head = th(
             "Scenario", "Probability", "Shortfall damage", "Operating cost and damage",
-            *[f"Shortfall: {_label(g)}" for g in goods],
+            *[f"Shortfall: {self.good_label(g)}" for g in goods],
         )  # fmt: skip
         return "\n".join(
             [
