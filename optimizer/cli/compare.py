@@ -80,5 +80,5 @@ def compare(
             cli.out.print("varied: " + ", ".join(keys))
         cli.out.print(
             f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
-            "comparison.xlsx, comparison.png"
+            "comparison.xlsx, comparison.png, comparison.html"
         )
