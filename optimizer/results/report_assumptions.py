@@ -135,7 +135,7 @@ class _Assumptions:
                         _per_unit(st.get("unit_cost"), unit), q + ["unit_cost"], st.get("unit_cost")
                     )
                     + td_in(
-                        _per_unit(st.get("storage_cost"), unit + "/yr"),
+                        _per_unit(st.get("storage_cost"), unit + " a year"),
                         q + ["storage_cost"],
                         st.get("storage_cost"),
                     )
@@ -158,7 +158,7 @@ class _Assumptions:
                 dom_rows.append(
                     f'<td class="t">{escape(self.good_label(g))}</td>'
                     + td_in(
-                        _per_unit(dom.get("capex"), unit + "/yr of capacity"),
+                        _per_unit(dom.get("capex"), unit + " a year of capacity"),
                         q + ["capex"],
                         dom.get("capex"),
                     )
@@ -283,7 +283,7 @@ class _Assumptions:
                             res.get("max"),
                         )
                         + td_in(
-                            _per_unit(res.get("fee"), unit + "/yr per year"),
+                            _per_unit(res.get("fee"), unit + " a year of capacity, each year"),
                             q + ["reserve", "fee"],
                             res.get("fee"),
                         )
