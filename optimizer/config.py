@@ -5,11 +5,16 @@ The command line may override any of it; a scenario file may not.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from optimizer.scenario.errors import Issue, ScenarioError, sort_issues
+from optimizer.scenario.located_yaml import _read_yaml
+from optimizer.scenario.messages import _from_pydantic
 
 
 class _Strict(BaseModel):
@@ -25,10 +30,10 @@ class SolverConfig(_Strict):
     columns, direct above, where Pyomo's build would cost more than the solve."""
     pyomo_max_columns: int = Field(50_000, ge=0)
     """With ``interface: auto``, the largest model (in columns) sent through Pyomo."""
-    time_limit: float | None = Field(600.0, gt=0)
+    time_limit: float | None = Field(600.0, gt=0, allow_inf_nan=False)
     """Seconds; a run stopped by it with a feasible answer writes that answer, flagged."""
-    mip_gap: float = Field(1e-4, ge=0, le=1)
-    """Relative optimality gap at which a MIP stops."""
+    mip_gap: float = Field(1e-4, ge=0, lt=1, allow_inf_nan=False)
+    """Relative optimality gap at which a MIP stops: from 0 up to (not including) 1."""
     threads: int = Field(0, ge=0)
     """HiGHS threads; 0 lets HiGHS choose. Fixed once per process by HiGHS."""
     algorithm: Literal["choose", "simplex", "ipm"] = "choose"
@@ -75,21 +80,60 @@ class Config(_Strict):
 
 
 class ConfigError(Exception):
-    """``config.yaml`` could not be read; the message says where and what."""
+    """``config.yaml`` could not be read or has mistakes: ``issues`` says where (file, line,
+    key path), what was expected and what to change, worded as scenario errors are."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(i.format() for i in issues))
 
 
-def load_config(path: str | Path | None) -> Config:
-    """Read ``config.yaml``; defaults when ``path`` is None or the file does not exist."""
+def load_config(path: str | Path | None, *, must_exist: bool = False) -> Config:
+    """Read ``config.yaml``; the defaults when ``path`` is None, or when the file does not exist
+    and ``must_exist`` is false (the default ``config.yaml`` may be absent; a file the user
+    named with ``--config`` may not). An empty file (or only comments) means the defaults.
+
+    Raises :class:`ConfigError` with located issues: a missing file named explicitly, a folder,
+    a file that is not UTF-8 YAML, unknown keys, values out of range."""
     if path is None:
         return Config()
     p = Path(path)
-    if not p.exists():
+    display = str(path)
+    if not p.exists() and not p.is_symlink() and not must_exist:
         return Config()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data, locs, root = _read_yaml(p, display)
+    except ScenarioError as exc:
+        if _only_comments(p):
+            return Config()
+        raise ConfigError([_config_hint(i) for i in exc.issues]) from None
+    try:
         return Config.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     except ValidationError as exc:
-        lines = [f"{p}: {'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("\n".join(lines)) from None
+        issues = [_from_pydantic(e, locs, root, Config) for e in exc.errors(include_url=False)]
+        raise ConfigError(sort_issues(issues, display)) from None
+
+
+def _only_comments(p: Path) -> bool:
+    """Whether ``p`` is a readable text file holding no YAML value (empty, or comments)."""
+    try:
+        return p.is_file() and yaml.safe_load(p.read_text(encoding="utf-8-sig")) is None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+
+
+def _config_hint(issue: Issue) -> Issue:
+    """A reading problem of the config file, with a hint about config rather than scenarios."""
+    hints = {
+        "the file does not exist": "check the path given to --config, or leave --config out "
+        "to use config.yaml in the current folder (or the defaults)",
+        "this is a folder, not a file": "give --config the config file (YAML), e.g. "
+        "--config config.yaml",
+    }
+    hint = hints.get(issue.message)
+    if issue.message.startswith("the top level must be a mapping"):
+        return dataclasses.replace(
+            issue,
+            message="the top level must be a mapping of sections (solver:, model:, output:)",
+        )
+    return dataclasses.replace(issue, hint=hint) if hint else issue

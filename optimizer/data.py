@@ -10,9 +10,11 @@ capacities stay per year as in the scenario file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from optimizer.sampling import NO_DISRUPTION, Futures, layout, scenario_futures
 from optimizer.scenario.schema import Scenario
@@ -90,6 +92,16 @@ class ModelData:
     sc_j: np.ndarray
     sampling: dict | None = None
     """``{"drawn", "distinct", "seed"}`` when the futures were drawn from a risk model."""
+    # --- who supplies (issue 12): bill of materials, one entry per (good, input) ---
+    bom_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bom_input: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bom_amount: np.ndarray = field(default_factory=lambda: np.zeros(0))  # input units per unit
+    # --- who supplies: origin links, one per (supplier, origin country) ---
+    origin_supplier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    origin_good: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    origin_country: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    origin_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    origin_severity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))  # (K, V, T)
 
     @property
     def G(self) -> int:
@@ -191,7 +203,9 @@ def prepare(
     disrupted = futures.disrupted
     price_mult = futures.price_mult
     demand_mult = futures.demand_mult
-    avail = 1.0 - futures.severity
+    origin = origin_arrays(scenario, goods, countries)
+    avail = origin_availability(futures.severity, origin, len(sup_names))
+    origin["origin_severity"] = futures.severity[:, len(sup_names) :, :]
     sampling = (
         None
         if futures.drawn is None
@@ -212,6 +226,8 @@ def prepare(
     cells = _time_blocks(
         disrupted, price_mult, demand_mult, avail, spot_ok, online, sup_good_a, compress_time
     )
+    bom = bill_of_materials(scenario, goods)
+    cells = align_chain_blocks(cells, bom, K, G, T)
     cell_k, cell_g, cell_t0, cell_len = cells
 
     # supplier cells: every cell times every supplier of its good (suppliers contiguous by good)
@@ -281,6 +297,8 @@ def prepare(
         sc_cell=sc_cell,
         sc_j=sc_j,
         sampling=sampling,
+        **bom,
+        **origin,
     )
 
 
@@ -328,3 +346,93 @@ def _time_blocks(
     same[:-1] = (k[1:] == k[:-1]) & (g[1:] == g[:-1])
     length = np.where(same, nxt, T) - t0
     return k, g, t0, length
+
+
+# --- who supplies (issue 12) -------------------------------------------------------------------
+
+
+def bill_of_materials(scenario: Scenario, goods: list[str]) -> dict[str, np.ndarray]:
+    """``bom_good``, ``bom_input``, ``bom_amount``: one entry per (good, input) of the goods'
+    ``inputs`` (units of the input per unit of the good produced at home)."""
+    gidx = {g: i for i, g in enumerate(goods)}
+    entries = [
+        (gidx[g], gidx[i], amount)
+        for g in goods
+        for i, amount in scenario.goods[g].inputs.items()
+        if i in gidx and amount > 0
+    ]
+    out, inp, amount = zip(*entries) if entries else ((), (), ())
+    return {
+        "bom_good": np.array(out, dtype=np.int64),
+        "bom_input": np.array(inp, dtype=np.int64),
+        "bom_amount": np.array(amount, dtype=float),
+    }
+
+
+def align_chain_blocks(
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    bom: dict[str, np.ndarray],
+    K: int,
+    G: int,
+    T: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split the time blocks so that goods linked by ``inputs`` share their block boundaries.
+
+    Production of a good consumes its inputs in the same period; with the blocks of the good
+    and of its inputs starting at the same periods, the consumption of a block is the input's
+    use in the block of the same periods, and the blocks stay exact (docs/model.md). Goods in
+    one chain (connected through inputs, in either direction) get the union of their block
+    starts, per scenario. Without inputs, or without compression, the cells are unchanged.
+    """
+    k, g, t0, length = cells
+    if len(bom["bom_good"]) == 0 or (length == 1).all():
+        return cells
+    links = coo_matrix(
+        (np.ones(len(bom["bom_good"])), (bom["bom_good"], bom["bom_input"])), shape=(G, G)
+    )
+    _, chain = connected_components(links, directed=False)
+    starts = np.zeros((K, int(chain.max()) + 1, T), dtype=bool)
+    starts[k, chain[g], t0] = True
+    change = starts[:, chain, :]  # (K, G, T): every good takes its chain's starts
+    k, g, t0 = np.nonzero(change)
+    nxt = np.empty_like(t0)
+    nxt[:-1] = t0[1:]
+    nxt[-1] = T
+    same = np.zeros(len(t0), dtype=bool)
+    same[:-1] = (k[1:] == k[:-1]) & (g[1:] == g[:-1])
+    return k, g, t0, np.where(same, nxt, T) - t0
+
+
+def origin_arrays(scenario: Scenario, goods: list[str], countries: list[str]) -> dict:
+    """One *origin link* per (supplier, origin country) of the suppliers' ``origin``:
+    ``origin_supplier`` (the supplier's index, suppliers in model order), ``origin_good``,
+    ``origin_country`` (country index) and ``origin_share`` (share of what the supplier sells
+    that depends on that country)."""
+    cidx = {c: i for i, c in enumerate(countries)}
+    links = []
+    j = 0
+    for gi, g in enumerate(goods):
+        for s in scenario.goods[g].suppliers.values():
+            links.extend((j, gi, cidx[c], share) for c, share in s.origin.items() if c in cidx)
+            j += 1
+    sup, good, country, share = zip(*links) if links else ((), (), (), ())
+    return {
+        "origin_supplier": np.array(sup, dtype=np.int64),
+        "origin_good": np.array(good, dtype=np.int64),
+        "origin_country": np.array(country, dtype=np.int64),
+        "origin_share": np.array(share, dtype=float),
+    }
+
+
+def origin_availability(severity: np.ndarray, origin: dict, J: int) -> np.ndarray:
+    """Availability (K, J, T) of the suppliers from the severities (K, J + V, T) of the
+    suppliers followed by their V origin links: ``(1 - severity of the supplier's own
+    country) * (1 - sum over its links of share * severity of the link's country)``."""
+    own = severity[:, :J, :]
+    links = severity[:, J:, :]
+    if links.shape[1] == 0:
+        return 1.0 - own
+    cut = np.zeros((J, own.shape[0], own.shape[2]))
+    weighted = origin["origin_share"][:, None, None] * links.transpose(1, 0, 2)
+    np.add.at(cut, origin["origin_supplier"], weighted)
+    return (1.0 - own) * (1.0 - np.minimum(1.0, cut.transpose(1, 0, 2)))

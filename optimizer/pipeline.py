@@ -9,6 +9,7 @@ for user code. Nothing here computes anything of its own: each concept lives in 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from optimizer.config import Config
 from optimizer.data import prepare
 from optimizer.model import build_model
+from optimizer.model.size import check_size, estimate_size, size_warning
 from optimizer.results import portfolio
 from optimizer.results.portfolio import baseline_summary
 from optimizer.results.run import RunResult
@@ -48,6 +50,9 @@ class RunConfig:
     doing nothing), one extra solve; sweeps turn it off."""
     baseline_max_columns: int = 200_000
     """Above this many columns the baseline is skipped (and ``baseline`` says so)."""
+    large_model_ok: bool = False
+    """Solve a model estimated above a quarter of the machine's memory (``--yes``); one that
+    cannot fit is refused whatever this says (:mod:`optimizer.model.size`)."""
 
     @classmethod
     def from_config(cls, cfg: Config, **overrides: Any) -> RunConfig:
@@ -97,17 +102,27 @@ def run(
     scenario: str | Path | dict | LoadedScenario,
     config: RunConfig | None = None,
     overrides: tuple[str, ...] | list[str] = (),
+    on_note: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Load, prepare, build, solve and summarise one scenario.
 
-    Raises :class:`~optimizer.scenario.errors.ScenarioError` for a bad scenario. A solve that
-    does not end optimal is *not* raised: check ``result.status``.
+    Raises :class:`~optimizer.scenario.errors.ScenarioError` for a bad scenario, and
+    :class:`~optimizer.model.size.ModelTooLarge` before any array is built when the model's
+    estimated memory cannot fit the machine (or is above a quarter of it without
+    ``config.large_model_ok``); ``on_note`` receives a line when a large model is solved anyway.
+    A solve that does not end optimal is *not* raised: check ``result.status``.
     """
     config = config or RunConfig()
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     loaded = load(scenario, overrides)
     seconds["load"] = time.perf_counter() - t
+
+    estimate = estimate_size(loaded.scenario)
+    check_size(estimate, yes=config.large_model_ok)
+    note = size_warning(estimate)
+    if note and on_note is not None:
+        on_note(note)
 
     t = time.perf_counter()
     data = prepare(loaded.scenario, compress_time=config.compress_time)

@@ -32,7 +32,13 @@ _EPS = 1e-9
 class Layout:
     """The index sets shared by every future: goods ``G``, suppliers ``J`` (contiguous by good,
     in file order), countries, and the window's ``T`` periods of ``1 / periods_per_year``
-    years."""
+    years.
+
+    The last ``links`` "suppliers" are *origin links* (``origin:`` of a supplier, one per
+    supplier and origin country, in supplier order): the supplier's good in the origin
+    country. A hit computes their severity as for any supplier (a hit that names no goods
+    covers the goods they belong to); ``data.origin_availability`` turns it into the cut of the
+    supplier they belong to."""
 
     goods: list[str]
     countries: list[str]
@@ -41,6 +47,7 @@ class Layout:
     T: int
     periods_per_year: int
     years: float
+    links: int = 0
 
     @property
     def G(self) -> int:
@@ -62,6 +69,16 @@ def layout(scenario: Scenario) -> Layout:
                 countries.append(s.country)
             sup_good.append(gi)
             sup_country.append(countries.index(s.country))
+    links = [  # origin links, after every supplier (load_scenario refuses unknown countries)
+        (gi, countries.index(c))
+        for gi, g in enumerate(goods)
+        for s in scenario.goods[g].suppliers.values()
+        for c in s.origin
+        if c in countries
+    ]
+    for gi, ci in links:
+        sup_good.append(gi)
+        sup_country.append(ci)
     w = scenario.window
     return Layout(
         goods,
@@ -71,6 +88,7 @@ def layout(scenario: Scenario) -> Layout:
         w.periods,
         w.periods_per_year,
         w.years,
+        len(links),
     )
 
 

@@ -30,6 +30,7 @@ from optimizer.cli import register_batch as register
 from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS = str(ROOT / "tests" / "defaults.yaml")  # an empty config: the defaults
 SHIPPED = ROOT / "scenarios" / "critical_raw_materials.yaml"
 POLICY = ROOT / "scenarios" / "policy_batch.yaml"
 DASK = Path(sys.executable).parent / "dask"
@@ -53,7 +54,7 @@ APP = _app()
 
 
 def _cli(*args: str):
-    return runner.invoke(APP, [*args, "--config", "none.yaml"], catch_exceptions=False)
+    return runner.invoke(APP, [*args, "--config", DEFAULTS], catch_exceptions=False)
 
 
 def _write_batch(folder: Path, data: dict, name: str = "batch.yaml") -> Path:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from optimizer.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS = str(ROOT / "tests" / "defaults.yaml")  # an empty config: the defaults
 SHIPPED = ROOT / "scenarios" / "critical_raw_materials.yaml"
 runner = CliRunner()
 
@@ -57,7 +58,7 @@ def _run(*args: str):
 
 def test_run_writes_every_file_and_exits_0(tmp_path):
     out = tmp_path / "out"
-    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", "none.yaml")
+    r = _run("run", str(_write(tmp_path, TINY)), "--out", str(out), "--config", DEFAULTS)
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.iterdir()) == [
         ".stockpile-results",  # the marker: only a folder holding it is ever replaced
@@ -65,8 +66,10 @@ def test_run_writes_every_file_and_exits_0(tmp_path):
         "portfolio.json",
         "portfolio.xlsx",
         "report.html",
+        "reserves.csv",
         "resolved.yaml",
         "scenarios.csv",
+        "supply_shares.csv",
     ]
     pf = json.loads((out / "portfolio.json").read_text())
     assert pf["status"] == "optimal"
@@ -161,8 +164,9 @@ def test_validate_and_json(tmp_path):
 def test_schema_is_json_schema():
     r = _run("schema")
     schema = json.loads(r.stdout)
-    assert schema["additionalProperties"] is False
-    assert "goods" in schema["properties"]
+    whole = schema["$defs"]["Scenario"]  # files without extends:; PartialScenario with it
+    assert whole["additionalProperties"] is False
+    assert "goods" in whole["properties"]
 
 
 def test_help_teaches():

@@ -85,7 +85,9 @@ def test_run_formats_writes_only_the_files_asked(tmp_path):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "portfolio.csv",
         "portfolio.json",
+        "reserves.csv",
         "scenarios.csv",
+        "supply_shares.csv",
     ]
 
 

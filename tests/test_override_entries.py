@@ -22,6 +22,10 @@ def test_the_named_maps_come_from_the_schema():
         ("disruptions",),
         ("budget", "lines"),
         ("risk_model", "events"),
+        ("groups",),
+        ("risk", "limits"),
+        ("goods", "*", "inputs"),
+        ("goods", "*", "suppliers", "*", "origin"),
     }
 
 

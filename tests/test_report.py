@@ -130,7 +130,7 @@ def _parse(html: str) -> _Collect:
 
 def _at(data, path: list[str]):
     for part in path:
-        data = data[part]
+        data = data[int(part)] if isinstance(data, list) else data[part]
     return data
 
 

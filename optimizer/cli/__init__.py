@@ -1,8 +1,8 @@
 """The ``stockpile`` command: one module per subcommand, what they share in ``common.py``.
 
-``run``, ``sweep``, ``validate``, ``schema``, ``batch`` and ``compare`` are registered on
-:data:`app` here, in the order ``stockpile --help`` lists them; a command module imports
-``common`` and the stages below, never another command nor this package.
+``run``, ``sweep``, ``validate``, ``schema``, ``batch``, ``compare`` and ``stress`` are
+registered on :data:`app` here, in the order ``stockpile --help`` lists them; a command module
+imports ``common`` and the stages below, never another command nor this package.
 
 Exit codes (stable, for scripts):
 
@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 from optimizer import __version__
-from optimizer.cli import batch, compare, run, schema, sweep, validate
+from optimizer.cli import batch, compare, run, schema, stress, sweep, validate
 from optimizer.cli.common import out
 
 app = typer.Typer(
@@ -72,6 +72,7 @@ def register_batch(app: typer.Typer) -> None:
 
 
 register_batch(app)
+app.command("stress")(stress.stress)
 
 
 def main() -> None:

@@ -4,8 +4,9 @@ Exit codes of ``batch`` (as ``stockpile run``'s, for the batch as a whole):
 
 ====  =======================================================================
 0     every run solved to optimality; all results and the comparison written
-1     the batch file, its base scenario or a run's overrides have mistakes; nothing solved
-2     the command line itself is wrong
+1     the batch file, its base scenario or a run's overrides have mistakes (with --strict, or
+      when no run is valid); nothing solved
+2     the command line itself is wrong, or --out is a file or a folder stockpile did not write
 3     some runs did not end optimal (infeasible, time limit, solver error, worker lost): each
       is recorded with its reason, the others' results and the comparison are written
 6     the batch could not run (no scheduler, no worker, nothing writable) or internal error
@@ -28,6 +29,7 @@ from optimizer.cli.common import (
     InterfaceOption,
     MipGapOption,
     _summary,
+    check_seconds,
 )
 
 
@@ -40,25 +42,29 @@ class _Events:
         self.quiet = quiet
         self.progress = None
         self.task = None
-        self.ok = self.failed = self.skipped = self.total = self.done = 0
+        self.ok = self.failed = self.skipped = self.invalid = self.total = self.done = 0
         self.step = 1
         self.t0 = time.perf_counter()
 
     def phase(self, text: str) -> None:
         if not self.quiet and self.progress is None:
-            self.console.print(f"[dim]{text}...[/]")
+            self.console.print(f"[dim]{cli._esc(text)}...[/]")
 
-    def start(self, total: int, skipped: int) -> None:
-        self.total, self.skipped = total, skipped
-        todo = total - skipped
+    def start(self, total: int, skipped: int, invalid: int = 0) -> None:
+        self.total, self.skipped, self.invalid = total, skipped, invalid
+        todo = self.todo
         self.step = max(1, todo // 20)
         self.t0 = time.perf_counter()
         if self.quiet:
             return
+        if invalid:
+            self.console.print(
+                f"{invalid} of {total} runs not valid: recorded with their problems, not solved"
+            )
         if skipped:
             self.console.print(
-                f"{skipped} of {total} runs already finished in the output folder: kept "
-                "(--force solves them again)"
+                f"{skipped} of {total} runs already finished in the output folder with the same "
+                "settings: kept (--force solves them again)"
             )
         if todo and self.console.is_terminal:
             from rich.progress import (
@@ -93,7 +99,7 @@ class _Events:
             self.ok += 1
         else:
             self.failed += 1
-        left = self.total - self.skipped - self.done
+        left = self.todo - self.done
         if self.quiet:
             return
         if not outcome.ok:
@@ -107,10 +113,15 @@ class _Events:
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.done * left if self.done else 0.0
             self.console.print(
-                f"runs: {self.done}/{self.total - self.skipped} done, {self.ok} ok, "
+                f"runs: {self.done}/{self.todo} done, {self.ok} ok, "
                 f"{self.failed} failed, {left} left, {elapsed:.0f} s elapsed, about "
                 f"{eta:.0f} s left"
             )
+
+    @property
+    def todo(self) -> int:
+        """Runs to solve in this invocation (not kept, not invalid)."""
+        return max(0, self.total - self.skipped - self.invalid)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -161,9 +172,10 @@ def batch(
             "reported first and recorded, and the others are solved).",
         ),
     ] = False,
-    config: ConfigOption = Path("config.yaml"),
+    config: ConfigOption = None,
     time_limit: Annotated[
-        Optional[float], typer.Option(help="Solver time limit per run, seconds.")
+        Optional[float],
+        typer.Option(help="Solver time limit per run, seconds.", callback=check_seconds),
     ] = None,
     mip_gap: MipGapOption = None,
     interface: InterfaceOption = None,
@@ -175,6 +187,7 @@ def batch(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only problems and failures.")
     ] = False,
+    yes: cli.YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve every run of a batch in parallel and compare them.
@@ -190,28 +203,36 @@ def batch(
 
         stockpile batch scenarios/policy_batch.yaml --out results/policy --workers 2
     """
-    from optimizer.config import ConfigError, load_config
     from optimizer.pipeline import RunConfig
+    from optimizer.results.write import OutputRefused, check_study_folder
     from optimizer.studies.batch import BatchError, BatchRunError, load_batch, run_batch
     from optimizer.studies.compare_records import read_run
 
     out, err = cli.out, cli.err
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{cli._esc(str(exc))}[/]")
-        raise typer.Exit(cli.EXIT_INPUT) from None
+    cfg = cli.read_config(config)
     if scheduler is not None and workers is not None:
         err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
         raise typer.Exit(cli.EXIT_USAGE)
     if scheduler is not None and "://" not in scheduler:
-        err.print(f"[red]--scheduler must be an address such as tcp://HOST:8786, got {scheduler!r}")
+        err.print(
+            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
+            f"{cli._esc(repr(scheduler))}[/]"
+        )
         raise typer.Exit(cli.EXIT_USAGE)
     chosen = cli.parse_formats(formats, cfg.output.formats)
     rc = RunConfig.from_config(
-        cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface, compress_time=compress
+        cfg,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        interface=interface,
+        compress_time=compress,
+        large_model_ok=yes or None,
     )
     target = out_dir or Path(cfg.output.folder) / batch_file.stem
+    try:
+        check_study_folder(target)  # before any work: never overwrite a file of the user's
+    except OutputRefused as exc:
+        cli.refuse_output(exc)
 
     try:
         spec = load_batch(batch_file)
@@ -250,6 +271,9 @@ def batch(
         events.close()
         _print_problems(exc, f"{batch_file}: some runs are not valid; nothing was solved")
         raise typer.Exit(cli.EXIT_INPUT) from None
+    except OutputRefused as exc:
+        events.close()
+        cli.refuse_output(exc)
     except BatchRunError as exc:
         events.close()
         err.print(f"[red]{cli._esc(str(exc))}[/]")
@@ -257,8 +281,8 @@ def batch(
     except KeyboardInterrupt:
         events.close()
         err.print(
-            f"[yellow]interrupted: the runs finished so far are kept in {target}/runs; run the "
-            "same command again to solve the rest[/]"
+            "[yellow]interrupted: the runs finished so far are kept in "
+            f"{cli._esc(target)}/runs; run the same command again to solve the rest[/]"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:  # noqa: BLE001 - an internal error must not look like a user's
@@ -274,7 +298,7 @@ def batch(
     events.close()
 
     for issue, runs in result.warnings:
-        err.print(f"[yellow]{cli._esc(issue.format())} (in {_runs_text(runs)})[/]")
+        err.print(f"[yellow]{cli._esc(issue.format())} (in {cli._esc(_runs_text(runs))})[/]")
     if not quiet:
         records = [read_run(o.folder, o.name, o.variant, o.values) for o in result.outcomes]
         _summary(records, spec.keys, out, "Runs")
@@ -282,6 +306,7 @@ def batch(
         solved = sum(not o.skipped and o.status != "invalid" for o in result.outcomes)
         invalid = sum(o.status == "invalid" for o in result.outcomes)
         kept = len(result.outcomes) - solved - invalid
+        again = [o for o in result.outcomes if o.resolved_because]
         out.print(
             f"{solved} runs solved, {kept} kept from before"
             + (f", {invalid} not valid" if invalid else "")
@@ -289,16 +314,30 @@ def batch(
             f"{result.workers} worker(s) in {s.get('total', 0):.1f} s (validation "
             f"{s.get('validate', 0):.1f} s, solving {s.get('solve', 0):.1f} s)"
         )
+        if again:
+            reasons: dict[str, int] = {}
+            for o in again:
+                reasons[o.resolved_because] = reasons.get(o.resolved_because, 0) + 1
+            out.print(
+                f"{len(again)} run(s) finished before were solved again: "
+                + "; ".join(f"{n} {cli._esc(why)}" for why, n in reasons.items())
+            )
         out.print(
-            f"results written to [bold]{target}[/]: runs.csv, runs_goods.csv, "
+            f"results written to [bold]{cli._esc(target)}[/]: runs.csv, runs_goods.csv, "
             "comparison.xlsx, comparison.png, comparison.html, runs/"
         )
         _print_identical(target / "runs.csv", err)
     failed = result.failed
-    if failed:
+    if failed and result.exit_code == cli.EXIT_INPUT:
+        err.print(
+            f"[bold red]no run of {cli._esc(batch_file)} is valid; nothing was solved[/] "
+            f"({len(failed)} runs):"
+        )
+    elif failed:
         err.print(
             f"[bold yellow]{len(failed)} of {len(result.outcomes)} runs did not end optimal:[/]"
         )
+    if failed:
         for o in failed[:50]:
             err.print(f"  [yellow]{cli._esc(o.name)}: {o.status}[/] - {cli._esc(o.reason)}")
             for line in o.explanation[1:4]:

@@ -18,11 +18,13 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as _escape_markup
 
 from optimizer.format import money as _money
 
@@ -45,13 +47,67 @@ InterfaceOption = Annotated[
         help="auto (default: Pyomo up to 50,000 columns), pyomo, or direct (highspy arrays).",
     ),
 ]
-ConfigOption = Annotated[Path, typer.Option(help="How to run: solver, limits, outputs.")]
-MipGapOption = Annotated[Optional[float], typer.Option(help="Relative MIP gap, e.g. 0.001.")]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="How to run: solver, limits, outputs (YAML). Default: config.yaml in the current "
+        "folder when there is one, else the defaults.",
+        show_default=False,
+    ),
+]
+
+
+def check_seconds(value: Optional[float]) -> Optional[float]:
+    """``--time-limit``: a finite number of seconds above 0 (else exit 2 with this message)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value:g} is not a time limit: give seconds above 0, e.g. 60.")
+    return value
+
+
+def check_threads(value: Optional[int]) -> Optional[int]:
+    """``--threads``: 0 (HiGHS chooses) or more (else exit 2 with this message)."""
+    if value is not None and value < 0:
+        raise typer.BadParameter(
+            f"{value} is not a number of threads: give 0 (HiGHS chooses) or more."
+        )
+    return value
+
+
+def check_gap(value: Optional[float]) -> Optional[float]:
+    """``--mip-gap``: a finite relative gap in [0, 1) (else exit 2 with this message)."""
+    if value is not None and not (math.isfinite(value) and 0 <= value < 1):
+        raise typer.BadParameter(
+            f"{value:g} is not a relative gap: give a number from 0 up to (not including) 1, "
+            "e.g. 0.001 for 0.1%."
+        )
+    return value
+
+
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Solve a model estimated above a quarter of this machine's memory (one that "
+        "cannot fit is refused anyway).",
+    ),
+]
+
+MipGapOption = Annotated[
+    Optional[float],
+    typer.Option(help="Relative MIP gap, from 0 up to 1, e.g. 0.001.", callback=check_gap),
+]
+
+# emoji=False: user text is printed as it is (a line number 100 after a colon is not an emoji
+# code, nor is a value `:x:`); markup in user text is escaped with `_esc` wherever it is printed.
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
+
 
 #: The files a run can write, by format name (``output.formats`` in config.yaml).
 FORMATS = {
     "json": "portfolio.json",
-    "csv": "portfolio.csv, scenarios.csv",
+    "csv": "portfolio.csv, scenarios.csv, supply_shares.csv, reserves.csv",
     "yaml": "resolved.yaml",
     "html": "report.html",
     "xlsx": "portfolio.xlsx",
@@ -84,12 +140,10 @@ def parse_formats(text: str | None, default) -> tuple[str, ...]:
     return chosen
 
 
-out = Console()
-err = Console(stderr=True)
 if not out.is_terminal:  # files and pipes: wide enough that tables do not wrap
-    out = Console(width=150)
+    out = Console(width=150, emoji=False)
 if not err.is_terminal:
-    err = Console(stderr=True, width=150)
+    err = Console(stderr=True, width=150, emoji=False)
 
 
 def _print_issues(issues, title: str) -> None:
@@ -98,7 +152,9 @@ def _print_issues(issues, title: str) -> None:
     for issue in warnings:
         err.print(f"[yellow]{_esc(issue.format())}[/]")
     if errors:
-        err.print(f"[bold red]{title}[/] ({len(errors)} problem{'s' if len(errors) > 1 else ''}):")
+        err.print(
+            f"[bold red]{_esc(title)}[/] ({len(errors)} problem{'s' if len(errors) > 1 else ''}):"
+        )
         for issue in errors:
             err.print(f"  [red]{_esc(issue.format())}[/]")
 
@@ -115,8 +171,41 @@ def internal_error(exc: Exception, debug: bool) -> None:
     raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def _esc(text: str) -> str:
-    return text.replace("[", "\\[")
+def read_config(config: Optional[Path]):
+    """The run configuration of ``--config`` (a file named there must exist), else of
+    ``config.yaml`` in the current folder when there is one, else the defaults. Mistakes are
+    printed with file, line and key, and exit 1."""
+    from optimizer.config import ConfigError, load_config
+
+    try:
+        if config is None:
+            return load_config(Path("config.yaml"))
+        return load_config(config, must_exist=True)
+    except ConfigError as exc:
+        _print_issues(exc.issues, f"{config or 'config.yaml'}: the config has mistakes")
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def refuse_large(exc: Exception) -> NoReturn:
+    """Report a model too large for this machine (``ModelTooLarge``) and exit 1."""
+    err.print(f"[red]{_esc(str(exc))}[/]")
+    raise typer.Exit(EXIT_INPUT) from None
+
+
+def note(text: str) -> None:
+    """A warning line on standard error (user text printed literally)."""
+    err.print(f"[yellow]{_esc(text)}[/]")
+
+
+def refuse_output(exc: Exception) -> NoReturn:
+    """Report an output folder the tool may not write to (``OutputRefused``) and exit 2."""
+    err.print(f"[red]{_esc(str(exc))}[/]")
+    raise typer.Exit(EXIT_USAGE) from None
+
+
+def _esc(text: object) -> str:
+    """User text (names, paths, messages) to print literally inside rich markup."""
+    return _escape_markup(str(text))
 
 
 def _money_or_dash(v) -> str:
@@ -132,7 +221,7 @@ def _summary(records, keys, console, title: str) -> None:
     df = runs_table(records, keys)
     if df.empty:
         return
-    t = Table(title=title, title_justify="left")
+    t = Table(title=_esc(title), title_justify="left")
     for col in ("run", "status", "objective", "cash spent", "expected loss", "CVaR"):
         t.add_column(col, justify="left" if col in ("run", "status") else "right")
     for _, row in df.head(SUMMARY_ROWS).iterrows():

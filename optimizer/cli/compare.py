@@ -1,7 +1,8 @@
 """``stockpile compare``: existing results side by side, the same tables, workbook and chart
 as a batch's comparison.
 
-Exits 0, 1 when a folder holds no results, 6 when the comparison cannot be written.
+Exits 0, 1 when a folder holds no results, 2 when --out is a file or a folder stockpile did
+not write (nothing is written there), 6 when the comparison cannot be written.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def compare(
         stockpile compare results/crm results/crm_250M --out results/compare
     """
     from optimizer.config import ConfigError, load_config
+    from optimizer.results.write import OutputRefused, check_study_folder
     from optimizer.studies.compare import write_comparison
     from optimizer.studies.compare_records import CompareError, find_runs
 
@@ -57,6 +59,10 @@ def compare(
             cli.err.print(f"[red]{cli._esc(str(exc))}[/]")
             raise typer.Exit(cli.EXIT_INPUT) from None
 
+    try:
+        check_study_folder(out_dir)  # never overwrite a runs.csv of the user's
+    except OutputRefused as exc:
+        cli.refuse_output(exc)
     try:
         records, keys = find_runs(folders)
     except CompareError as exc:
@@ -71,14 +77,16 @@ def compare(
             + ", ".join(str(f) for f in folders[:4])
             + (" ..." if len(folders) > 4 else ""),
         )
+    except OutputRefused as exc:
+        cli.refuse_output(exc)
     except OSError as exc:
-        cli.err.print(f"[red]could not write {out_dir}: {cli._esc(str(exc))}[/]")
+        cli.err.print(f"[red]could not write {cli._esc(out_dir)}: {cli._esc(str(exc))}[/]")
         raise typer.Exit(cli.EXIT_INTERNAL) from None
     if not quiet:
         _summary(records, keys, cli.out, f"{len(records)} runs")
         if keys:
             cli.out.print("varied: " + ", ".join(keys))
         cli.out.print(
-            f"comparison written to [bold]{out_dir}[/]: runs.csv, runs_goods.csv, "
+            f"comparison written to [bold]{cli._esc(out_dir)}[/]: runs.csv, runs_goods.csv, "
             "comparison.xlsx, comparison.png, comparison.html"
         )

@@ -21,13 +21,21 @@ from optimizer.cli.common import (
     FormatsOption,
     InterfaceOption,
     MipGapOption,
+    YesOption,
     _esc,
     _money,
+    _money_or_dash,
     _print_issues,
+    check_seconds,
+    check_threads,
     err,
     internal_error,
+    note,
     out,
     parse_formats,
+    read_config,
+    refuse_large,
+    refuse_output,
 )
 from optimizer.format import quantity as _qty
 
@@ -67,19 +75,21 @@ def print_summary(pf: dict, console: Console = out) -> None:
         names = v.get("supplier_labels") or {}
         reserve = (
             ", ".join(
-                f"{names.get(k, k)} {_qty(q)} {unit}/yr" for k, q in v["reserve"].items() if q > 0
+                f"{_esc(names.get(k, k))} {_qty(q)} {_esc(unit)}/yr"
+                for k, q in v["reserve"].items()
+                if q > 0
             )
             or "-"
         )
         days = v["stockpile"]["days_of_cover"]
         t.add_row(
-            v.get("label") or g,
-            f"{_qty(v['stockpile']['buy'])} {unit}",
+            _esc(v.get("label") or g),
+            f"{_qty(v['stockpile']['buy'])} {_esc(unit)}",
             "-" if days is None else f"{days:,.0f}",
             reserve,
-            f"{_qty(v['domestic']['capacity'])} {unit}/yr" if v["domestic"]["built"] else "-",
-            f"{_qty(v['expected_shortfall'])} {unit}",
-            f"{_qty(v['worst_shortfall'])} {unit}",
+            f"{_qty(v['domestic']['capacity'])} {_esc(unit)}/yr" if v["domestic"]["built"] else "-",
+            f"{_qty(v['expected_shortfall'])} {_esc(unit)}",
+            f"{_qty(v['worst_shortfall'])} {_esc(unit)}",
             f"{v['hhi']['before']:.2f} -> {v['hhi']['after']:.2f}",
             _money(v["cash"]),
         )
@@ -93,18 +103,20 @@ def print_summary(pf: dict, console: Console = out) -> None:
     rows = [("total", budget["total"])] + list(budget["lines"].items())
     for name, e in rows:
         b.add_row(
-            name,
+            _esc(name),
             _money(e["limit"]) if e["limit"] is not None else "no limit",
             _money(e["used"]),
             f"{e['marginal_value']:.4g}",
         )
     console.print(b)
+    _print_limits(pf, console)
     c = pf["cost"]
     console.print(
         f"objective {_money(pf['objective'])} = first stage {_money(c['first_stage_economic'])}"
         f" (cash {_money(c['first_stage_cash'])}) + expected operation "
         f"{_money(c['expected_second_stage'])}"
         + (f" + {c['cvar_weight']:g} x CVaR" if c.get("cvar_weight") else "")
+        + (f" + limit penalties {_money(c['limit_penalties'])}" if c.get("limit_penalties") else "")
     )
     console.print(
         f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
@@ -118,6 +130,38 @@ def print_summary(pf: dict, console: Console = out) -> None:
         )
     elif base.get("reason"):
         console.print(f"[dim]no comparison with doing nothing: {_esc(base['reason'])}[/]")
+
+
+def _print_limits(pf: dict, console: Console) -> None:
+    """The limits on supply shares: each rule, what it costs at the margin, units over it."""
+    limits = pf.get("limits") or {}
+    cap = (pf.get("limits_explained") or {}).get("concentration_cap")
+    if cap is not None:
+        console.print(f"the concentration cap costs {_money_or_dash(cap['cost'])}")
+    if not limits:
+        return
+    t = Table(title="Limits on supply shares (no disruption)", title_justify="left")
+    explained = any("explained" in v for v in limits.values())
+    cols = ["limit", "rule", "EUR per point of share", "units over", "penalty"]
+    for col in cols + (["cost of the limit"] if explained else []):
+        t.add_column(col, justify="left" if col in ("limit", "rule") else "right")
+    for name, v in limits.items():
+        rule = (
+            f"{'at most' if v['kind'] == 'max_share' else 'at least'} {v['share']:.0%}"
+            + (" from each country" if v["per_country"] else " from the countries listed")
+            + ("" if v["hard"] else f", {_money(v['benchmark'])} per unit over")
+        )
+        t.add_row(
+            _esc(name),
+            rule,
+            _money(v["shadow_price"] / 100),
+            _qty(v["units_over"]) if not v["hard"] else "-",
+            _money(v["penalty"]) if not v["hard"] else "-",
+            *([_money_or_dash((v.get("explained") or {}).get("cost"))] if explained else []),
+        )
+    console.print(t)
+    for warning in pf.get("warnings") or []:
+        console.print(f"[yellow]warning: {_esc(warning)}[/]")
 
 
 def normal_shortfall_lines(pf: dict) -> list[str]:
@@ -176,11 +220,14 @@ def run(
             "value is read as YAML).",
         ),
     ] = None,
-    config: ConfigOption = Path("config.yaml"),
-    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit, seconds.")] = None,
+    config: ConfigOption = None,
+    time_limit: Annotated[
+        Optional[float], typer.Option(help="Solver time limit, seconds.", callback=check_seconds)
+    ] = None,
     mip_gap: MipGapOption = None,
     threads: Annotated[
-        Optional[int], typer.Option(help="HiGHS threads (0: HiGHS chooses).")
+        Optional[int],
+        typer.Option(help="HiGHS threads (0: HiGHS chooses).", callback=check_threads),
     ] = None,
     interface: InterfaceOption = None,
     compress: Annotated[
@@ -203,28 +250,34 @@ def run(
         ),
     ] = False,
     formats: FormatsOption = None,
+    yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
+    explain_limits: Annotated[
+        bool,
+        typer.Option(
+            "--explain-limits",
+            help="Solve again without each limit on supply shares (and the concentration cap) "
+            "and report what each costs in euros (one more solve per limit).",
+        ),
+    ] = False,
 ) -> None:
     """Solve one scenario and write its results folder.
 
-    Writes portfolio.json, portfolio.csv, scenarios.csv, resolved.yaml, report.html and
-    portfolio.xlsx into --out (those chosen by --formats), all at once: a run that fails
-    leaves an earlier folder untouched.
+    Writes portfolio.json, portfolio.csv, scenarios.csv, supply_shares.csv, reserves.csv,
+    resolved.yaml, report.html and portfolio.xlsx into --out (those chosen by --formats), all
+    at once: a run that fails leaves an earlier folder untouched.
 
     Example:
 
         stockpile run scenarios/critical_raw_materials.yaml --set budget.total=250M
     """
-    from optimizer.config import ConfigError, load_config
+    from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
     from optimizer.pipeline import run as run_scenario
+    from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
 
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{_esc(str(exc))}[/]")
-        raise typer.Exit(EXIT_INPUT) from None
+    cfg = read_config(config)
     rc = RunConfig.from_config(
         cfg,
         time_limit=time_limit,
@@ -232,12 +285,21 @@ def run(
         threads=threads,
         interface=interface,
         compress_time=compress,
+        large_model_ok=yes or None,
     )
     chosen = parse_formats(formats, cfg.output.formats)
     target = out_dir or Path(cfg.output.folder) / scenario.stem
     try:
-        with err.status(f"solving {scenario}", spinner="dots") if err.is_terminal else _null():
-            result = run_scenario(scenario, rc, overrides=tuple(set_ or ()))
+        check_output_target(target)  # before solving: never replace a folder of the user's
+    except OutputRefused as exc:
+        refuse_output(exc)
+    try:
+        with (
+            err.status(f"solving {_esc(scenario)}", spinner="dots") if err.is_terminal else _null()
+        ):
+            result = run_scenario(scenario, rc, overrides=tuple(set_ or ()), on_note=note)
+    except ModelTooLarge as exc:
+        refuse_large(exc)
     except ScenarioError as exc:
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
         raise typer.Exit(EXIT_INPUT) from None
@@ -249,21 +311,38 @@ def run(
     pf = result.portfolio
     status = result.status
     if status == "infeasible":
-        _explain_infeasible(result)
-        raise typer.Exit(EXIT_INFEASIBLE)
+        raise typer.Exit(_explain_infeasible(result, target))
+    if result.solve.limit_before_solution:
+        err.print(
+            "[yellow]stopped by the time limit before any portfolio was found; nothing was "
+            f"written to {_esc(target)}. Give the solver more time: --time-limit SECONDS (or "
+            "solver.time_limit in config.yaml).[/]"
+        )
+        raise typer.Exit(EXIT_TIME_LIMIT)
     if status in ("unbounded", "error") or not result.solve.has_solution:
         err.print(
             f"[red]the solver stopped without a portfolio: {result.solve.termination}; "
-            f"nothing was written to {target}[/]"
+            f"nothing was written to {_esc(target)}[/]"
         )
         raise typer.Exit(EXIT_SOLVER)
 
+    if explain_limits:
+        from optimizer.studies.explain_limits import explain_limits as explain
+
+        with (
+            err.status("solving without each limit", spinner="dots")
+            if err.is_terminal
+            else (_null())
+        ):
+            explain(result, rc)
     t = time.perf_counter()
     try:
         result.write(target, chosen)
+    except OutputRefused as exc:  # the folder changed while solving
+        refuse_output(exc)
     except OSError as exc:
         err.print(
-            f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
             "untouched[/]"
         )
         raise typer.Exit(EXIT_INTERNAL) from None
@@ -275,7 +354,7 @@ def run(
         sys.stdout.write(dumps_json(pf))
     elif not quiet:
         print_summary(pf)
-        out.print(f"results written to [bold]{target}[/]")
+        out.print(f"results written to [bold]{_esc(target)}[/]")
     if profile:
         _print_profile(pf, result.seconds)
     if status == "time_limit":
@@ -286,19 +365,34 @@ def run(
         raise typer.Exit(EXIT_TIME_LIMIT)
 
 
-def _explain_infeasible(result) -> None:
-    """Tell the user which requirements conflict (see optimizer/solve/diagnose.py)."""
-    err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
+def _explain_infeasible(result, target: Path) -> int:
+    """Tell the user which requirements conflict (see optimizer/solve/diagnose.py) and return
+    the exit code: 3 when the elastic re-solve confirms HiGHS's verdict (some requirement must
+    be violated), 5 when it finds a portfolio meeting every requirement (HiGHS's verdict was
+    numerical: the scenario's magnitudes are doubtful)."""
     try:
         from optimizer.solve.diagnose import explain_infeasibility
 
         lines = explain_infeasibility(result)
     except Exception:  # noqa: BLE001 - the diagnosis is a help, never a crash
-        lines = []
-    for line in lines:
+        lines = None
+    if lines == []:
+        err.print(
+            "[bold red]the solver reported no feasible portfolio, but a check could not "
+            "confirm it:[/] no requirement has to be broken, so the answer is numerically "
+            f"doubtful and nothing was written to {_esc(target)}.\n"
+            "  Check the scenario's magnitudes: quantities and money far apart in size (e.g. a "
+            "demand of 3e13 next to costs of 0.001) defeat the solver's scaling; express "
+            "quantities in a larger or smaller unit so that the numbers stay within about "
+            "1e-6 to 1e9."
+        )
+        return EXIT_SOLVER
+    err.print("[bold red]no feasible portfolio:[/] the scenario's requirements cannot all hold.")
+    for line in lines or []:
         err.print(f"  - {_esc(line)}")
     if not lines:
         err.print("  Check budgets against coverage days, caps and service levels.")
+    return EXIT_INFEASIBLE
 
 
 class _null:

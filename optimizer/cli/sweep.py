@@ -21,12 +21,18 @@ from optimizer.cli.common import (
     ConfigOption,
     InterfaceOption,
     MipGapOption,
+    YesOption,
     _esc,
     _money,
     _print_issues,
+    check_seconds,
     err,
     internal_error,
+    note,
     out,
+    read_config,
+    refuse_large,
+    refuse_output,
 )
 
 
@@ -73,10 +79,11 @@ def sweep(
         Optional[list[str]],
         typer.Option("--set", help="Override a scenario value first: --set risk.cvar.weight=0.5"),
     ] = None,
-    config: ConfigOption = Path("config.yaml"),
+    config: ConfigOption = None,
     interface: InterfaceOption = None,
     time_limit: Annotated[
-        Optional[float], typer.Option(help="Solver time limit per level, seconds.")
+        Optional[float],
+        typer.Option(help="Solver time limit per level, seconds.", callback=check_seconds),
     ] = None,
     mip_gap: MipGapOption = None,
     cold_check_every: Annotated[
@@ -89,6 +96,7 @@ def sweep(
         ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+    yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
 ) -> None:
     """Solve a scenario at many budget levels (or values of a parameter); write the frontier.
@@ -108,8 +116,9 @@ def sweep(
 
         stockpile sweep $S --param disruptions.escalation.probability=0%:30%:7 --out results/p
     """
-    from optimizer.config import ConfigError, load_config
+    from optimizer.model.size import ModelTooLarge
     from optimizer.pipeline import RunConfig
+    from optimizer.results.write import OutputRefused, check_output_target
     from optimizer.scenario.errors import ScenarioError
     from optimizer.studies.levels import parse_param, parse_range
     from optimizer.studies.progress import ProgressBar
@@ -130,16 +139,17 @@ def sweep(
     except ValueError as exc:
         err.print(f"[red]{'--budget' if budget is not None else '--param'}: {_esc(str(exc))}[/]")
         raise typer.Exit(EXIT_USAGE) from None
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]{_esc(str(exc))}[/]")
-        raise typer.Exit(EXIT_INPUT) from None
+    cfg = read_config(config)
     rc = RunConfig.from_config(cfg, time_limit=time_limit, mip_gap=mip_gap, interface=interface)
     target = out_dir or Path(cfg.output.folder) / f"{scenario.stem}-sweep"
+    try:
+        check_output_target(target)  # before solving: never replace a folder of the user's
+    except OutputRefused as exc:
+        refuse_output(exc)
     what = key or (f"budget line {line}" if line else "total budget")
     overrides = tuple(set_ or ())
     try:
+        _check_size(scenario, overrides, yes)
         with ProgressBar(err, f"sweeping {what}") as bar:
             progress = bar if err.is_terminal else None
             if key is None:
@@ -163,6 +173,8 @@ def sweep(
                     progress=progress,
                     overrides=overrides,
                 )
+    except ModelTooLarge as exc:
+        refuse_large(exc)
     except ScenarioError as exc:
         _print_issues(exc.issues, f"{scenario}: the scenario has mistakes")
         raise typer.Exit(EXIT_INPUT) from None
@@ -178,21 +190,23 @@ def sweep(
     if not statuses & {"optimal", "time_limit"}:
         err.print(
             f"[red]no level has a feasible portfolio ({', '.join(sorted(statuses))}); "
-            f"nothing was written to {target}[/]"
+            f"nothing was written to {_esc(target)}[/]"
         )
         raise typer.Exit(EXIT_INFEASIBLE if statuses == {"infeasible"} else EXIT_SOLVER)
     try:
         result.write(target)
+    except OutputRefused as exc:  # the folder changed while solving
+        refuse_output(exc)
     except OSError as exc:
         err.print(
-            f"[red]could not write {target}: {_esc(str(exc))}; earlier results there are "
+            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
             "untouched[/]"
         )
         raise typer.Exit(EXIT_INTERNAL) from None
 
     if not quiet:
         print_frontier(result)
-        out.print(f"results written to [bold]{target}[/]")
+        out.print(f"results written to [bold]{_esc(target)}[/]")
         if _suggest_workers(result):
             err.print(
                 f"[dim]tip: this model has integer decisions, so a level gains little from "
@@ -206,6 +220,19 @@ def sweep(
             "found (status time_limit in frontier.csv)[/]"
         )
         raise typer.Exit(EXIT_TIME_LIMIT)
+
+
+def _check_size(scenario: Path, overrides: tuple[str, ...], yes: bool) -> None:
+    """Refuse (``ModelTooLarge``) a scenario whose model cannot fit, before any level is
+    built; warn when a large one is solved anyway (``--yes``)."""
+    from optimizer.model.size import check_size, estimate_size, size_warning
+    from optimizer.pipeline import load
+
+    estimate = estimate_size(load(scenario, overrides).scenario)
+    check_size(estimate, yes=yes)
+    text = size_warning(estimate)
+    if text:
+        note(text)
 
 
 def _suggest_workers(result) -> bool:
@@ -223,7 +250,7 @@ def print_frontier(result, console: Console = out) -> None:
         return _money(None if v != v else v)  # NaN (no solution) prints as "-"
 
     line = result.key.split(".")[2] if result.key.startswith("budget.lines.") else None
-    t = Table(title=f"{result.scenario}: {result.label}", title_justify="left")
+    t = Table(title=_esc(f"{result.scenario}: {result.label}"), title_justify="left")
     cols = ["level", "status", "objective", f"cash used (line {line})" if line else "cash used"]
     cols += ["portfolio cash"] if line else []
     cols += ["exp. loss", "CVaR", "marg. value"]

@@ -72,7 +72,7 @@ def validate(
         )
         if not json_out:
             if valid:
-                out.print(f"[green]{f}: valid{' (batch)' if kind == 'batch' else ''}[/]")
+                out.print(f"[green]{_esc(str(f))}: valid{' (batch)' if kind == 'batch' else ''}[/]")
                 for i in issues:
                     out.print(f"  [yellow]{_esc(i.format())}[/]")
                 for note in notes:

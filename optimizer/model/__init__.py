@@ -1,13 +1,14 @@
 """Stage three: the portfolio model, assembled from whole arrays.
 
 :func:`build_model` composes the terms (``terms.py``), the user-switched constraints
-(``constraints.py``) and the CVaR transform (``risk.py``).
+(``constraints.py``), the limits on supply shares (``limits.py``) and the CVaR transform
+(``risk.py``).
 """
 
 from __future__ import annotations
 
 from optimizer.data import ModelData
-from optimizer.model import constraints, risk, terms
+from optimizer.model import chains, constraints, limits, risk, terms
 from optimizer.model.terms import LEVERS, BuiltModel
 from optimizer.scenario.schema import Scenario
 
@@ -15,7 +16,9 @@ from optimizer.scenario.schema import Scenario
 def build_model(scenario: Scenario, data: ModelData) -> BuiltModel:
     """The whole model of ``scenario`` from its prepared arrays ``data``."""
     m = terms.build(data)
+    chains.add_inputs(m)
     constraints.add_all(m, scenario)
+    limits.add_limits(m, scenario)
     risk.add_cvar(m, scenario.risk.cvar)
     return m
 

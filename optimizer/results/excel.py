@@ -1,10 +1,12 @@
 """``portfolio.xlsx``: the tables of ``report.html`` for those who work in spreadsheets.
 
-Sheets: Portfolio (one row per good: decisions, cash, risk, concentration), Reserve contracts,
-Budget, Scenarios, Supply shares, Assumptions. Cells hold the raw numbers of ``portfolio.json``
-(so formulas and checks work on exact values); number formats add thousands separators and
-percentages for reading. Every sheet has readable headers with units, a frozen header row and
-set column widths.
+Sheets: Portfolio (one row per good: decisions, cash, risk, concentration), Reserve contracts
+(one row per good and supplier, as ``reserves.csv``), Budget, Scenarios, Supply shares (one row
+per good and country, as ``supply_shares.csv``), Assumptions. One number per cell, no packed
+text. Cells hold the numbers of ``portfolio.json``, rounded as every results file
+(``cells.py``: 12 significant digits), so formulas and checks work on them; number formats add
+thousands separators and percentages for reading. Every sheet has readable headers with units,
+a frozen header row and set column widths.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from optimizer.results.cells import append_row
+from optimizer.results.portfolio import reserves_table, supply_shares_table
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["portfolio_workbook", "write_portfolio_xlsx"]
@@ -103,15 +106,28 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
         rows, first=True,
     )  # fmt: skip
 
+    reserves = reserves_table(pf, resolved)
     rows = [
-        [g, s, v.get("unit"), q]
-        for g, v in goods.items()
-        for s, q in (v.get("reserve") or {}).items()
+        [
+            r.good,
+            r.supplier,
+            r.country,
+            names.get(r.country, r.country),
+            r.unit,
+            r.reserved_per_year,
+            r.max_per_year,
+            r.fee_eur_per_unit_year,
+            r.fee_eur_per_year,
+        ]
+        for r in reserves.itertuples(index=False)
     ]
     _sheet(
         wb, "Reserve contracts",
-        [("Good", None, 20), ("Supplier", None, 18), ("Unit", None, 8),
-         ("Reserved capacity (units/yr)", QTY, 16)],
+        [("Good", None, 20), ("Supplier", None, 18), ("Country code", None, 12),
+         ("Country", None, 18), ("Unit", None, 8), ("Reserved capacity (units/yr)", QTY, 16),
+         ("Largest reservable (units/yr)", QTY, 16),
+         ("Fee (EUR per unit of yearly capacity, per year)", EUR, 18),
+         ("Fee for the reserved capacity (EUR per yr)", EUR, 18)],
         rows,
     )  # fmt: skip
 
@@ -165,19 +181,47 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
         rows,
     )  # fmt: skip
 
-    rows = []
-    for g, v in goods.items():
-        before = v["supply_shares"]["before"]
-        after = v["supply_shares"]["after"]
-        for c in list(dict.fromkeys([*before, *after])):
-            label = "EU domestic production" if c == "domestic" else names.get(c, c)
-            rows.append([g, c, label, before.get(c, 0.0), after.get(c, 0.0)])
+    rows = [
+        [r.good, r.country, "EU domestic production" if r.country == "domestic"
+         else names.get(r.country, r.country), r.before, r.after]
+        for r in supply_shares_table(pf).itertuples(index=False)
+    ]  # fmt: skip
     _sheet(
         wb, "Supply shares",
         [("Good", None, 20), ("Country code", None, 12), ("Country", None, 22),
          ("Share before (no levers)", PCT, 13), ("Share after (portfolio)", PCT, 13)],
         rows,
     )  # fmt: skip
+
+    limits = pf.get("limits") or {}
+    if limits:
+        rows = [
+            [
+                name,
+                r["good"],
+                r["country"] or "the countries listed, together",
+                "at most" if v["kind"] == "max_share" else "at least",
+                v["share"],
+                r["share"],
+                "hard" if v["hard"] else "benchmark",
+                v["benchmark"],
+                r["units_over"],
+                r["shadow_price"] / 100,
+                (v.get("explained") or {}).get("cost"),
+            ]
+            for name, v in limits.items()
+            for r in v["rows"]
+        ]
+        _sheet(
+            wb, "Limits",
+            [("Limit", None, 20), ("Good", None, 18), ("Country", None, 22), ("Rule", None, 9),
+             ("Limit share", PCT, 10), ("Share reached (no disruption)", PCT, 13),
+             ("Kind", None, 11), ("Benchmark (EUR per unit over)", EUR, 14),
+             ("Units over (over the window)", QTY, 13),
+             ("Saving from one more percentage point (EUR)", EUR, 18),
+             ("Whole cost of the limit (EUR, --explain-limits)", EUR, 18)],
+            rows,
+        )  # fmt: skip
 
     _sheet(
         wb,

@@ -2,7 +2,9 @@
 
 :func:`portfolio` builds the ``portfolio.json`` dictionary of the results contract;
 :func:`period_table` the per-(scenario, good, period) table of ``scenarios.csv``;
-:func:`goods_table` the one-row-per-good table of ``portfolio.csv``. Quantities use the
+:func:`goods_table` the one-row-per-good table of ``portfolio.csv``; :func:`supply_shares_table`
+(``supply_shares.csv``) and :func:`reserves_table` (``reserves.csv``) the long tables of supply
+shares and reserve contracts, one row per good and country or supplier. Quantities use the
 scenario file's units: stock in units, capacities and reserves per year, shortfalls in units over
 the window, money in euros over the window.
 """
@@ -15,6 +17,8 @@ import pandas as pd
 from optimizer import __version__
 from optimizer.model.risk import cvar_of
 from optimizer.model.terms import LEVERS, BuiltModel
+from optimizer.results.chains import upstream_causes
+from optimizer.results.limits import limits_report
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult
 
@@ -121,6 +125,28 @@ def _hhi(shares: dict[str, float]) -> float:
     return float(sum(s * s for s in shares.values()))
 
 
+#: Governance score assumed for a country the scenario gives none (the middle of 0-10).
+DEFAULT_GOVERNANCE = 5.0
+
+
+def governance_risk(scenario: Scenario) -> dict[str, float]:
+    """Each country's weight in the governance-weighted index, ``(10 - governance) / 10``:
+    0 for the best governed (10), 1 for the worst (0); ``domestic`` (home production) 0."""
+    weights = {
+        c: (10.0 - (DEFAULT_GOVERNANCE if v.governance is None else v.governance)) / 10.0
+        for c, v in scenario.countries.items()
+    }
+    weights["domestic"] = 0.0
+    return weights
+
+
+def _hhi_governance(shares: dict[str, float], weights: dict[str, float]) -> float:
+    """The JRC supply-risk style concentration: ``sum_c share_c^2 * (10 - governance_c) / 10``,
+    0 to 1; a country missing from ``weights`` counts with the default governance."""
+    default = (10.0 - DEFAULT_GOVERNANCE) / 10.0
+    return float(sum(s * s * weights.get(c, default) for c, s in shares.items()))
+
+
 def _first_scenario_supply(sol: Solution) -> tuple[np.ndarray, np.ndarray]:
     """Purchases in the first scenario over the window by (good, supplier country), and
     domestic production by good, units; one pass over the arrays for every good."""
@@ -185,6 +211,7 @@ def portfolio(
     }
     if not result.has_solution or result.x is None:
         out.update({"cost": None, "budget": None, "goods": {}, "scenarios": {}, "solver": solver})
+        out.update({"limits": {}, "warnings": [], "upstream": {}})
         return out
     sol = Solution(m, result.x)
     alpha = scenario.risk.cvar.alpha if scenario.risk.cvar else 0.95
@@ -207,7 +234,16 @@ def portfolio(
     }
     out["budget"] = _budget(scenario, m, sol, result)
     supply = _first_scenario_supply(sol)
-    out["goods"] = {g: _good(m, sol, i, economic_g[i], supply) for i, g in enumerate(d.goods)}
+    limits, warnings = limits_report(m, result.x, result.row_dual, *supply, sol.shortfall_kg[0])
+    out["cost"]["limit_penalties"] = _clean(
+        float(d.probability[0]) * sum(v["penalty"] for v in limits.values())
+    )
+    out["limits"] = limits
+    out["warnings"] = warnings
+    weights = governance_risk(scenario)
+    out["goods"] = {
+        g: _good(m, sol, i, economic_g[i], supply, weights) for i, g in enumerate(d.goods)
+    }
     for g, v in out["goods"].items():  # names for people: the file's label:, else the key
         good = scenario.goods[g]
         v["label"] = good.label or g
@@ -221,6 +257,7 @@ def portfolio(
         }
         for k, name in enumerate(d.scenarios)
     }
+    out["upstream"] = upstream_causes(m, sol.shortfall)
     short = normal_time_shortfall(scenario, m, sol, result)
     if short:
         out["normal_time_shortfall"] = short
@@ -323,7 +360,12 @@ def _budget(scenario: Scenario, m: BuiltModel, sol: Solution, result: SolveResul
 
 
 def _good(
-    m: BuiltModel, sol: Solution, g: int, economic: float, supply: tuple[np.ndarray, np.ndarray]
+    m: BuiltModel,
+    sol: Solution,
+    g: int,
+    economic: float,
+    supply: tuple[np.ndarray, np.ndarray],
+    weights: dict[str, float],
 ) -> dict:
     d = m.data
     p = d.probability
@@ -363,12 +405,18 @@ def _good(
         "expected_damage": _clean(expected_short * d.damage[g]),
         "supply_shares": {"before": before, "after": after},
         "hhi": {"before": _clean(_hhi(before)), "after": _clean(_hhi(after))},
+        "hhi_governance": {
+            "before": _clean(_hhi_governance(before, weights)),
+            "after": _clean(_hhi_governance(after, weights)),
+        },
     }
 
 
 def goods_table(pf: dict) -> pd.DataFrame:
     """One row per good (``portfolio.csv``): each lever's decision, cash, economic cost,
-    expected and worst shortfall, supply shares and HHI before/after."""
+    expected and worst shortfall, supply shares and HHI before/after. ``shares_before`` and
+    ``shares_after`` are readable summaries (``CN=0.750; JP=0.075``) kept for the results
+    contract; :func:`supply_shares_table` has the same shares one number per cell."""
     rows = []
     for g, v in pf.get("goods", {}).items():
         rows.append(
@@ -379,7 +427,6 @@ def goods_table(pf: dict) -> pd.DataFrame:
                 "stock_level": v["stockpile"]["level"],
                 "days_of_cover": v["stockpile"]["days_of_cover"],
                 "stockpile_cash_eur": v["stockpile"]["cash"],
-                "reserve_per_year": "; ".join(f"{k}={q:g}" for k, q in v["reserve"].items() if q),
                 "reserve_total_per_year": sum(v["reserve"].values()),
                 "domestic_capacity_per_year": v["domestic"]["capacity"],
                 "domestic_cash_eur": v["domestic"]["cash"],
@@ -397,9 +444,73 @@ def goods_table(pf: dict) -> pd.DataFrame:
                 ),
                 "hhi_before": v["hhi"]["before"],
                 "hhi_after": v["hhi"]["after"],
+                "hhi_governance_before": v["hhi_governance"]["before"],
+                "hhi_governance_after": v["hhi_governance"]["after"],
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Columns of ``supply_shares.csv``.
+SUPPLY_SHARE_COLUMNS = ["good", "country", "before", "after"]
+#: Columns of ``reserves.csv``.
+RESERVE_COLUMNS = [
+    "good",
+    "supplier",
+    "country",
+    "unit",
+    "reserved_per_year",
+    "max_per_year",
+    "fee_eur_per_unit_year",
+    "fee_eur_per_year",
+]
+
+
+def supply_shares_table(pf: dict) -> pd.DataFrame:
+    """One row per good and country (``supply_shares.csv``): the share of the good's
+    no-disruption supply from that country before (no levers) and after (the portfolio), as
+    fractions in [0, 1]; 0.0 where the country supplies nothing on that side. The country
+    ``domestic`` is domestic production. Countries in the order of ``portfolio.json``: those
+    of ``before`` (largest first), then those only in ``after``."""
+    rows = []
+    for g, v in pf.get("goods", {}).items():
+        before, after = v["supply_shares"]["before"], v["supply_shares"]["after"]
+        for c in dict.fromkeys([*before, *after]):
+            rows.append([g, c, float(before.get(c, 0.0)), float(after.get(c, 0.0))])
+    return pd.DataFrame(rows, columns=SUPPLY_SHARE_COLUMNS).astype(
+        {"before": float, "after": float}
+    )
+
+
+def reserves_table(pf: dict, resolved: dict) -> pd.DataFrame:
+    """One row per good and supplier offering a reserve contract (``reserves.csv``): the
+    supplier's country, the good's unit, the capacity reserved by the portfolio (units per
+    year; 0 where the option is not used), the most that could be reserved (units per year),
+    the fee in euros per unit of reserved yearly capacity per year, and the fee per year for
+    the capacity reserved (reserved x fee, euros per year; the fixed cost of signing is in
+    ``cash_by_lever``). ``resolved``: the resolved scenario (``resolved.yaml``'s data)."""
+    goods = resolved.get("goods") or {}
+    rows = []
+    for g, v in pf.get("goods", {}).items():
+        suppliers = (goods.get(g) or {}).get("suppliers") or {}
+        for name, reserved in v["reserve"].items():
+            supplier = suppliers.get(name) or {}
+            contract = supplier.get("reserve") or {}
+            fee = float(contract.get("fee") or 0.0)
+            rows.append(
+                [
+                    g,
+                    name,
+                    supplier.get("country"),
+                    v.get("unit"),
+                    float(reserved),
+                    float(contract.get("max") or 0.0),
+                    fee,
+                    float(reserved) * fee,
+                ]
+            )
+    numbers = {c: float for c in RESERVE_COLUMNS[4:]}
+    return pd.DataFrame(rows, columns=RESERVE_COLUMNS).astype(numbers)
 
 
 def period_table(m: BuiltModel, x: np.ndarray) -> pd.DataFrame:

@@ -12,6 +12,24 @@ from optimizer.results.html import fmt_money, fmt_qty, num
 
 class _Findings:
     pf: dict
+    res: dict
+
+    def good_label(self, g: str) -> str:
+        """The good's ``label:`` in the scenario, or its key."""
+        return ((self.res.get("goods") or {}).get(g) or {}).get("label") or g
+
+    def supplier_label(self, g: str, s: str) -> str:
+        """The supplier's ``label:`` in the scenario, or its key."""
+        good = (self.res.get("goods") or {}).get(g) or {}
+        return ((good.get("suppliers") or {}).get(s) or {}).get("label") or s
+
+    def _baseline_card(self) -> list[tuple]:
+        """The summary card of the cost of doing nothing, when it was solved."""
+        base = self.pf.get("baseline") or {}
+        if base.get("objective") is None:
+            return []
+        path = ["baseline", "objective"]
+        return [("Expected total cost of doing nothing", base["objective"], path)]
 
     def money(self, *path: str) -> str:  # pragma: no cover - the page class's
         raise NotImplementedError

@@ -16,7 +16,12 @@ import pandas as pd
 
 from optimizer.data import ModelData
 from optimizer.model import BuiltModel
-from optimizer.results.portfolio import goods_table, period_table
+from optimizer.results.portfolio import (
+    goods_table,
+    period_table,
+    reserves_table,
+    supply_shares_table,
+)
 from optimizer.results.write import dumps_json, write_csv, write_folder, write_large_csv
 from optimizer.scenario.loader import LoadedScenario
 from optimizer.solve import SolveResult
@@ -53,11 +58,22 @@ class RunResult:
     def goods(self) -> pd.DataFrame:
         return goods_table(self.portfolio)
 
+    @cached_property
+    def supply_shares(self) -> pd.DataFrame:
+        """``supply_shares.csv``: one row per good and country, shares before and after."""
+        return supply_shares_table(self.portfolio)
+
+    @cached_property
+    def reserves(self) -> pd.DataFrame:
+        """``reserves.csv``: one row per good and supplier with a reserve option."""
+        return reserves_table(self.portfolio, self.loaded.resolved)
+
     def writers(
         self, formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx")
     ) -> dict[str, Callable[[Path], None]]:
         """File name -> the function writing it, for the formats asked (``json``
-        portfolio.json, ``csv`` portfolio.csv and scenarios.csv, ``yaml`` resolved.yaml,
+        portfolio.json, ``csv`` portfolio.csv, scenarios.csv, supply_shares.csv and
+        reserves.csv, ``yaml`` resolved.yaml,
         ``html`` report.html, ``xlsx`` portfolio.xlsx)."""
         writers = {}
         if "json" in formats:
@@ -67,6 +83,8 @@ class RunResult:
         if "csv" in formats:
             writers["portfolio.csv"] = lambda p: write_csv(self.goods, p)
             writers["scenarios.csv"] = lambda p: write_large_csv(self.periods, p)
+            writers["supply_shares.csv"] = lambda p: write_csv(self.supply_shares, p)
+            writers["reserves.csv"] = lambda p: write_csv(self.reserves, p)
         if "yaml" in formats:
             writers["resolved.yaml"] = lambda p: p.write_text(
                 self.loaded.resolved_yaml, encoding="utf-8"

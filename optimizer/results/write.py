@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.results.cells import csv_safe
+from optimizer.results.cells import csv_safe, round_figure, round_table
 
 
 def _json_default(o):
@@ -27,9 +27,9 @@ def _json_default(o):
 
 
 def _finite(obj):
-    """JSON has no inf/nan: write them as null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
+    """JSON has no inf/nan: write them as null; other floats rounded (``cells.py``)."""
+    if isinstance(obj, float):
+        return round_figure(obj) if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -43,20 +43,22 @@ def dumps_json(data: dict) -> str:
 
 def write_csv(table: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
     """Write a table as CSV with text that a spreadsheet would take for a formula neutralised
-    (:func:`optimizer.results.cells.csv_safe`; ``docs/results.md``)."""
-    csv_safe(table).to_csv(path, index=False, float_format=float_format)
+    (:func:`optimizer.results.cells.csv_safe`; ``docs/results.md``) and floats rounded to
+    :data:`optimizer.results.cells.SIGNIFICANT_DIGITS` significant digits."""
+    round_table(csv_safe(table)).to_csv(path, index=False, float_format=float_format)
 
 
 def write_large_csv(table: pd.DataFrame, path: Path) -> None:
     """Write a large table (``scenarios.csv``: millions of rows at scale) as CSV through
     Arrow's C++ writer: at the ladder's L size (2.4 million rows, 23 columns) 4.9 s against
-    63 s for ``DataFrame.to_csv`` (benchmarks/README.md). Numbers are written exactly
-    (shortest round-trip form), strings quoted (formula-like text neutralised as by
-    :func:`write_csv`), booleans ``true``/``false``."""
+    63 s for ``DataFrame.to_csv`` (benchmarks/README.md). Numbers are rounded as in every
+    results file (:func:`optimizer.results.cells.round_table`), then written exactly (shortest
+    round-trip form); strings quoted (formula-like text neutralised as by :func:`write_csv`),
+    booleans ``true``/``false``."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    arrow = pa.Table.from_pandas(csv_safe(table), preserve_index=False)
+    arrow = pa.Table.from_pandas(round_table(csv_safe(table)), preserve_index=False)
     pa_csv.write_csv(arrow, str(path))
 
 
@@ -69,6 +71,8 @@ RESULT_FILES = frozenset(
         "portfolio.json",
         "portfolio.csv",
         "scenarios.csv",
+        "supply_shares.csv",
+        "reserves.csv",
         "resolved.yaml",
         "report.html",
         "portfolio.xlsx",
@@ -92,24 +96,26 @@ class OutputRefused(Exception):
     Front ends map it to exit code 2 (a bad command line)."""
 
 
-def check_output_target(out: str | Path) -> Path:
-    """Refuse, before any work, an output path whose replacement could lose something the tool
-    did not write: an existing file, a symbolic link, or a folder that is neither empty nor marked
-    by :data:`MARKER`. Returns the path."""
-    out = Path(out)
+def _refuse_link_or_file(out: Path) -> None:
     if out.is_symlink():
         raise OutputRefused(
             f"{out} is a symbolic link; results are written only to a real folder. Give --out a "
             "new folder name (or the folder the link points to, if it holds earlier results)."
         )
-    if not out.exists():
-        return out
-    if not out.is_dir():
+    if out.exists() and not out.is_dir():
         raise OutputRefused(
             f"{out} is an existing file, not a results folder; nothing was written. Give --out "
             "a new folder name."
         )
-    if (out / MARKER).is_file():
+
+
+def check_output_target(out: str | Path) -> Path:
+    """Refuse, before any work, an output path whose replacement could lose something the tool
+    did not write: an existing file, a symbolic link, or a folder that is neither empty nor marked
+    by :data:`MARKER`. Returns the path."""
+    out = Path(out)
+    _refuse_link_or_file(out)
+    if not out.exists() or (out / MARKER).is_file():
         return out
     try:
         entries = next(os.scandir(out), None)
@@ -126,6 +132,56 @@ def check_output_target(out: str | Path) -> Path:
         "so it is left untouched and nothing was written. Give --out a new folder name, or the "
         "folder of earlier stockpile results to replace them."
     )
+
+
+STUDY_FILES = frozenset(
+    {"batch.json", "runs", "runs.csv", "runs_goods.csv", "comparison.xlsx", "comparison.png"}
+)
+"""What a batch's or a comparison's folder holds: these studies fill their folder file by file
+(a batch adds run folders as they finish) instead of replacing it whole."""
+
+_PARTIAL_FILE = re.compile(r"^\..+\.partial-\d+")
+
+
+def check_study_folder(out: str | Path, own: frozenset[str] = STUDY_FILES) -> Path:
+    """Refuse, before any work, a folder a study (a batch, a comparison) would write its files
+    into when a file of the user's could be overwritten there: an existing file, a symbolic link,
+    or a folder that is neither empty, nor marked by :data:`MARKER`, nor holding only ``own``
+    files (a study's folder written before the marker existed). Returns the path."""
+    out = Path(out)
+    _refuse_link_or_file(out)
+    if not out.exists() or (out / MARKER).is_file():
+        return out
+    try:
+        names = {e.name for e in os.scandir(out)}
+    except OSError as exc:
+        raise OutputRefused(
+            f"{out} cannot be read ({exc.strerror}); nothing was written."
+        ) from None
+    foreign = sorted(n for n in names - own if not _PARTIAL_FILE.match(n))
+    if not foreign:
+        return out
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    raise OutputRefused(
+        f"{out} is an existing folder that stockpile did not write (it holds {shown} and no "
+        f"{MARKER} file), so it is left untouched and nothing was written. Give --out a new "
+        "folder name, or the folder of earlier stockpile results."
+    )
+
+
+def claim_study_folder(out: str | Path, own: frozenset[str] = STUDY_FILES) -> Path:
+    """Check ``out`` (:func:`check_study_folder`), create it and mark it as this tool's
+    (:data:`MARKER`). Returns the path."""
+    out = check_study_folder(out, own)
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / MARKER
+    if not marker.is_file():
+        marker.write_text(
+            "This folder was written by stockpile (a batch or a comparison); stockpile writes "
+            "its files here again and may replace it whole.\n",
+            encoding="utf-8",
+        )
+    return out
 
 
 def _pid_alive(pid: int) -> bool:

@@ -57,13 +57,14 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
 
     countries = list(scenario.countries)
     goods = list(scenario.goods)
+    groups = [*scenario.groups, *(g for c in scenario.countries.values() for g in c.groups)]
 
     def country_hint(name: str) -> str:
-        match = _closest(name, countries)
+        match = closest(name, [*countries, *dict.fromkeys(groups)])
         return f"did you mean `{match}`?" if match else "add it under countries:"
 
     def good_hint(name: str) -> str:
-        match = _closest(name, goods)
+        match = closest(name, goods)
         return f"did you mean `{match}`?" if match else f"the goods are: {', '.join(goods)}"
 
     def unknown_country(path: KeyPath, name: str) -> None:
@@ -78,6 +79,35 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         for s, supplier in good.suppliers.items():
             if supplier.country not in scenario.countries:
                 unknown_country(("goods", g, "suppliers", s, "country"), supplier.country)
+            at: KeyPath = ("goods", g, "suppliers", s, "origin")
+            for c in supplier.origin:
+                if c not in scenario.countries:
+                    in_groups = c in groups
+                    add(
+                        (*at, c),
+                        f"unknown country `{c}`"
+                        + (
+                            " (a group cannot be an origin: the shares are per country)"
+                            if in_groups
+                            else ""
+                        ),
+                        "name each country with its own share" if in_groups else country_hint(c),
+                    )
+                elif c == supplier.country:
+                    add(
+                        (*at, c),
+                        f"`{c}` is the supplier's own country: a hit on it already cuts the "
+                        "supplier whole, its origin share would count the hit twice",
+                        f"remove `{c}` from origin",
+                    )
+            if sum(supplier.origin.values()) > 1 + _TOL:
+                add(
+                    at,
+                    f"the origin shares add up to {_pct(sum(supplier.origin.values()))}, more "
+                    "than 100 % of what the supplier sells",
+                    "lower them so they add up to at most 100 %",
+                )
+    _check_inputs(scenario, add, unknown_good)
     for line_name, line in scenario.budget.lines.items():
         for i, g in enumerate(line.goods or []):
             if g not in scenario.goods:
@@ -87,6 +117,52 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         for i, c in enumerate(cap.countries or []):
             if c not in scenario.countries:
                 unknown_country(("risk", "concentration_cap", "countries", i), c)
+    for name, limit in scenario.risk.limits.items():
+        at: KeyPath = ("risk", "limits", name)
+        if (limit.max_share is None) == (limit.min_share is None):
+            add(
+                at,
+                "a limit needs one of max_share (a cap) or min_share (a floor)"
+                + (", not both" if limit.max_share is not None else ", found neither"),
+                "write `max_share: 30%` for at most 30 %, `min_share: 50%` for at least 50 %; "
+                "two limits for both",
+            )
+        for i, g in enumerate(limit.goods or []):
+            if g not in scenario.goods:
+                unknown_good((*at, "goods", i), g)
+        if limit.countries != "all":
+            for i, c in enumerate(limit.countries):
+                if c not in scenario.countries:
+                    unknown_country((*at, "countries", i), c)
+        for i, c in enumerate(limit.exempt):
+            if c not in scenario.countries:
+                unknown_country((*at, "exempt", i), c)
+        listed = countries if limit.countries == "all" else limit.countries
+        limited = set(listed) - set(limit.exempt)
+        if limit.min_share and not limit.per_country:
+            for g in limit.goods or list(scenario.goods):
+                good = scenario.goods.get(g)
+                if good is None or not good.suppliers and good.domestic is None:
+                    continue
+                if good.domestic is None and not any(
+                    s.country in limited for s in good.suppliers.values()
+                ):
+                    add(
+                        (*at, "min_share"),
+                        f"no supplier of {g} is in the countries this floor lists, and {g} has "
+                        "no domestic production: the floor can be met only by buying none of "
+                        "it, leaving its whole demand unmet",
+                        f"add a supplier of {g} in those countries or a domestic: section, "
+                        "or list the goods the floor is for under goods:",
+                        "warning",
+                    )
+        if not limited:
+            add(
+                (*at, "exempt") if limit.exempt else (*at, "countries"),
+                "after the exemptions the limit covers no country: it does nothing",
+                "check `countries` and `exempt`",
+                "warning",
+            )
     for d, disruption in scenario.disruptions.items():
         for h, hit in enumerate(disruption.hits):
             for i, c in enumerate(hit.countries):
@@ -265,13 +341,93 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
                 f"{_eur(cost)}, more than this line's limit ({_eur(line.limit)})",
                 "raise the limit or lower coverage_days",
             )
+    found.extend(magnitude_issues(scenario))
     return found
+
+
+#: The magnitudes a scenario value may take (in its field's unit: euros, units per year,
+#: years, shares): 0, or between these. HiGHS treats |x| >= 1e20 as infinite, and a model whose
+#: coefficients span more than about 1e-9..1e12 after its scaling gives answers that are
+#: numerically doubtful (a feasible scenario reported infeasible, overflows): issue 14, item 9.
+MAGNITUDE_MIN, MAGNITUDE_MAX = 1e-9, 1e12
+
+
+def magnitude_issues(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
+    """An error for each number of the scenario that the solver cannot represent reliably:
+    above :data:`MAGNITUDE_MAX` or nonzero below :data:`MAGNITUDE_MIN` in absolute value."""
+    found: list[tuple[KeyPath, Issue]] = []
+    stack: list[tuple[KeyPath, object]] = [((), scenario.model_dump())]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in value.items() if isinstance(k, str))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+        elif isinstance(value, float) and value != 0.0:
+            size = abs(value)
+            if size > MAGNITUDE_MAX or size < MAGNITUDE_MIN or size != size:
+                message = (
+                    f"{value:.6g} is outside the range the solver represents reliably: a "
+                    "number here must be 0 or between 1e-9 and 1e12 (1,000 bn) in size, because "
+                    "HiGHS treats 1e20 as infinite and a model whose numbers span a wider range "
+                    "loses precision in its scaling"
+                )
+                hint = (
+                    "if the value is right, express quantities in a larger or smaller unit "
+                    "(kt instead of kg) so that the numbers stay in range; otherwise check it "
+                    "for a typo"
+                )
+                found.append((path, Issue(None, None, None, format_path(path), message, hint)))
+    found.sort(key=lambda item: item[1].path)
+    return found
+
+
+def _check_inputs(scenario: Scenario, add, unknown_good) -> None:
+    """``inputs`` name other goods, never lead back to the good itself, and matter only with
+    domestic production."""
+    for g, good in scenario.goods.items():
+        for i in good.inputs:
+            path: KeyPath = ("goods", g, "inputs", i)
+            if i == g:
+                add(path, f"`{g}` is listed as an input of itself", "remove it from inputs:")
+            elif i not in scenario.goods:
+                unknown_good(path, i)
+        if good.inputs and (good.domestic is None or good.domestic.max <= 0):
+            add(
+                ("goods", g, "inputs"),
+                f"{g} has inputs but no domestic production: inputs are consumed only by "
+                "production at home, so they change nothing",
+                "add a domestic: section, or remove inputs:",
+                "warning",
+            )
+    # a chain that leads back to where it started (magnet -> oxide -> magnet)
+    state: dict[str, int] = {}
+
+    def visit(g: str, trail: list[str]) -> None:
+        state[g] = 1
+        for i in scenario.goods[g].inputs:
+            if i not in scenario.goods or i == g:
+                continue
+            if state.get(i) == 1:
+                cycle = " -> ".join([*trail[trail.index(i) :], g, i] if i in trail else [g, i])
+                add(
+                    ("goods", g, "inputs", i),
+                    f"the inputs make a loop: {cycle}; a good cannot be made from itself",
+                    f"remove `{i}` from the inputs of {g}",
+                )
+            elif state.get(i) is None:
+                visit(i, [*trail, g])
+        state[g] = 2
+
+    for g in scenario.goods:
+        if state.get(g) is None:
+            visit(g, [])
 
 
 # --- formatting helpers -------------------------------------------------------------------------
 
 
-def _closest(name: str, options: Sequence[str]) -> str | None:
+def closest(name: str, options: Sequence[str]) -> str | None:
     """The option nearest to ``name`` (case-insensitive first), or None."""
     for option in options:
         if option.lower() == name.lower():

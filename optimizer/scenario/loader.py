@@ -28,8 +28,9 @@ from pydantic import ValidationError
 from optimizer.scenario import located_yaml
 from optimizer.scenario.checks import KeyPath, located_checks
 from optimizer.scenario.errors import Issue, ScenarioError, sort_issues
+from optimizer.scenario.groups import resolve_groups
 from optimizer.scenario.located_yaml import _copy_locs, _issue, _Loc, _Locs, _read_yaml, _real
-from optimizer.scenario.messages import _dedupe, _from_pydantic, _locate, _show
+from optimizer.scenario.messages import _clip, _dedupe, _from_pydantic, _locate, _show
 from optimizer.scenario.overrides import _apply_overrides
 from optimizer.scenario.schema import Scenario
 from optimizer.scenario.units import convert_goods_units
@@ -125,9 +126,10 @@ def _finish(
         issues = [_from_pydantic(err, locs, root) for err in exc.errors(include_url=False)]
         raise ScenarioError(_dedupe(sort_issues(issues, display))) from None
 
+    scenario, group_issues = resolve_groups(scenario)  # group names -> their countries
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    for path, issue in located_checks(scenario):
+    for path, issue in [*group_issues, *located_checks(scenario)]:
         loc = _locate(path, locs, root)
         placed = Issue(
             loc.file,
@@ -192,6 +194,11 @@ def _extend(
             f"expected the name of a scenario file such as base.yaml, got {_show(target_name)}"
         )
     target_name = target_name.strip()
+    if Path(target_name).suffix.lower() not in (".yaml", ".yml"):
+        raise fail(
+            f"`extends:` names a scenario file ending in .yaml or .yml, got `{_clip(target_name)}`",
+            "only scenario files can be extended; rename the base file to end in .yaml",
+        )
     target = base_dir / target_name
     target_display = os.path.normpath(os.path.join(display_dir, target_name))
     real = _real(target)

@@ -382,7 +382,12 @@ def _node_kind(node: Node) -> str:
         return "a section"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f"the value `{node.value}`"
+    # never more than the start of one line: the file may not be YAML at all (/etc/passwd)
+    first, last = node.start_mark.line + 1, node.end_mark.line + 1
+    if last > first:
+        return f"text spanning lines {first} to {last} (not `key: value` lines)"
+    text = str(node.value)
+    return f"the value `{text if len(text) <= 60 else text[:59] + '…'}`"
 
 
 def _copy_locs(value: Any, path: KeyPath, src: _Locs, out: _Locs) -> None:

@@ -29,8 +29,10 @@ def _locate(path: KeyPath, locs: _Locs, root: _Loc) -> _Loc:
     return root
 
 
-def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
-    """One pydantic error entry as a located, plainly worded issue."""
+def _from_pydantic(err: Any, locs: _Locs, root: _Loc, model: type[BaseModel] = Scenario) -> Issue:
+    """One pydantic error entry as a located, plainly worded issue; ``model`` is the root model
+    that was validated (the scenario, or ``config.yaml``'s ``Config``), where the valid keys
+    and the fields' documentation are looked up."""
     path: KeyPath = tuple(p for p in err["loc"] if p != "[key]")
     kind: str = err["type"]
     value = err.get("input")
@@ -40,7 +42,7 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
         message = f"a name here must be text, got {_show(path[-1] if path else value)}"
     elif kind == "extra_forbidden":
         key = str(path[-1])
-        names = _field_names(path[:-1])
+        names = _field_names(path[:-1], model)
         message = f"unknown key `{key}`"
         match = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
         if match:
@@ -49,7 +51,7 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
             hint = f"valid keys here: {', '.join(names)}"
     elif kind == "missing":
         message = "required key missing"
-        doc = _field_doc(path)
+        doc = _field_doc(path, model)
         key = path[-1] if path else ""
         hint = f"add `{key}:`" + (f" ({doc})" if doc else "")
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
@@ -59,7 +61,7 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
             "less_than_equal": ("<=", ctx.get("le")),
             "less_than": ("<", ctx.get("lt")),
         }[kind]
-        if _is_share(path):
+        if _is_share(path, model):
             message = f"must be {op} {_bound(bound, share=True)}, got {_show_raw(value)}"
             hint = "a share is a fraction from 0 to 1, or a percentage from 0% to 100%"
         else:
@@ -74,7 +76,7 @@ def _from_pydantic(err: Any, locs: _Locs, root: _Loc) -> Issue:
         message, has_hint, hint_text = message.partition("; hint: ")
         hint = hint_text if has_hint else None
     elif kind in ("model_type", "model_attributes_type"):
-        names = _field_names(path)
+        names = _field_names(path, model)
         message = f"expected a section of keys, got {_show(value)}"
         if names:
             hint = f"keys here: {', '.join(names)}"
@@ -125,10 +127,10 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
-def _annotation_at(path: KeyPath) -> Any:
+def _annotation_at(path: KeyPath, model: type[BaseModel] = Scenario) -> Any:
     """The schema's type annotation at a key path (through models, dict values and list
     items), or None when the path leaves the schema."""
-    tp: Any = Scenario
+    tp: Any = model
     for part in path:
         tp = _unwrap(tp)
         origin = typing.get_origin(tp)
@@ -151,32 +153,32 @@ def _annotation_at(path: KeyPath) -> Any:
     return tp
 
 
-def _model_at(path: KeyPath) -> type[BaseModel] | None:
-    tp = _unwrap(_annotation_at(path))
+def _model_at(path: KeyPath, model: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    tp = _unwrap(_annotation_at(path, model))
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
-def _field_names(path: KeyPath) -> list[str]:
+def _field_names(path: KeyPath, model: type[BaseModel] = Scenario) -> list[str]:
     """The valid keys of the section at ``path`` (empty when it is not a schema model)."""
-    model = _model_at(path)
-    return list(model.model_fields) if model else []
+    section = _model_at(path, model)
+    return list(section.model_fields) if section else []
 
 
-def _field_doc(path: KeyPath) -> str | None:
+def _field_doc(path: KeyPath, model: type[BaseModel] = Scenario) -> str | None:
     """The schema's description of the field at ``path``, on one line."""
-    model = _model_at(path[:-1]) if path else None
-    if model is None:
+    section = _model_at(path[:-1], model) if path else None
+    if section is None:
         return None
-    fields = model.model_fields
+    fields = section.model_fields
     info = fields.get(path[-1]) if isinstance(path[-1], str) else None
     if info is None or not info.description:
         return None
     return " ".join(info.description.split())
 
 
-def _is_share(path: KeyPath) -> bool:
+def _is_share(path: KeyPath, model: type[BaseModel] = Scenario) -> bool:
     """Whether the field at ``path`` is a share (parsed by ``parse_share``)."""
-    tp = _annotation_at(path)
+    tp = _annotation_at(path, model)
     stack = [tp]
     while stack:
         t = stack.pop()

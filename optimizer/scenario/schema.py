@@ -8,6 +8,10 @@ reference documentation: ``stockpile schema`` exports them as JSON Schema descri
 Units, as written in the file: money in euros; flows (demand, capacity, release, reserve,
 domestic capacity) in units of the good **per year**; per-unit money per the good's ``unit``;
 durations carry their unit and are held here in **years**; shares are fractions in [0, 1].
+
+Why one module over 600 lines: the scenario language is one contract whose field docstrings are
+generated into one reference page, and its models refer to each other (a good's levers, the
+risk model's events, the limits by group); splitting it by block would scatter that reference.
 """
 
 from __future__ import annotations
@@ -42,16 +46,33 @@ from optimizer.scenario.units import (
 
 # --- quantity types ---------------------------------------------------------------------------
 
+
+# The texts the parsers of units.py accept, for editors (JSON Schema patterns have no flags, so
+# case is spelled out). A range that a pattern cannot say is checked by the loader.
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+_UNIT_WORDS = f"({'|'.join(map(_any_case, ('day', 'week', 'month', 'quarter', 'year')))})[sS]?"
 _NUMBER_TEXT = r"^\s*[-+]?[0-9][0-9_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*$"
-_MONEY_TEXT = r"^\s*[-+]?[0-9][0-9_,]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*(k|K|m|M|bn|BN|b|B)?\s*$"
-_SHARE_TEXT = r"^\s*[0-9]+(\.[0-9]*)?\s*%\s*$"
-_DURATION_TEXT = r"^\s*[0-9]+(\.[0-9]*)?\s*(day|week|month|quarter|year)s?\s*$"
+_EUR = f"({_any_case('eur')}|€)"
+_MONEY_TEXT = (
+    rf"^\s*({_EUR}\s*)?\+?[0-9][0-9_,]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*([kKmM]|[bB][nN]|[bB])?"
+    rf"\s*{_EUR}?\s*$"
+)
+_SHARE_TEXT = (  # 0-100 % (alpha's < 100 % is the loader's), or a fraction written as text
+    r"^\s*(0*(100(\.0*)?|[0-9]?[0-9](\.[0-9]*)?)\s*%"
+    r"|[+]?[0-9][0-9_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?)\s*$"
+)
+_DURATION_TEXT = rf"^\s*[0-9]+(\.[0-9]*)?\s*{_UNIT_WORDS}\s*$"
 
 
 def _number_or_text(pattern: str, minimum: float | None = 0, maximum: float | None = None):
     number: dict = {"type": "number"}
     if minimum is not None:
         number["minimum"] = minimum
+        if minimum >= 0:  # no minus sign in the text either
+            pattern = pattern.replace(r"^\s*[-+]?", r"^\s*\+?", 1)
     if maximum is not None:
         number["maximum"] = maximum
     return WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]})
@@ -78,9 +99,7 @@ Duration = Annotated[
     WithJsonSchema({"type": "string", "pattern": _DURATION_TEXT}),
 ]
 """A duration with its unit (``18 months``), held in years."""
-_RATE_TEXT = (
-    r"^\s*[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*(per|/)\s*(day|week|month|quarter|year)s?\s*$"
-)
+_RATE_TEXT = rf"^\s*[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*([pP][eE][rR]|/)\s*{_UNIT_WORDS}\s*$"
 Rate = Annotated[
     float,
     BeforeValidator(parse_rate_per_year),
@@ -261,13 +280,51 @@ class CVaR(_Strict):
     """Upper limit on CVaR in euros; none when left out."""
 
 
+class Limit(_Strict):
+    """A limit on the share of some countries in a good's no-disruption supply over the window
+    (purchases plus domestic production): a cap (``max_share``) or a floor (``min_share``), hard
+    or, with ``benchmark``, a penalty per unit over it."""
+
+    max_share: Share | None = None
+    """Largest share of a good's no-disruption supply from the listed countries (together, or
+    each one with ``per_country``). Give this or ``min_share``."""
+    min_share: Share | None = None
+    """Smallest share of a good's no-disruption supply from the listed countries together;
+    domestic production counts towards it (it is home supply). Give this or ``max_share``."""
+    per_country: bool = False
+    """``true``: the limit applies to each single country of ``countries`` separately (the
+    CRMA's "no single third country"); ``false``: to their total."""
+    countries: list[str] | Literal["all"] = "all"
+    """Countries or groups the limit covers; ``all`` (the default) is every country."""
+    exempt: list[str] = []
+    """Countries or groups never counted as limited (the CRMA exempts EU members)."""
+    goods: list[str] | None = None
+    """Goods the limit applies to; every good when left out."""
+    benchmark: Money | None = None
+    """If set, the limit is not hard: every unit over it (over the window) costs this many
+    euros in the no-disruption future (weighted by its probability in the objective, like the
+    purchases it stands against) and is reported. A hard constraint when left out."""
+
+
 class Risk(_Strict):
     """Risk limits and risk aversion."""
 
     concentration_cap: ConcentrationCap | None = None
-    """Cap on the share of one country in a good's no-disruption supply."""
+    """Cap on the share of one country in a good's no-disruption supply (a shorthand for one
+    hard ``per_country`` limit)."""
+    limits: dict[str, Limit] = {}
+    """Named limits on supply shares by country or group: caps, floors, benchmarks."""
     cvar: CVaR | None = None
     """CVaR of the scenario loss, as an objective term (weight) and/or a limit."""
+
+
+Governance = Annotated[
+    float,
+    BeforeValidator(parse_number),
+    Field(ge=0, le=10),
+    _number_or_text(_NUMBER_TEXT, 0, 10),
+]
+"""A governance score from 0 (worst) to 10 (best)."""
 
 
 class Country(_Strict):
@@ -275,6 +332,16 @@ class Country(_Strict):
 
     name: str | None = None
     """Readable name of the country."""
+    groups: list[str] = []
+    """Groups the country belongs to (``[EU]``, ``[G7, NATO]``); a group named here exists even
+    if ``groups:`` at the top does not list it."""
+    governance: Governance | None = None
+    """Governance score, 0 (worst) to 10 (best): the World Bank's Worldwide Governance
+    Indicators rescaled (cite the year in ``governance_source``). Weights the supply-risk
+    index; countries without a score count as 5."""
+    governance_source: str | None = None
+    """Where the governance score comes from (``WGI 2023, mean of six indicators, rescaled
+    -2.5..2.5 to 0..10``)."""
 
 
 class Stockpile(_Strict):
@@ -365,6 +432,11 @@ class Supplier(_Strict):
     capacity; its spot capacity returns after this lead time."""
     reserve: Reserve | None = None
     """Optional capacity reservation contract."""
+    origin: dict[str, Share] = {}
+    """Upstream origin of what the supplier sells, by country (``{CN: 80%}``: 80 % of it
+    depends on Chinese material). A hit on an origin country cuts the supplier in proportion:
+    it delivers at most ``capacity * (1 - severity(own country)) * (1 - sum of share *
+    severity(origin country))``; a hit that names no goods also covers this supplier's good."""
 
 
 class Good(_Strict):
@@ -395,6 +467,10 @@ class Good(_Strict):
     """The demand-measure lever."""
     suppliers: dict[str, Supplier] = {}
     """Foreign and domestic market suppliers, by name."""
+    inputs: dict[str, Quantity] = {}
+    """Bill of materials of domestic production: units of each input good (by name) consumed
+    per unit produced at home, in the same period, from the input's own supply (purchases,
+    stock, plant). A shortage of an input limits production."""
 
 
 class Hit(_Strict):
@@ -500,6 +576,11 @@ class Scenario(_Strict):
     """Cash limits."""
     risk: Risk = Risk()
     """Risk limits and risk aversion."""
+    groups: dict[str, list[str]] = {}
+    """Named groups of countries (``friends: [EU, NO, JP]``); a member may be a country or
+    another group. A group name stands wherever a list of countries stands (hits, risk-model
+    events, limits, the concentration cap) and is replaced by its member countries when the
+    file is loaded."""
     countries: dict[str, Country] = {}
     """Supplier countries, by key."""
     goods: dict[str, Good] = Field(min_length=1)

@@ -90,6 +90,10 @@ class SolveResult:
     row_dual: np.ndarray | None = None
     iterations: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    limit_before_solution: bool = False
+    """Stopped by the time (or iteration) limit before any feasible portfolio was found:
+    ``status`` is then ``error`` (there is nothing to write), and the command line exits 4
+    with advice to give more time rather than 5."""
 
     @property
     def ok(self) -> bool:

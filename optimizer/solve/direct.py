@@ -129,13 +129,15 @@ class DirectHighs:
         text = h.modelStatusToString(h.getModelStatus())
         has_solution = info.primal_solution_status == 2
         status = status_from_highs(text, has_solution)
-        if status == "time_limit" and not has_solution:
+        limit_first = status == "time_limit" and not has_solution
+        if limit_first:
             status = "error"
             text = f"{text} before any feasible portfolio was found"
         result = SolveResult(
             status=status,
             termination=text,
             has_solution=has_solution,
+            limit_before_solution=limit_first,
             iterations=int(max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0)),
             seconds={"hand_over": self.hand_over_seconds, "solve": solve_s},
         )

@@ -191,12 +191,14 @@ class PyomoHighs:
         info = h.getInfo()
         status = _STATUS.get(res.termination_condition, "error")
         has_solution = res.incumbent_objective is not None
-        if status == "time_limit" and not has_solution:
+        limit_first = status == "time_limit" and not has_solution
+        if limit_first:
             status = "error"
         result = SolveResult(
             status=status,
             termination=str(res.termination_condition.name),
             has_solution=has_solution,
+            limit_before_solution=limit_first,
             iterations=int(max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0)),
             seconds={"build": self.build_seconds, "hand_over": hand_over, "solve": solve_s},
         )

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.pipeline import RunConfig
+from optimizer.results.write import check_study_folder, claim_study_folder
 from optimizer.scenario.errors import Issue, ScenarioError
 from optimizer.scenario.loader import load_scenario
 
@@ -76,6 +77,8 @@ from optimizer.studies.batch_records import (
     _write_text_atomic,
     category_of,
     kept_run,
+    resolve_reason,
+    solve_settings,
 )
 from optimizer.studies.batch_solve import _check_on_cluster, _digest, _validate, solve_run
 from optimizer.studies.workers import _n_workers, _quiet_dask, _slots, dask_client
@@ -110,6 +113,8 @@ class RunOutcome:
     seconds: float = 0.0
     skipped: bool = False
     """Finished by an earlier run of the batch and kept."""
+    resolved_because: str = ""
+    """Why a run finished earlier was solved again (settings changed, a lost worker...)."""
     resolved_values: dict[str, Any] = field(default_factory=dict)
     """The varied values as the resolved scenario holds them (euros, fractions)."""
 
@@ -144,7 +149,11 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """0 when every run is optimal, 3 otherwise (the others' results are written)."""
+        """0 when every run is optimal; 1 when no run is valid (nothing could be solved: a
+        mistake in the batch file, as a bad base is); 3 otherwise (the others' results are
+        written)."""
+        if self.outcomes and all(o.status == "invalid" for o in self.outcomes):
+            return 1
         return 0 if not self.failed else 3
 
 
@@ -154,8 +163,9 @@ class BatchEvents:
     def phase(self, text: str) -> None:
         """A step begins: starting workers, validating, solving, writing the comparison."""
 
-    def start(self, total: int, skipped: int) -> None:
-        """``total`` runs in the batch, ``skipped`` of them finished earlier and kept."""
+    def start(self, total: int, skipped: int, invalid: int = 0) -> None:
+        """``total`` runs in the batch: ``skipped`` of them finished earlier and kept,
+        ``invalid`` not valid (recorded, never solved); the rest are solved."""
 
     def finished(self, outcome: RunOutcome) -> None:
         """One run ended (solved or failed)."""
@@ -193,15 +203,16 @@ def run_batch(
     solved. Raises :class:`BatchError` when the batch file or its base is not valid, or, with
     ``strict``, when any run is not (nothing is solved then); without ``strict`` a run that is
     not valid is recorded as ``invalid`` with its located problems and the others are solved.
-    Raises :class:`BatchRunError` when the batch cannot run at all; a failing run is never
-    raised but recorded."""
+    Raises :class:`BatchRunError` when the batch cannot run at all, and
+    :class:`~optimizer.results.write.OutputRefused` (before any work) when ``out`` is a file or
+    a folder stockpile did not write; a failing run is never raised but recorded."""
     t_start = time.perf_counter()
     events = events or BatchEvents()
     if not isinstance(batch, Batch):
         batch = load_batch(batch)
     config = dataclasses.replace(config or RunConfig(), threads=1)
     formats = tuple(formats) if formats is not None else None
-    out = Path(out).absolute()
+    out = check_study_folder(Path(out).absolute())  # before any work: OutputRefused
     task = task or solve_run
     seconds: dict[str, float] = {}
 
@@ -280,6 +291,7 @@ def run_batch(
             )
         manifest = {**batch.manifest(), "runs": manifest_runs}
         try:
+            claim_study_folder(out)
             (out / "runs").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BatchRunError(f"cannot create the output folder {out}: {exc}") from None
@@ -304,8 +316,12 @@ def run_batch(
                 r.name, r.variant, r.values_dict, folder, "", status="invalid", reason=reason
             )
         todo = []
+        settings = solve_settings(config)
+        why: dict[str, str] = {}
         for r, sha, folder in plan:
-            previous = None if force else kept_run(folder)
+            previous = None if force else kept_run(folder, settings)
+            if previous is None and not force:
+                why[r.name] = resolve_reason(folder, settings) or ""
             if previous is not None:
                 outcomes[r.name] = RunOutcome(
                     name=r.name,
@@ -323,7 +339,11 @@ def run_batch(
                 )
             else:
                 todo.append((r, sha, folder))
-        events.start(len(plan), len(outcomes))
+        events.start(
+            len(batch.runs),
+            sum(o.skipped for o in outcomes.values()),
+            sum(o.status == "invalid" for o in outcomes.values()),
+        )
 
         token = uuid.uuid4().hex[:8]
         jobs: dict[Any, tuple[RunSpec, str, Path, dict]] = {}
@@ -358,6 +378,7 @@ def run_batch(
                     "base": batch.base_display,
                     "batch": batch.display,
                     "resolved_values": checked[r.name].get("resolved_values") or {},
+                    "settings": settings,
                 }
                 # Each task carries its scenario, validated above (about 30 kB), or else the
                 # base and its overrides (a few kB): tasks share no data, so a lost worker
@@ -385,6 +406,7 @@ def run_batch(
                     in_flight -= 1
                     r, sha, folder, job = jobs.pop(fut.key)
                     outcome = _collect(fut, r, sha, folder, job, formats)
+                    outcome.resolved_because = why.get(r.name, "")
                     outcomes[r.name] = outcome
                     fut.release()
                     events.finished(outcome)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer import __version__
-from optimizer.results import dumps_json, goods_table, write_folder
+from optimizer.results import dumps_json, goods_table, write_csv, write_folder
 
 #: Categories of a finished run that a re-run keeps (the solver's own outcomes). Others (a lost
 #: worker, an internal error, a run never finished) are solved again.
@@ -60,6 +60,7 @@ def _status_doc(job: dict, status: str, **extra: Any) -> dict:
         "objective": None,
         "input_sha256": job.get("sha"),
         "engine_version": __version__,
+        "settings": job.get("settings"),
     }
     doc.update(extra)
     doc["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -104,20 +105,70 @@ def _existing(folder: Path) -> dict | None:
     return None
 
 
-def kept_run(folder: Path) -> dict | None:
+def solve_settings(config: Any) -> dict[str, Any]:
+    """What of a run's ``RunConfig`` can change its answer, recorded in ``status.json``
+    (``settings``) and compared by a re-run: the MIP gap, the time limit, time compression, the
+    HiGHS algorithm and presolve, and the engine's version. Not the interface (Pyomo or
+    highspy hand the same arrays to the same HiGHS) nor the threads (one per run)."""
+    return {
+        "mip_gap": float(config.mip_gap),
+        "time_limit": None if config.time_limit is None else float(config.time_limit),
+        "compress_time": bool(config.compress_time),
+        "algorithm": str(config.algorithm),
+        "presolve": bool(config.presolve),
+        "engine_version": __version__,
+    }
+
+
+def _why_resolve(previous: dict, settings: dict[str, Any] | None) -> str | None:
+    """Why a finished run must be solved again under ``settings``; None when it is kept."""
+    if settings is None:
+        return None
+    old = previous.get("settings")
+    if not isinstance(old, dict):
+        return "recorded without its solver settings (an earlier engine)"
+    changed = []
+    for key, new in settings.items():
+        was = old.get(key)
+        if was == new:
+            continue
+        if key == "time_limit":
+            # a time limit matters only to a run it stopped, and only when it is now longer
+            if previous.get("status") != "time_limit":
+                continue
+            if new is not None and was is not None and new <= was:
+                continue
+        changed.append(f"{key} {_setting(was)} -> {_setting(new)}")
+    return ("settings changed: " + ", ".join(changed)) if changed else None
+
+
+def _setting(v: Any) -> str:
+    return "none" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def kept_run(folder: Path, settings: dict[str, Any] | None = None) -> dict | None:
     """The status of the run finished in ``folder`` when a re-run keeps it (the solver's own
-    outcome: optimal, time limit, infeasible, solver error); None when it must be solved
-    (no finished run there, or it failed for a reason that may not recur)."""
+    outcome: optimal, time limit, infeasible, solver error, under the same ``settings`` of
+    :func:`solve_settings` when given); None when it must be solved (see :func:`resolve_reason`)."""
     previous = _existing(folder)
     if previous is None or category_of(previous.get("status") or "")[0] not in KEPT_CATEGORIES:
         return None
-    return previous
+    return None if _why_resolve(previous, settings) else previous
+
+
+def resolve_reason(folder: Path, settings: dict[str, Any] | None = None) -> str | None:
+    """Why the run finished in ``folder`` is solved again (None: nothing was finished there,
+    or it is kept): it failed for a reason that may not recur, or its settings changed."""
+    previous = _existing(folder)
+    if previous is None:
+        return None
+    if category_of(previous.get("status") or "")[0] not in KEPT_CATEGORIES:
+        return f"its earlier attempt ended {previous.get('status')}"
+    return _why_resolve(previous, settings)
 
 
 def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> None:
     """Write a run's folder here from what its worker sent back (the worker could not)."""
-    import pandas as pd
-
     writers: dict[str, Callable[[Path], None]] = {}
     pf = res.get("portfolio")
     doc = dict(res["status_doc"])
@@ -129,7 +180,7 @@ def _write_fallback(folder: Path, res: dict, formats: Sequence[str] | None) -> N
         writers["portfolio.json"] = _text_writer(dumps_json(pf))
         if (formats is None or "csv" in formats) and pf.get("goods"):
             table = goods_table(pf)
-            writers["portfolio.csv"] = lambda p: pd.DataFrame(table).to_csv(p, index=False)
+            writers["portfolio.csv"] = lambda p: write_csv(table, p)
     if res.get("resolved_yaml"):
         writers["resolved.yaml"] = _text_writer(res["resolved_yaml"])
     writers["status.json"] = _text_writer(json.dumps(doc, indent=2, default=str) + "\n")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from optimizer.model.size import ModelTooLarge
 from optimizer.pipeline import RunConfig
 from optimizer.results import dumps_json, write_folder
 from optimizer.scenario.errors import Issue, ScenarioError
@@ -112,6 +113,8 @@ def solve_run(
         result = run(loaded, config)
     except ScenarioError as exc:
         status, reason = "invalid", "; ".join(i.format() for i in exc.issues)
+    except ModelTooLarge as exc:  # recorded as not valid here (re-solved on the next run)
+        status, reason = "invalid", str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded as this run's failure; the batch goes on
         status = "exception"
         reason = f"internal error: {type(exc).__name__}: {exc}"
@@ -120,8 +123,16 @@ def solve_run(
         status = result.status
         reason = ""
         if status == "infeasible":
-            explanation = _explain(result)
+            found = _explain(result)
+            explanation = found or []
             reason = "no feasible portfolio" + (f": {explanation[0]}" if explanation else "")
+            if found == []:  # the elastic re-solve broke no requirement: HiGHS was wrong
+                status = "error"
+                reason = (
+                    "the solver reported no feasible portfolio but a check could not confirm "
+                    "it (no requirement has to be broken): numerically doubtful; check the "
+                    "scenario's magnitudes"
+                )
         elif status == "time_limit":
             gap = result.portfolio.get("mip_gap")
             reason = "stopped by the time limit; " + (
@@ -180,15 +191,17 @@ def solve_run(
     }
 
 
-def _explain(result) -> list[str]:
+def _explain(result) -> list[str] | None:
+    """The conflicting requirements of an infeasible run; [] when the diagnosis found none
+    (HiGHS's verdict is not confirmed), None when it was not run (too large) or failed."""
     try:
         if result.model.lp.stats().get("variables", 0) > EXPLAIN_MAX_COLUMNS:
-            return []
+            return None
         from optimizer.solve.diagnose import explain_infeasibility
 
         return list(explain_infeasibility(result))
     except Exception:  # noqa: BLE001 - the explanation is a help, never a failure
-        return []
+        return None
 
 
 def _relocate(batch: Batch, run: RunSpec, issues: Sequence[Issue]) -> list[Issue]:

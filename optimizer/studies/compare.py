@@ -31,6 +31,7 @@ import pandas as pd
 from optimizer.results import goods_table
 from optimizer.results.charts.compare import _money_scale, comparison_chart
 from optimizer.results.compare_report import render_comparison
+from optimizer.results.write import claim_study_folder, write_csv
 from optimizer.studies.compare_records import RunRecord
 from optimizer.studies.compare_workbook import _col, _key_unit, write_workbook
 
@@ -157,16 +158,18 @@ def write_comparison(
 ) -> list[Path]:
     """Write ``runs.csv``, ``runs_goods.csv``, ``comparison.xlsx``, ``comparison.png`` and
     ``comparison.html`` (the table and the chart on one page, identical runs flagged) into
-    ``out`` (each file whole or not at all). Returns the paths written."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ``out`` (each file whole or not at all). Returns the paths written.
+
+    ``out`` must be new, empty or a folder stockpile wrote
+    (:func:`~optimizer.results.write.check_study_folder`): otherwise
+    :class:`~optimizer.results.write.OutputRefused` is raised and nothing is written, so a
+    user's own ``runs.csv`` is never overwritten."""
+    out = claim_study_folder(Path(out))
     runs = runs_table(records, keys, relative_to=out)
     goods = goods_long_table(records, keys)
     files = [
-        _atomic(out / "runs.csv", lambda p: runs.to_csv(p, index=False, float_format="%.10g")),
-        _atomic(
-            out / "runs_goods.csv", lambda p: goods.to_csv(p, index=False, float_format="%.10g")
-        ),
+        _atomic(out / "runs.csv", lambda p: write_csv(runs, p, float_format="%.10g")),
+        _atomic(out / "runs_goods.csv", lambda p: write_csv(goods, p, float_format="%.10g")),
         _atomic(
             out / "comparison.xlsx", lambda p: write_workbook(p, runs, goods, keys, records, title)
         ),

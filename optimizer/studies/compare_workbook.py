@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.results.cells import text_cell
 from optimizer.studies.compare_records import RunRecord
 
 _MONEY_KEYS = {
@@ -163,7 +164,7 @@ def write_workbook(
         header = []
         for j, c in enumerate(cols, start=1):
             text, fmt = _header(c, keys, units, window)
-            cell = WriteOnlyCell(ws, value=text)
+            cell = text_cell(ws, text)
             cell.font, cell.fill, cell.alignment = bold, fill, wrap
             header.append(cell)
             fmts.append(_FORMATS.get(fmt) if fmt else None)
@@ -188,6 +189,8 @@ def write_workbook(
                     cell = WriteOnlyCell(ws, value=v)
                     cell.number_format = fmts[j]
                     row.append(cell)
+                elif isinstance(v, str):
+                    row.append(text_cell(ws, v))
                 else:
                     row.append(v)
             ws.append(row)
@@ -220,7 +223,7 @@ def write_workbook(
         ("A run that is not optimal has no figures; its status and reason say why.", False),
     ]
     for text, is_title in lines:
-        cell = WriteOnlyCell(about, value=text)
+        cell = text_cell(about, text)
         cell.font = Font(bold=is_title, size=13 if is_title else 11)
         about.append([cell])
     wb.save(path)

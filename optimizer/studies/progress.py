@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from rich.markup import escape
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called after each level is solved."""
 
@@ -17,7 +19,7 @@ class ProgressBar:
 
     def __init__(self, console, description: str = "sweeping", delay: float = 2.0):
         self.console = console
-        self.description = description
+        self.description = escape(description)  # user text (a key path): printed literally
         self.delay = delay
         self.start = time.perf_counter()
         self._bar = None

@@ -140,14 +140,14 @@ class SweepResult:
         ``out_dir`` atomically (complete or not at all)."""
         from optimizer.results.charts.sweep import frontier_png
         from optimizer.results.sweep_report import render_sweep_report
-        from optimizer.results.write import dumps_json, write_folder
+        from optimizer.results.write import dumps_json, write_csv, write_folder
 
         png = frontier_png(self)
         summary = self.summary()
         report = render_sweep_report(summary, self.frontier, png, self.label)
         writers = {
-            "frontier.csv": lambda p: self.frontier.to_csv(p, index=False, float_format="%.10g"),
-            "frontier_goods.csv": lambda p: self.goods.to_csv(p, index=False, float_format="%.10g"),
+            "frontier.csv": lambda p: write_csv(self.frontier, p, float_format="%.10g"),
+            "frontier_goods.csv": lambda p: write_csv(self.goods, p, float_format="%.10g"),
             "frontier.png": lambda p: p.write_bytes(png),
             "report.html": lambda p: p.write_text(report, encoding="utf-8"),
             "sweep.json": lambda p: p.write_text(dumps_json(summary)),

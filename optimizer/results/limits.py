@@ -1,0 +1,103 @@
+"""What each limit on supply shares did: its shadow price, the units over it, and a warning in
+words when a hard limit leaves normal-time demand unmet (``portfolio.json`` keys ``limits``
+and ``warnings``; see ``docs/results.md``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.model.limits import TOTAL, LimitRows
+from optimizer.model.terms import BuiltModel
+
+_TOL = 1e-7
+
+
+def _clean(v: float, tol: float = 1e-9) -> float:
+    return 0.0 if abs(v) < tol else float(v)
+
+
+def limits_report(
+    m: BuiltModel,
+    x: np.ndarray,
+    row_dual: np.ndarray | None,
+    bought: np.ndarray,
+    produced: np.ndarray,
+    shortfall_base: np.ndarray,
+) -> tuple[dict, list[str]]:
+    """Per limit: kind, share, hard or benchmark, ``shadow_price`` (euros per unit of share:
+    the objective saved if the limit were one whole unit of share, 100 percentage points,
+    looser, to first order), ``units_over`` (units of the goods over the window) and one entry
+    per good (and country, for a per-country limit) with the share reached.
+
+    ``bought`` (G, countries) and ``produced`` (G,) are the ``no_disruption`` supply over the
+    window; ``shortfall_base`` (G,) its shortfall. Returns the report and the warnings.
+    """
+    d = m.data
+    supply = bought.sum(axis=1) + produced  # S_g, units over the window
+    report: dict = {}
+    warnings: list[str] = []
+    for lim in m.info.get("limits", []):
+        assert isinstance(lim, LimitRows)
+        floor = lim.kind == "min_share"
+        dual = -row_dual[lim.rows] if row_dual is not None else np.full(len(lim.rows), np.nan)
+        dual = np.where(np.abs(dual) < 1e-9, 0.0, dual)
+        over = np.where(lim.over >= 0, x[np.maximum(lim.over, 0)], 0.0)
+        s_g = supply[lim.good]
+        in_set = np.where(
+            lim.country == TOTAL,
+            (bought[lim.good] * lim.member[None, :]).sum(axis=1) + floor * produced[lim.good],
+            bought[lim.good, np.maximum(lim.country, 0)],
+        )
+        reached = np.divide(in_set, s_g, out=np.zeros_like(s_g), where=s_g > _TOL)
+        entries = []
+        for r in range(len(lim.rows)):
+            entry = {
+                "good": d.goods[lim.good[r]],
+                "country": d.countries[lim.country[r]] if lim.country[r] != TOTAL else None,
+                "share": _clean(reached[r]),
+                "units_over": _clean(over[r]),
+                "shadow_price": _clean(dual[r] * s_g[r]),
+            }
+            entries.append(entry)
+        report[lim.name] = {
+            "kind": lim.kind,
+            "share": lim.share,
+            "per_country": lim.per_country,
+            "hard": lim.benchmark is None,
+            "benchmark": lim.benchmark,
+            "shadow_price": _clean(float(np.nansum(dual * s_g))),
+            "units_over": _clean(float(over.sum())),
+            "penalty": _clean(float(over.sum() * (lim.benchmark or 0.0))),
+            "rows": entries,
+        }
+        if lim.benchmark is None:
+            for r in np.flatnonzero(dual > 1e-9):
+                g = lim.good[r]
+                if shortfall_base[g] > 1e-6 * max(1.0, supply[g]):
+                    warnings.append(_shortfall_warning(m, lim, r, shortfall_base[g]))
+    if report and d.probability[0] <= 0:
+        warnings.append(
+            "no drawn future was free of disruption, so the no-disruption future on which the "
+            "limits act has probability 0: they cost nothing there and shape nothing else. "
+            "Draw more samples (risk_model.samples) or read the limits with hand-written "
+            "disruptions"
+        )
+    return report, list(dict.fromkeys(warnings))
+
+
+def _shortfall_warning(m: BuiltModel, lim: LimitRows, r: int, short: float) -> str:
+    d = m.data
+    g = int(lim.good[r])
+    unit = d.units[g] if d.units[g] != "unit" else "units"
+    what = (
+        f"at most {lim.share:.0%} from {d.countries[lim.country[r]]}"
+        if lim.country[r] != TOTAL and lim.kind != "min_share"
+        else f"{'at least' if lim.kind == 'min_share' else 'at most'} {lim.share:.0%} from "
+        f"the countries it lists"
+    )
+    return (
+        f"limit `{lim.name}` ({what}) is hard and leaves {short:,.4g} {unit} of {d.goods[g]} "
+        "unmet in the no-disruption future: the other sources cannot make up the rest. Give "
+        "it a `benchmark` (euros per unit over it) to make it a target, or add capacity "
+        "elsewhere"
+    )

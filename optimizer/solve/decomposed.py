@@ -1,0 +1,490 @@
+"""The L-shaped (Benders) method by future: the extensive form's optimum, certified.
+
+Stage four, beside :mod:`optimizer.solve.direct`. :func:`solve_decomposed` takes the same
+:class:`~optimizer.model.BuiltModel` and :class:`SolverOptions` and returns the same
+:class:`SolveResult` (a :class:`DecomposedResult`), with ``x`` in the extensive form's column
+order, so that the results stage reads it as if the extensive form had been solved.
+
+- **Master** (this process): the first-stage columns, the rows that hold only them (budget,
+  coverage, contract, plant, modules) and one variable ``theta[g]`` per cut group of futures,
+  bounded below by the cuts gathered so far. Its optimum is a lower bound on the extensive
+  form's (the artificial bounds of :func:`~optimizer.solve.decomposition_split.artificial_bounds`
+  are checked not to bind). Integer first-stage columns stay integer: a MIP master.
+- **Subproblems**: chunks of futures, each one block-diagonal LP per HiGHS call with the first
+  stage fixed, warm-started between iterations (:mod:`decomposition_worker`). The second-stage
+  cost at a first stage ``x`` plus the first-stage cost is the extensive form's objective at
+  ``x``: an upper bound, exact.
+- **Cuts**: ``theta[g] >= Q_g(x^) + s_g (x - x^)`` with ``s_g = -T_g' pi_g`` from the chunk's
+  row duals (rows holding first-stage columns; eta, the CVaR threshold, is one of them).
+- **Level stabilisation** (Lemarechal-Nemirovskii-Nesterov, infinity norm, so the projection is
+  an LP/MIP): the next first stage is the point closest to the best one so far whose cutting-
+  plane model is at most ``LB + level * (UB - LB)``. Plain Kelley cutting planes zig-zag.
+
+The loop stops when ``(UB - LB) / max(1, |UB|) <= gap`` (default 1e-6 for an LP, the MIP gap
+for a MIP) and returns the best first stage with its futures' solutions.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from optimizer.model.terms import BuiltModel
+from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
+from optimizer.solve.decomposition_pool import DaskPool, LocalPool, Pool, local_client
+from optimizer.solve.decomposition_split import (
+    NotDecomposable,
+    Split,
+    make_chunks,
+    split_model,
+)
+from optimizer.solve.decomposition_worker import ChunkResult
+
+_INF = highspy.kHighsInf
+
+__all__ = [
+    "AUTO_MIN_FUTURES",
+    "DecomposedResult",
+    "DecompositionOptions",
+    "NotDecomposable",
+    "choose_method",
+    "solve_decomposed",
+]
+
+#: With ``method: auto``, models with at least this many futures are decomposed (when they
+#: can be). Measured CPU seconds on 20 x 5 x 60 LPs (benchmarks/README.md): K = 300 extensive
+#: 2.4 against decomposed 2.8; K = 1,000 12.7 against 8.1; K = 5,000 568 against 52.5.
+AUTO_MIN_FUTURES = 500
+
+
+#: Cut groups when none are asked: one cut per future up to this many futures. On the synthetic
+#: 20 x 5 x 60 case at K = 1,000, 200 groups and 1,001 took the same 12 iterations and 40 one
+#: 21 (level 0.5); more groups make the master larger (benchmarks/README.md).
+AUTO_CUT_GROUPS = 400
+
+
+@dataclass(frozen=True)
+class DecompositionOptions:
+    """How the L-shaped method runs.
+
+    ``gap``: stop at this relative gap between the bounds (None: 1e-6 for an LP, the solver's
+    ``mip_gap`` for a MIP); ``futures_per_chunk``: futures in one HiGHS subproblem call;
+    ``cut_groups``: how many ``theta`` variables, each with its own cut per iteration (futures
+    split evenly among them; 0: :data:`AUTO_CUT_GROUPS`, at most one per future);
+    ``level``: the level parameter in (0, 1), 0 for plain (multi-)cutting planes, measured
+    fastest on the synthetic cases (benchmarks/README.md);
+    ``max_iterations``: of the master loop; ``workers``: local processes for the subproblems
+    (1: in this process, no Dask); ``scheduler``: an existing Dask scheduler's address
+    (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead.
+    """
+
+    gap: float | None = None
+    futures_per_chunk: int = 25
+    cut_groups: int = 0
+    level: float = 0.0
+    max_iterations: int = 500
+    workers: int = 1
+    scheduler: str | None = None
+    client: object | None = None
+
+
+@dataclass
+class DecomposedResult(SolveResult):
+    """A :class:`SolveResult` with the method's certificate: ``lower_bound`` and
+    ``upper_bound`` (euros; the upper bound is the extensive form's objective at the returned
+    first stage), ``gap`` (relative), the master iterations and the bounds after each
+    (``history``: lower, upper), the subproblem calls, workers and resent chunks."""
+
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    gap: float | None = None
+    master_iterations: int = 0
+    history: list[tuple[float, float]] = field(default_factory=list)
+    chunks: int = 0
+    workers: int = 1
+    resends: int = 0
+
+
+class _Master:
+    """The master LP/MIP in HiGHS: columns ``x`` (first stage), ``theta`` (one per cut group)
+    and, for the level projection, ``t`` (the weighted infinity-norm distance)."""
+
+    def __init__(
+        self, m: BuiltModel, split: Split, n_groups: int, options: SolverOptions, level: bool
+    ):
+        lp = m.lp
+        n1 = len(split.first)
+        self.n1, self.ng, self.level = n1, n_groups, level
+        self.c1 = lp.cost[split.first]
+        self.upper = np.minimum(split.upper, split.artificial_upper)
+        integer = lp.integrality[split.first] != 0
+        self.integer = np.flatnonzero(integer)
+        ncol = n1 + n_groups + (1 if level else 0)
+        with quiet_stdout():
+            self.h = h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        cost = np.zeros(ncol)
+        if level:
+            cost[-1] = 1.0
+        else:
+            cost[:n1] = self.c1
+            cost[n1 : n1 + n_groups] = 1.0
+        lower = np.concatenate([split.lower, np.full(n_groups, -_INF), [0.0] * level])
+        upper = np.concatenate([self.upper, np.full(n_groups, _INF), [_INF] * level])
+        h.addVars(ncol, np.clip(lower, -_INF, _INF), np.clip(upper, -_INF, _INF))
+        h.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), cost)
+        if len(self.integer):
+            k = len(self.integer)
+            h.changeColsIntegrality(
+                k, self.integer.astype(np.int32), np.array([highspy.HighsVarType.kInteger] * k)
+            )
+        rows = split.master_rows
+        self.row_scale = lp.row_scales()[rows]
+        A = (sp.diags(self.row_scale) @ lp.matrix.tocsr()[rows][:, split.first]).tocsr()
+        self._add_rows(
+            lp.row_lower[rows] * self.row_scale, lp.row_upper[rows] * self.row_scale, A, ncol
+        )
+        self.n_master_rows = len(rows)
+        if level:
+            # level row: c1 x + sum theta <= level; proximity: w (x - centre) in [-t, t]
+            w = np.abs(self.c1)
+            span = self.upper - split.lower
+            w = np.where(w > 0, w, 1.0 / np.where(np.isfinite(span) & (span > 0), span, 1.0))
+            self.w = w
+            row = sp.csr_matrix(np.concatenate([self.c1, np.ones(n_groups), [0.0]])[None, :])
+            self._add_rows(np.array([-_INF]), np.array([_INF]), row, ncol)
+            eye = sp.hstack(
+                [sp.diags(w), sp.csr_matrix((n1, n_groups)), sp.csr_matrix(np.ones((n1, 1)))]
+            )
+            self._add_rows(np.full(n1, -_INF), np.full(n1, _INF), eye.tocsr(), ncol)  # w x + t
+            eye = sp.hstack(
+                [sp.diags(w), sp.csr_matrix((n1, n_groups)), sp.csr_matrix(-np.ones((n1, 1)))]
+            )
+            self._add_rows(np.full(n1, -_INF), np.full(n1, _INF), eye.tocsr(), ncol)  # w x - t
+            self.level_row = self.n_master_rows
+        self.options = options
+
+    def _add_rows(self, lo: np.ndarray, up: np.ndarray, A: sp.csr_matrix, ncol: int) -> None:
+        A = sp.csr_matrix(A, shape=(A.shape[0], ncol))
+        if A.shape[0] == 0:
+            return
+        self.h.addRows(
+            A.shape[0],
+            np.clip(lo, -_INF, _INF),
+            np.clip(up, -_INF, _INF),
+            A.nnz,
+            A.indptr[:-1].astype(np.int32),
+            A.indices.astype(np.int32),
+            A.data.astype(np.float64),
+        )
+
+    def add_cuts(self, value: np.ndarray, gradient: np.ndarray, at: np.ndarray) -> None:
+        """``theta[g] - s_g x >= Q_g(x^) - s_g x^`` for every group, rows scaled by powers of
+        two (coefficients of euros per unit can reach 1e8)."""
+        ng, n1 = gradient.shape
+        rhs = value - gradient @ at
+        coef = np.hstack([-gradient, np.eye(ng)])
+        big = np.abs(coef).max(axis=1)
+        masked = np.where(coef != 0, np.abs(coef), np.inf)
+        small = masked.min(axis=1)
+        scale = np.exp2(-np.round(np.log2(np.sqrt(big * small))))
+        A = sp.csr_matrix(coef * scale[:, None])
+        ncol = self.n1 + self.ng + (1 if self.level else 0)
+        A = sp.csr_matrix((A.data, A.indices, A.indptr), shape=(ng, ncol))
+        self._add_rows(rhs * scale, np.full(ng, _INF), A, ncol)
+
+    def set_level(self, level: float, centre: np.ndarray) -> None:
+        h = self.h
+        h.changeRowBounds(self.level_row, -_INF, float(level))
+        n1 = self.n1
+        start = self.level_row + 1
+        wc = self.w * centre
+        idx = np.arange(start, start + n1, dtype=np.int32)
+        h.changeRowsBounds(n1, idx, wc, np.full(n1, _INF))  # w x + t >= w c
+        idx = np.arange(start + n1, start + 2 * n1, dtype=np.int32)
+        h.changeRowsBounds(n1, idx, np.full(n1, -_INF), wc)  # w x - t <= w c
+
+    def set_upper(self, cols: np.ndarray, upper: np.ndarray) -> None:
+        self.upper[cols] = upper
+        lo = np.asarray(self.h.getLp().col_lower_)[cols]
+        self.h.changeColsBounds(len(cols), cols.astype(np.int32), lo, upper)
+
+    def solve(self, mip_gap: float) -> tuple[str, np.ndarray | None, float, float]:
+        """Status, first stage, objective (without the constant) and dual bound."""
+        h = self.h
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        prepare_scheduler(self.options.threads)
+        h.run()
+        status = h.modelStatusToString(h.getModelStatus())
+        if status not in ("Optimal", "Infeasible"):
+            # a warm start after new rows can end "Not Set" in HiGHS 1.16: solve again cold
+            h.clearSolver()
+            h.run()
+            status = h.modelStatusToString(h.getModelStatus())
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            return status, None, np.nan, np.nan
+        x = np.asarray(h.getSolution().col_value)
+        obj = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound) if len(self.integer) else obj
+        return status, x, obj, bound
+
+    def row_duals_at(self, x: np.ndarray) -> np.ndarray | None:
+        """Duals of the master rows (unscaled) in the LP with the integer columns fixed at
+        ``x``; the last solve of this object."""
+        h = self.h
+        if len(self.integer):
+            idx = self.integer.astype(np.int32)
+            k = len(idx)
+            h.changeColsIntegrality(k, idx, np.array([highspy.HighsVarType.kContinuous] * k))
+            fixed = np.round(x[self.integer])
+            h.changeColsBounds(k, idx, fixed, fixed)
+            h.run()
+        sol = h.getSolution()
+        if h.modelStatusToString(h.getModelStatus()) != "Optimal" or not sol.dual_valid:
+            return None
+        return np.asarray(sol.row_dual)[: self.n_master_rows] * self.row_scale
+
+
+def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut group of each future and chunk of each group (both contiguous)."""
+    n_chunks = max(1, -(-K // max(1, per_chunk)))
+    chunk_of_future = np.arange(K) * n_chunks // max(K, 1)
+    wanted = AUTO_CUT_GROUPS if cut_groups <= 0 else cut_groups
+    n_groups = max(n_chunks, min(K, wanted))
+    group_of_future = np.arange(K) * n_groups // max(K, 1)
+    # a group never straddles two chunks: split groups at chunk boundaries
+    pair = group_of_future * n_chunks + chunk_of_future
+    _, group_of_future = np.unique(pair, return_inverse=True)
+    n_groups = int(group_of_future.max()) + 1
+    chunk_of_group = np.zeros(n_groups, dtype=np.int64)
+    chunk_of_group[group_of_future] = chunk_of_future
+    return group_of_future, chunk_of_group
+
+
+def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, np.ndarray, int]:
+    bad = [r for r in results if r.status != "Optimal"]
+    if bad:
+        return bad[0].status, np.zeros(0), np.zeros((0, n1)), 0
+    value = np.concatenate([r.value for r in results])
+    grad = np.vstack([r.gradient for r in results])
+    return "Optimal", value, grad, sum(r.iterations for r in results)
+
+
+def _at_artificial(x: np.ndarray, split: Split, upper: np.ndarray) -> np.ndarray:
+    art = np.isfinite(split.artificial_upper)
+    return np.flatnonzero(art & (x >= upper - 1e-9 * np.maximum(1.0, np.abs(upper))))
+
+
+def choose_method(
+    m: BuiltModel, method: str = "auto", min_futures: int = AUTO_MIN_FUTURES
+) -> tuple[str, str]:
+    """``extensive`` or ``decomposed`` for ``method`` ``auto | extensive | decomposed``, and
+    why. ``auto`` decomposes from ``min_futures`` futures on, when the model allows it
+    (:class:`NotDecomposable` otherwise: the reason is returned). ``decomposed`` on a model
+    that does not allow it raises :class:`NotDecomposable`."""
+    if method == "extensive":
+        return "extensive", "asked for"
+    try:
+        split_model(m)
+    except NotDecomposable as exc:
+        if method == "decomposed":
+            raise
+        return "extensive", f"not decomposable: {exc}"
+    if method == "decomposed":
+        return "decomposed", "asked for"
+    if method != "auto":
+        raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
+    futures = m.data.K
+    if futures >= min_futures:
+        return "decomposed", f"{futures} futures >= {min_futures}"
+    return "extensive", f"{futures} futures < {min_futures}"
+
+
+def solve_decomposed(
+    m: BuiltModel,
+    options: SolverOptions | None = None,
+    decomposition: DecompositionOptions | None = None,
+) -> DecomposedResult:
+    """Solve the built model ``m`` by the L-shaped method (see the module's docstring).
+
+    Raises :class:`NotDecomposable` (with the reason) for a model the method does not handle:
+    solve its extensive form instead. Otherwise never raises for the outcome: the status is
+    ``optimal`` once the bounds meet within the gap, ``time_limit`` (with the best first stage
+    so far and its exact objective) when ``options.time_limit`` passes first, ``infeasible``
+    when the master has no solution. Times in seconds.
+    """
+    options = options or SolverOptions()
+    dec = decomposition or DecompositionOptions()
+    t_start = time.perf_counter()
+    split = split_model(m)
+    lp = m.lp
+    is_mip = lp.is_mip
+    gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
+    group_of_future, chunk_of_group = _groups(split.K, dec.futures_per_chunk, dec.cut_groups)
+    token = uuid.uuid4().hex
+    chunks = make_chunks(m, split, group_of_future, chunk_of_group, token)
+    n1, ng = len(split.first), len(chunk_of_group)
+    seconds = {"hand_over": time.perf_counter() - t_start, "subproblems": 0.0, "master": 0.0}
+    master = _Master(m, split, ng, options, level=False)
+    proj = _Master(m, split, ng, options, level=True) if dec.level > 0 else None
+    const = float(lp.objective_constant)
+
+    def fail(status, text) -> DecomposedResult:
+        seconds["solve"] = time.perf_counter() - t_start
+        return DecomposedResult(status, text, False, seconds=seconds, chunks=len(chunks))
+
+    with _pool(dec, chunks, options.threads) as pool:
+        iterations = 0
+
+        def evaluate(x: np.ndarray) -> tuple[str, float]:
+            nonlocal iterations
+            t = time.perf_counter()
+            status, value, grad, its = _gather(pool.evaluate(x), n1)
+            seconds["subproblems"] += time.perf_counter() - t
+            iterations += its
+            if status != "Optimal":
+                return status, np.nan
+            for mm in (master, proj):
+                if mm is not None:
+                    mm.add_cuts(value, grad, x)
+            return status, float(self_c1 @ x + value.sum() + const)
+
+        self_c1 = master.c1
+        # start: the cheapest first stage (theta fixed at 0 for this one solve)
+        master.h.changeColsBounds(
+            ng, np.arange(n1, n1 + ng, dtype=np.int32), np.zeros(ng), np.zeros(ng)
+        )
+        t = time.perf_counter()
+        status, sol, _, _ = master.solve(gap_tol / 4)
+        seconds["master"] += time.perf_counter() - t
+        if sol is None:
+            return fail("infeasible" if status == "Infeasible" else "error", status)
+        master.h.changeColsBounds(
+            ng, np.arange(n1, n1 + ng, dtype=np.int32), np.full(ng, -_INF), np.full(ng, _INF)
+        )
+        master.h.clearSolver()  # that basis has theta fixed: start the real master cold
+        best_x = sol[:n1].copy()
+        status, ub = evaluate(best_x)
+        if status != "Optimal":
+            return fail("error", f"a future's second stage ended {status}")
+        lb = -np.inf
+        history: list[tuple[float, float]] = []
+        gap = np.inf
+        final = "optimal"
+        text = "Optimal"
+        for _ in range(dec.max_iterations):
+            t = time.perf_counter()
+            status, sol, _, bound = master.solve(gap_tol / 4)
+            seconds["master"] += time.perf_counter() - t
+            if sol is None:
+                return fail("error", f"the master problem ended {status}")
+            x_lb = sol[:n1]
+            lb = max(lb, bound + const)
+            gap = (ub - lb) / max(1.0, abs(ub))
+            history.append((lb, ub))
+            if gap <= gap_tol:
+                hit = np.union1d(
+                    _at_artificial(best_x, split, master.upper),
+                    _at_artificial(x_lb, split, master.upper),
+                )
+                if not len(hit):
+                    break
+                for mm in (master, proj):  # a bound meant never to bind did: widen it
+                    if mm is not None:
+                        mm.set_upper(hit, 2.0 * mm.upper[hit])
+                lb = -np.inf
+                continue
+            if options.time_limit is not None and (
+                time.perf_counter() - t_start > options.time_limit
+            ):
+                final, text = "time_limit", "Time limit reached"
+                break
+            x_new = x_lb
+            if proj is not None:
+                proj.set_level(lb - const + dec.level * (ub - lb), best_x)
+                t = time.perf_counter()
+                _, psol, _, _ = proj.solve(1e-4)
+                seconds["master"] += time.perf_counter() - t
+                if psol is not None:
+                    x_new = psol[:n1]
+            status, f = evaluate(x_new)
+            if status != "Optimal":
+                return fail("error", f"a future's second stage ended {status}")
+            if f < ub:
+                ub, best_x = f, x_new.copy()
+        else:
+            final, text = "time_limit", f"Iteration limit ({dec.max_iterations}) reached"
+
+        # the best first stage, its futures' solutions: the extensive form's x
+        t = time.perf_counter()
+        results = pool.evaluate(best_x, want_primal=True)
+        seconds["subproblems"] += time.perf_counter() - t
+        workers = pool.workers
+        resends = getattr(pool, "resends", 0)
+    x = np.zeros(lp.n_cols)
+    x[split.first] = best_x
+    row_dual = np.zeros(lp.n_rows)
+    for c, r in zip(chunks, results):
+        x[c.cols] = r.x
+        row_dual[c.rows] = r.row_dual
+    master_duals = master.row_duals_at(best_x)
+    if master_duals is None:
+        row_dual = None
+    else:
+        row_dual[split.master_rows] = master_duals
+    objective = float(lp.cost @ x + const)
+    gap = (objective - lb) / max(1.0, abs(objective))
+    seconds["solve"] = time.perf_counter() - t_start
+    return DecomposedResult(
+        status=final,
+        termination=f"{text}: bounds within {max(gap, 0.0):.2g} after {len(history)} iterations",
+        has_solution=True,
+        objective=objective,
+        bound=float(lb),
+        mip_gap=float(max(gap, 0.0)),
+        x=x,
+        row_dual=row_dual,
+        iterations=iterations,
+        seconds=seconds,
+        lower_bound=float(lb),
+        upper_bound=objective,
+        gap=float(gap),
+        master_iterations=len(history),
+        history=history,
+        chunks=len(chunks),
+        workers=workers,
+        resends=resends,
+    )
+
+
+class _pool:
+    """The pool named by the options, closed (and its cluster stopped) on exit."""
+
+    def __init__(self, dec: DecompositionOptions, chunks, threads: int):
+        self.dec, self.chunks, self.threads = dec, chunks, threads
+        self._cm = None
+
+    def __enter__(self) -> Pool:
+        dec = self.dec
+        if dec.client is not None:
+            self.pool = DaskPool(dec.client, self.chunks, self.threads)
+        elif dec.scheduler or dec.workers > 1:
+            self._cm = local_client(dec.workers, dec.scheduler)
+            client = self._cm.__enter__()
+            self.pool = DaskPool(client, self.chunks, self.threads)
+        else:
+            self.pool = LocalPool(self.chunks, self.threads)
+        return self.pool
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.pool.close()
+        finally:
+            if self._cm is not None:
+                self._cm.__exit__(*exc)

@@ -1,0 +1,165 @@
+"""Where the subproblem chunks are solved: in this process, or on Dask workers.
+
+:class:`LocalPool` calls :func:`evaluate_chunk` here, one chunk after the other (tests, one
+core). :class:`DaskPool` scatters each chunk's arrays to the workers once; per iteration only
+the first-stage vector goes out and the cut data come back. A chunk whose worker died is sent
+again from this process (which keeps every chunk) and solved elsewhere: a lost worker costs its
+tasks, not the run. No Pyomo object and no HiGHS object ever crosses a process boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from optimizer.solve.decomposition_split import ChunkData
+from optimizer.solve.decomposition_worker import (
+    ChunkResult,
+    evaluate_chunk,
+    evaluate_chunks,
+    forget,
+)
+
+#: How often a chunk is sent again after its worker was lost, before the solve gives up.
+MAX_RESENDS = 3
+
+
+class Pool(Protocol):
+    workers: int
+
+    def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalPool:
+    """Every chunk solved in this process, in order."""
+
+    def __init__(self, chunks: Sequence[ChunkData], threads: int = 0):
+        self.chunks = list(chunks)
+        self.threads = threads
+        self.workers = 1
+
+    def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
+        return [evaluate_chunk(c, x, want_primal, self.threads) for c in self.chunks]
+
+    def close(self) -> None:
+        if self.chunks:
+            forget(self.chunks[0].token)
+
+
+class DaskPool:
+    """The chunks spread over the workers of a ``distributed.Client``: each chunk lives on one
+    worker; per iteration each worker gets one task evaluating all of its chunks (a task per
+    chunk costs a scheduler round trip each, which on a loaded machine took longer than the
+    solves)."""
+
+    def __init__(self, client: Any, chunks: Sequence[ChunkData], threads: int = 0):
+        self.client = client
+        self.chunks = list(chunks)
+        self.threads = threads
+        self.resends = 0
+        self._data: dict[int, Any] = {}
+        self._home: dict[int, str] = {}
+        self._scatter(range(len(self.chunks)))
+        self.workers = max(1, len(set(self._home.values())))
+
+    def _scatter(self, which) -> None:
+        """Send chunks to the workers, round-robin (each chunk to one worker)."""
+        which = list(which)
+        workers = sorted(self.client.scheduler_info().get("workers", {}))
+        if not workers:
+            raise RuntimeError("no Dask worker is available for the subproblems")
+        for w_i, w in enumerate(workers):
+            mine = which[w_i :: len(workers)]
+            if not mine:
+                continue
+            futs = self.client.scatter([self.chunks[i] for i in mine], workers=[w], hash=False)
+            for i, f in zip(mine, futs):
+                self._data[i] = f
+                self._home[i] = w
+
+    def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
+        x = np.asarray(x, dtype=float)
+        pending = list(range(len(self.chunks)))
+        results: dict[int, ChunkResult] = {}
+        tries = 0
+        while pending:
+            batches: dict[str, list[int]] = {}
+            for i in pending:
+                batches.setdefault(self._home[i], []).append(i)
+            futures = {
+                w: self.client.submit(
+                    evaluate_chunks,
+                    [self._data[i] for i in ids],
+                    x,
+                    want_primal,
+                    self.threads,
+                    workers=[w],
+                    allow_other_workers=True,
+                    pure=False,
+                )
+                for w, ids in batches.items()
+            }
+            failed: list[int] = []
+            for w, fut in futures.items():
+                try:
+                    for i, r in zip(batches[w], fut.result()):
+                        results[i] = r
+                except Exception:  # noqa: BLE001 - a lost worker, its data, a killed task
+                    failed.extend(batches[w])
+            if not failed:
+                break
+            tries += 1
+            if tries > MAX_RESENDS:
+                raise RuntimeError(
+                    f"{len(failed)} chunks of futures failed on the workers {MAX_RESENDS} times"
+                )
+            self.resends += len(failed)
+            self._scatter(failed)
+            pending = failed
+        return [results[i] for i in range(len(self.chunks))]
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.chunks:
+                self.client.run(forget, self.chunks[0].token)
+        with contextlib.suppress(Exception):
+            self.client.cancel(list(self._data.values()))
+
+
+@contextlib.contextmanager
+def local_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client on ``workers`` new local processes (one thread each, loopback, no
+    dashboard) or on the existing scheduler at ``scheduler`` (``tcp://host:port``)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+        try:
+            client.wait_for_workers(1, timeout=60)
+            yield client
+        finally:
+            client.close()
+        return
+    n = max(1, int(workers or os.cpu_count() or 1))
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=50,
+    )
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()

@@ -1,0 +1,137 @@
+"""The subproblem side of the L-shaped method: one chunk of futures, first stage fixed.
+
+A worker process keeps one persistent HiGHS object per chunk (:data:`_CACHE`), so that every
+iteration after the first starts warm from the previous basis: only the first-stage vector
+comes in, and per cut group a value (euros) and a subgradient go out. The chunk's arrays
+(:class:`ChunkData`) are sent once; a worker that has lost its cache (a restart, a chunk moved
+after a lost worker) rebuilds the HiGHS object from them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from optimizer.solve.base import WARM_RESOLVE_OPTIONS, prepare_scheduler, quiet_stdout
+from optimizer.solve.decomposition_split import ChunkData
+
+_INF = highspy.kHighsInf
+
+#: (token, chunk index) -> (HiGHS object, group-sum matrix, rows holding first-stage columns);
+#: one per chunk held by a process.
+_CACHE: dict[tuple[str, int], tuple[highspy.Highs, sp.csr_matrix, np.ndarray]] = {}
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk returns for a first stage ``x``.
+
+    ``value[g]``: the second-stage cost of cut group ``g`` (probability-weighted euros, the
+    objective's own units); ``gradient[g]``: its subgradient with respect to the first-stage
+    columns (``-T' pi`` over the group's rows). With ``primal``: the chunk's column values and
+    row duals (unscaled, HiGHS's sign), for assembling the extensive form's solution.
+    """
+
+    index: int
+    status: str
+    value: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+    iterations: int = 0
+    seconds: float = 0.0
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    built: bool = False
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    return np.clip(a, -_INF, _INF)
+
+
+def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix, np.ndarray]:
+    with quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    W = chunk.W
+    lp.num_col_ = W.shape[1]
+    lp.num_row_ = W.shape[0]
+    lp.col_cost_ = chunk.cost
+    lp.col_lower_ = _finite(chunk.col_lower)
+    lp.col_upper_ = _finite(chunk.col_upper)
+    lp.row_lower_ = _finite(chunk.row_lower)
+    lp.row_upper_ = _finite(chunk.row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = W.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = W.indices.astype(np.int32)
+    lp.a_matrix_.value_ = W.data.astype(np.float64)
+    h.passModel(lp)
+    for key, value in WARM_RESOLVE_OPTIONS.items():
+        h.setOptionValue(key, value)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    n = W.shape[0]
+    groups = sp.csr_matrix((np.ones(n), (chunk.row_group, np.arange(n))), shape=(chunk.n_groups, n))
+    linked = np.flatnonzero(np.diff(chunk.T.indptr) > 0).astype(np.int32)
+    return h, groups, linked
+
+
+def evaluate_chunk(
+    chunk: ChunkData, x: np.ndarray, want_primal: bool = False, threads: int = 0
+) -> ChunkResult:
+    """Solve the chunk's second stage with the first stage fixed at ``x`` (first-stage columns
+    in :attr:`Split.first` order) and return its cut data (see :class:`ChunkResult`)."""
+    t0 = time.perf_counter()
+    key = (chunk.token, chunk.index)
+    built = key not in _CACHE
+    if built:
+        _CACHE[key] = _build(chunk, threads)
+    h, groups, linked = _CACHE[key]
+    shift = chunk.T[linked] @ x  # only rows holding first-stage columns move
+    lo = chunk.row_lower[linked] - shift
+    up = chunk.row_upper[linked] - shift
+    h.changeRowsBounds(len(linked), linked, _finite(lo), _finite(up))
+    prepare_scheduler(threads)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    its = int(max(info.simplex_iteration_count, 0))
+    if status != "Optimal":
+        return ChunkResult(chunk.index, status, iterations=its, built=built)
+    sol = h.getSolution()
+    y = np.asarray(sol.col_value, dtype=float)
+    pi = np.asarray(sol.row_dual, dtype=float)  # of the scaled rows
+    value = np.bincount(chunk.col_group, weights=chunk.cost * y, minlength=chunk.n_groups)
+    # d value / d x = -T' pi, summed over each group's rows
+    gradient = -np.asarray((groups @ sp.diags(pi) @ chunk.T).todense())
+    result = ChunkResult(
+        chunk.index,
+        status,
+        value=value,
+        gradient=gradient,
+        iterations=its,
+        seconds=time.perf_counter() - t0,
+        built=built,
+    )
+    if want_primal:
+        result.x = y
+        result.row_dual = pi * chunk.row_scale
+    return result
+
+
+def evaluate_chunks(
+    chunks: list[ChunkData], x: np.ndarray, want_primal: bool = False, threads: int = 0
+) -> list[ChunkResult]:
+    """:func:`evaluate_chunk` for several chunks in turn (one task per worker and iteration)."""
+    return [evaluate_chunk(c, x, want_primal, threads) for c in chunks]
+
+
+def forget(token: str) -> int:
+    """Drop the HiGHS objects of a finished solve (``token``); returns how many."""
+    keys = [k for k in _CACHE if k[0] == token]
+    for k in keys:
+        del _CACHE[k]
+    return len(keys)
