@@ -19,10 +19,12 @@ from optimizer.data import prepare
 from optimizer.model import build_model
 from optimizer.model.size import check_size, estimate_size, size_warning
 from optimizer.results import portfolio
+from optimizer.results.portfolio import baseline_summary
 from optimizer.results.run import RunResult
 from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
 from optimizer.solve import SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface
+from optimizer.solve.baseline import solve_doing_nothing
 from optimizer.solve.decomposed import choose_method, solve_decomposed
 
 
@@ -47,6 +49,11 @@ class RunConfig:
     method: str = "auto"
     """``auto | extensive | decomposed`` (``solver.method`` in config.yaml); a run re-solved
     warm (``warm_resolves``) is always extensive."""
+    baseline: bool = True
+    """Also solve the scenario with no lever (``portfolio.json``'s ``baseline``: the cost of
+    doing nothing), one extra solve; sweeps turn it off."""
+    baseline_max_columns: int = 200_000
+    """Above this many columns the baseline is skipped (and ``baseline`` says so)."""
     large_model_ok: bool = False
     """Solve a model estimated above a quarter of the machine's memory (``--yes``); one that
     cannot fit is refused whatever this says (:mod:`optimizer.model.size`)."""
@@ -171,5 +178,23 @@ def run(
             gap=result.gap,
             master_iterations=result.master_iterations,
         )
+    if config.baseline and result.has_solution:
+        t = time.perf_counter()
+        pf["baseline"] = _baseline(loaded, built, config, pf.get("objective"))
+        seconds["baseline"] = time.perf_counter() - t
     pf["solver"]["times"] = {k: round(v, 4) for k, v in seconds.items()}
     return RunResult(loaded, data, built, result, pf, seconds, solver)
+
+
+def _baseline(loaded: LoadedScenario, built, config: RunConfig, objective) -> dict:
+    """The portfolio's baseline "against doing nothing" (see :mod:`optimizer.solve.baseline`),
+    or why it was skipped."""
+    n = built.lp.n_cols
+    if n > config.baseline_max_columns:
+        return {
+            "status": "skipped",
+            "reason": f"the model has {n:,} columns, over {config.baseline_max_columns:,}: "
+            "the extra solve was not spent",
+        }
+    base = solve_doing_nothing(built, config.solver_options(is_mip=False))
+    return baseline_summary(loaded.scenario, built, base, objective)

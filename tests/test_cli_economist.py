@@ -111,3 +111,26 @@ def test_compare_writes_under_the_output_folder_by_default(tmp_path, monkeypatch
     assert r.exit_code == 0, r.output
     assert (tmp_path / "results" / "comparison" / "runs.csv").exists()
     assert not (tmp_path / "comparison").exists()
+
+
+def test_comparison_page_flags_identical_runs_and_escapes_names(tmp_path, monkeypatch):
+    """Two runs of the same scenario (folders ``a<b>`` and ``c``) and one with another budget:
+    ``c`` is identical to ``a<b>`` (same resolved-scenario hash), in runs.csv and on the page,
+    and the name is escaped there."""
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    scenario = _write(tmp_path, TINY)
+    for name, total in (("a<b>", "1k"), ("c", "1k"), ("d", "2k")):
+        args = ["run", str(scenario), "--out", f"runs/{name}", "--set", f"budget.total={total}"]
+        r = _run(*args, "--formats", "json,yaml", "-q")
+        assert r.exit_code == 0, r.output
+    r = _run("compare", "runs/a<b>", "runs/c", "runs/d", "--out", "cmp", "-q")
+    assert r.exit_code == 0, r.output
+    runs = pd.read_csv(tmp_path / "cmp" / "runs.csv").set_index("name")
+    assert runs.loc["c", "identical_to"] == "a<b>"
+    assert runs["identical_to"].isna().sum() == 2
+    html = (tmp_path / "cmp" / "comparison.html").read_text(encoding="utf-8")
+    assert 'id="identical-runs"' in html
+    assert "c is identical to a&lt;b&gt;" in html and "a<b>" not in html
+    assert "data:image/png;base64," in html

@@ -13,6 +13,7 @@ import json
 import re
 from html import unescape
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_sweep import DIRECT, G, approx, frontier_case, supplier
@@ -174,3 +175,16 @@ def test_find_switches_on_and_off(off):
         assert got == [(3.0, "g: no stock bought")]
     else:
         assert got == [(1.0, "g: stockpile started"), (4.0, "g: stockpile started")]
+
+
+def test_the_marginal_value_axis_clips_a_spike_only():
+    """The shipped scenario's frontier at 0, 50M, 100M: 467, 22.6, 4.8 (then 0). 467 is over
+    10 x 22.6 = 226: clipped, the axis ends at 1.15 x 22.6 = 25.99. 22.6 is under 10 x 4.8:
+    kept. The hand-worked frontier's 3.2 and 15/22 (4.7 x) are both kept: 1.15 x 3.2 = 3.68."""
+    from optimizer.results.charts.sweep import mv_ceiling
+
+    top, clipped = mv_ceiling(np.array([466.9, 22.6, 4.8, 0.0, np.nan]))
+    assert top == pytest.approx(1.15 * 22.6)
+    assert clipped.tolist() == [True, False, False, False, False]
+    top, clipped = mv_ceiling(np.array([3.2, 15 / 22, 0.0]))
+    assert top == pytest.approx(1.15 * 3.2) and not clipped.any()

@@ -335,8 +335,9 @@ def batch(
             )
         out.print(
             f"results written to [bold]{cli._esc(target)}[/]: runs.csv, runs_goods.csv, "
-            "comparison.xlsx, comparison.png, runs/"
+            "comparison.xlsx, comparison.png, comparison.html, runs/"
         )
+        _print_identical(target / "runs.csv", err)
     failed = result.failed
     if failed and result.exit_code == cli.EXIT_INPUT:
         err.print(
@@ -371,3 +372,18 @@ def _print_problems(exc, title: str) -> None:
         err.print(f"  [red]{cli._esc(issue.format())}[/]")
         if runs:
             err.print(f"      in {cli._esc(_runs_text(runs))}")
+
+
+def _print_identical(runs_csv, console) -> None:
+    """Name the runs whose resolved scenario is that of an earlier run (``identical_to``)."""
+    import pandas as pd
+
+    try:
+        runs = pd.read_csv(runs_csv, usecols=["name", "identical_to"]).dropna()
+    except (OSError, ValueError):
+        return
+    for name, twin in runs.itertuples(index=False):
+        console.print(
+            f"[yellow]run {cli._esc(name)} is identical to run {cli._esc(twin)} (the same "
+            "resolved scenario): its variant changes nothing there[/]"
+        )

@@ -83,5 +83,5 @@ def compare(
             cli.out.print("varied: " + ", ".join(keys))
         cli.out.print(
             f"comparison written to [bold]{cli._esc(out_dir)}[/]: runs.csv, runs_goods.csv, "
-            "comparison.xlsx, comparison.png"
+            "comparison.xlsx, comparison.png, comparison.html"
         )

@@ -56,24 +56,39 @@ def print_summary(pf: dict, console: Console = out) -> None:
         "good",
         "stock bought",
         "days of cover",
-        "reserved / year",
-        "domestic / year",
-        "exp. shortfall",
-        "worst shortfall",
+        "reserved capacity",
+        "domestic capacity",
+        "exp. shortfall over the window",
+        "worst shortfall over the window",
         "HHI before->after",
         "cash",
     ):
-        t.add_column(col, justify="left" if col == "good" else "right")
+        # fold, never cut; the good's name on one line: natural_graphite must stay readable
+        widest = max(len(v.get("label") or g) for g, v in pf["goods"].items())
+        t.add_column(
+            col,
+            justify="left" if col == "good" else "right",
+            overflow="fold",
+            min_width=widest if col == "good" else None,
+        )
     for g, v in pf["goods"].items():
         unit = v["unit"]
-        reserve = ", ".join(f"{_esc(k)} {_qty(q)}" for k, q in v["reserve"].items() if q > 0) or "-"
+        names = v.get("supplier_labels") or {}
+        reserve = (
+            ", ".join(
+                f"{_esc(names.get(k, k))} {_qty(q)} {_esc(unit)}/yr"
+                for k, q in v["reserve"].items()
+                if q > 0
+            )
+            or "-"
+        )
         days = v["stockpile"]["days_of_cover"]
         t.add_row(
-            _esc(g),
+            _esc(v.get("label") or g),
             f"{_qty(v['stockpile']['buy'])} {_esc(unit)}",
             "-" if days is None else f"{days:,.0f}",
             reserve,
-            _qty(v["domestic"]["capacity"]) if v["domestic"]["built"] else "-",
+            f"{_qty(v['domestic']['capacity'])} {_esc(unit)}/yr" if v["domestic"]["built"] else "-",
             f"{_qty(v['expected_shortfall'])} {_esc(unit)}",
             f"{_qty(v['worst_shortfall'])} {_esc(unit)}",
             f"{v['hhi']['before']:.2f} -> {v['hhi']['after']:.2f}",
@@ -107,6 +122,15 @@ def print_summary(pf: dict, console: Console = out) -> None:
     console.print(
         f"expected loss {_money(c['expected_loss'])}, CVaR{c['cvar_alpha']:.0%} {_money(c['cvar'])}"
     )
+    base = pf.get("baseline") or {}
+    if base.get("objective") is not None:
+        console.print(
+            f"against doing nothing (same futures, no levers): expected total cost "
+            f"{_money(base['objective'])}, expected loss {_money(base['expected_loss'])}; "
+            f"the portfolio saves {_money(base['saving'])}"
+        )
+    elif base.get("reason"):
+        console.print(f"[dim]no comparison with doing nothing: {_esc(base['reason'])}[/]")
 
 
 def _print_limits(pf: dict, console: Console) -> None:

@@ -244,6 +244,10 @@ def portfolio(
     out["goods"] = {
         g: _good(m, sol, i, economic_g[i], supply, weights) for i, g in enumerate(d.goods)
     }
+    for g, v in out["goods"].items():  # names for people: the file's label:, else the key
+        good = scenario.goods[g]
+        v["label"] = good.label or g
+        v["supplier_labels"] = {s: (good.suppliers[s].label or s) for s in good.suppliers}
     out["scenarios"] = {
         name: {
             "probability": float(d.probability[k]),
@@ -259,6 +263,32 @@ def portfolio(
         out["normal_time_shortfall"] = short
     out["solver"] = solver
     return out
+
+
+def baseline_summary(scenario: Scenario, m: BuiltModel, result: SolveResult, objective) -> dict:
+    """``portfolio.json``'s ``baseline``: the same futures with no lever (``result``, solved
+    with every first-stage decision at zero). ``objective`` (euros, the expected total cost
+    of doing nothing: normal purchases plus shortfall damage, plus any weighted CVaR),
+    ``expected_loss`` and ``cvar`` of the shortfall damage, and ``saving``: its objective less
+    the portfolio's (``objective``), what the portfolio is expected to save."""
+    if not result.has_solution or result.x is None:
+        return {
+            "status": result.status,
+            "reason": "with no lever the scenario has no feasible plan (a requirement such as "
+            "coverage days or a service level needs one)",
+        }
+    sol = Solution(m, result.x)
+    d = m.data
+    alpha = scenario.risk.cvar.alpha if scenario.risk.cvar else 0.95
+    base = result.objective
+    return {
+        "status": result.status,
+        "objective": _clean(base),
+        "expected_loss": _clean(float(d.probability @ sol.loss_k)),
+        "cvar": _clean(cvar_of(sol.loss_k, d.probability, alpha)),
+        "expected_second_stage": _clean(float(d.probability @ sol.operating_cost_k())),
+        "saving": _clean(base - objective) if objective is not None else None,
+    }
 
 
 def normal_time_shortfall(

@@ -43,6 +43,7 @@ from optimizer.results.html import (
     th,
 )
 from optimizer.results.report_assumptions import _Assumptions
+from optimizer.results.report_findings import _Findings
 from optimizer.results.report_limits import limits_section, upstream_section
 from optimizer.results.solved import SolvedRun
 
@@ -55,7 +56,7 @@ __all__ = ["render_report", "write_report"]
 # --- page ------------------------------------------------------------------------------------
 
 
-class _Page(_Assumptions):
+class _Page(_Findings, _Assumptions):
     def __init__(self, pf: dict, resolved: dict):
         self.pf = pf
         self.res = resolved or {}
@@ -142,6 +143,7 @@ class _Page(_Assumptions):
                 ["objective"],
             ),
         ]
+        cards += self._baseline_card()
         html = ['<section id="summary"><h2>In short</h2><div class="cards">']
         for label, v, path in cards:
             html.append(
@@ -162,38 +164,9 @@ class _Page(_Assumptions):
             f"{num(fmt_money(cost['cvar']), ['cost', 'cvar'], cost['cvar'])} in the worst "
             f"{tail:.0%} of outcomes.</p>"
         )
-        html.append(self._budget_sentence())
-        html.append(self._normal_shortfall())
+        html += [self._baseline_sentence(), self._budget_sentence(), self._normal_shortfall()]
         html.append("</section>")
         return "\n".join(html)
-
-    def _normal_shortfall(self) -> str:
-        """Goods short even with no disruption: said in words, not left to a table cell."""
-        items = []
-        for i, e in enumerate(self.pf.get("normal_time_shortfall") or []):
-            path = ["normal_time_shortfall", str(i)]
-            qty = num(fmt_qty(e["shortfall"], e["unit"]), [*path, "shortfall"], e["shortfall"])
-            dmg = num(fmt_money(e["damage"]), [*path, "damage"], e["damage"])
-            cause = (
-                "a limit of the scenario (capacities, the concentration cap) leaves demand unmet"
-            )
-            if e.get("capped_countries"):
-                share = e.get("cap_share")
-                cap = f"the {share:.0%} concentration cap" if share is not None else "the cap"
-                cause = (
-                    f"{cap} on {', '.join(e['capped_countries'])} binds and no other supply "
-                    "replaces what it holds back"
-                )
-            items.append(
-                f"<li>Even with no disruption, {escape(e['good'])} is short {qty} over the "
-                f"window ({dmg} of damage): {escape(cause)}.</li>"
-            )
-        if not items:
-            return ""
-        return (
-            '<div class="alert" id="normal-shortfall"><strong>Short in normal times.</strong>'
-            "<ul>" + "".join(items) + "</ul></div>"
-        )
 
     def _budget_sentence(self) -> str:
         budget = self.pf.get("budget") or {}
@@ -231,7 +204,7 @@ class _Page(_Assumptions):
         """A supplier's name with its country: ``usa (United States)``."""
         sup = (((self.res.get("goods") or {}).get(g) or {}).get("suppliers") or {}).get(s) or {}
         country = self.country(sup["country"]) if sup.get("country") else ""
-        label = _label(s)
+        label = self.supplier_label(g, s)
         return f"{label} ({country})" if country and country.lower() != label.lower() else label
 
     def _reserve_text(self, g: str) -> list[str]:
@@ -292,12 +265,12 @@ class _Page(_Assumptions):
             else:
                 action = "; ".join(bits)
             recs.append(
-                f"<li><strong>{escape(_label(g).capitalize())}</strong>: {action}. Cash "
+                f"<li><strong>{escape(self.good_label(g))}</strong>: {action}. Cash "
                 f"{num(fmt_money(v['cash']), ['goods', g, 'cash'], v['cash'])}.</li>"
             )
             reserve_cell = ", ".join(self._reserve_text(g)) or "none"
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 + td(fmt_qty(st["buy"], unit), ["goods", g, "stockpile", "buy"], st["buy"])
                 + td(fmt_qty(st["level"], unit), ["goods", g, "stockpile", "level"], st["level"])
                 + td(
@@ -337,7 +310,7 @@ class _Page(_Assumptions):
                 for lv in LEVER_LABELS
             )
             lever_rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 + cells
                 + td(fmt_money(v["cash"]), ["goods", g, "cash"], v["cash"])
             )
@@ -434,7 +407,7 @@ class _Page(_Assumptions):
         for g, v in self.goods.items():
             unit = self.unit(g)
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 + td(
                     fmt_qty(v["expected_shortfall"], unit),
                     ["goods", g, "expected_shortfall"],
@@ -497,7 +470,7 @@ class _Page(_Assumptions):
         for g, v in self.goods.items():
             hhi = v.get("hhi") or {}
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td>'
                 f'<td class="t">{self._shares_text(g, "before")}</td>'
                 + td(
                     f"{hhi.get('before', 0):.3f}", ["goods", g, "hhi", "before"], hhi.get("before")
@@ -570,7 +543,7 @@ class _Page(_Assumptions):
             )
         head = th(
             "Scenario", "Probability", "Shortfall damage", "Operating cost and damage",
-            *[f"Shortfall: {_label(g)}" for g in goods],
+            *[f"Shortfall: {self.good_label(g)}" for g in goods],
         )  # fmt: skip
         return "\n".join(
             [

@@ -110,7 +110,7 @@ class _Assumptions:
             unit = v.get("unit") or ""
             p = ["goods", g]
             rows.append(
-                f'<td class="t">{escape(_label(g))}</td><td class="t">{escape(unit)}</td>'
+                f'<td class="t">{escape(self.good_label(g))}</td><td class="t">{escape(unit)}</td>'
                 + td_in(fmt_qty(v.get("demand"), unit + "/yr"), p + ["demand"], v.get("demand"))
                 + td_in(_per_unit(v.get("damage"), unit), p + ["damage"], v.get("damage"))
                 + td_in(
@@ -124,7 +124,7 @@ class _Assumptions:
             if st:
                 q = p + ["stockpile"]
                 stock_rows.append(
-                    f'<td class="t">{escape(_label(g))}</td>'
+                    f'<td class="t">{escape(self.good_label(g))}</td>'
                     + td_in(fmt_qty(st.get("initial"), unit), q + ["initial"], st.get("initial"))
                     + td_in(
                         fmt_qty(st.get("max"), unit) if st.get("max") is not None else "no limit",
@@ -135,7 +135,7 @@ class _Assumptions:
                         _per_unit(st.get("unit_cost"), unit), q + ["unit_cost"], st.get("unit_cost")
                     )
                     + td_in(
-                        _per_unit(st.get("storage_cost"), unit + "/yr"),
+                        _per_unit(st.get("storage_cost"), unit + " a year"),
                         q + ["storage_cost"],
                         st.get("storage_cost"),
                     )
@@ -156,9 +156,9 @@ class _Assumptions:
             if dom:
                 q = p + ["domestic"]
                 dom_rows.append(
-                    f'<td class="t">{escape(_label(g))}</td>'
+                    f'<td class="t">{escape(self.good_label(g))}</td>'
                     + td_in(
-                        _per_unit(dom.get("capex"), unit + "/yr of capacity"),
+                        _per_unit(dom.get("capex"), unit + " a year of capacity"),
                         q + ["capex"],
                         dom.get("capex"),
                     )
@@ -178,7 +178,7 @@ class _Assumptions:
             if dr:
                 q = p + ["demand_reduction"]
                 dr_rows.append(
-                    f'<td class="t">{escape(_label(g))}</td>'
+                    f'<td class="t">{escape(self.good_label(g))}</td>'
                     + td_in(fmt_share(dr.get("max_share")), q + ["max_share"], dr.get("max_share"))
                     + td_in(
                         _per_unit(dr.get("unit_cost"), unit), q + ["unit_cost"], dr.get("unit_cost")
@@ -262,7 +262,8 @@ class _Assumptions:
                 q = ["goods", g, "suppliers", s]
                 res = sup.get("reserve") or {}
                 rows.append(
-                    f'<td class="t">{escape(_label(g))}</td><td class="t">{escape(_label(s))}</td>'
+                    f'<td class="t">{escape(self.good_label(g))}</td>'
+                    f'<td class="t">{escape(self.supplier_label(g, s))}</td>'
                     f'<td class="t">{escape(self.country(sup.get("country", "")))}</td>'
                     + td_in(
                         _per_unit(sup.get("unit_cost"), unit),
@@ -282,7 +283,7 @@ class _Assumptions:
                             res.get("max"),
                         )
                         + td_in(
-                            _per_unit(res.get("fee"), unit + "/yr per year"),
+                            _per_unit(res.get("fee"), unit + " a year of capacity, each year"),
                             q + ["reserve", "fee"],
                             res.get("fee"),
                         )

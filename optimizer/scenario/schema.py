@@ -422,6 +422,8 @@ class Supplier(_Strict):
 
     country: str
     """Key of the supplier's country under ``countries``."""
+    label: str | None = None
+    """Name shown in reports and the terminal instead of the key (default: the key)."""
     unit_cost: Money
     """Price per unit in normal times, in euros."""
     capacity: Flow
@@ -443,6 +445,9 @@ class Good(_Strict):
 
     unit: str = "unit"
     """Unit of the good (t, million doses, ...); per-unit money is per this unit."""
+    label: str | None = None
+    """Name shown in reports and the terminal instead of the key, e.g. ``NdPr oxide``
+    (default: the key)."""
     demand: Flow
     """Normal demand, in units per year."""
     damage: Money

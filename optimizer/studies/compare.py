@@ -10,7 +10,9 @@ result folders (``stockpile compare DIR1 DIR2 ...``):
 - ``comparison.xlsx``: the two tables for people (one sheet each, readable headers with units,
   number formats) and an "About" sheet;
 - ``comparison.png``: the runs on cost (cash spent) against risk (expected loss, CVaR), one
-  colour per variant.
+  colour per variant;
+- ``comparison.html``: the runs and the chart on one self-contained page, runs identical to an
+  earlier one (``identical_to`` in ``runs.csv``: the same resolved scenario) flagged.
 
 Reading the runs is ``compare_records.py``, the workbook ``compare_workbook.py``, the chart
 ``optimizer/results/charts/compare.py``; this module makes the tables and writes the files.
@@ -28,6 +30,7 @@ import pandas as pd
 
 from optimizer.results import goods_table
 from optimizer.results.charts.compare import _money_scale, comparison_chart
+from optimizer.results.compare_report import render_comparison
 from optimizer.results.write import claim_study_folder, write_csv
 from optimizer.studies.compare_records import RunRecord
 from optimizer.studies.compare_workbook import _col, _key_unit, write_workbook
@@ -103,7 +106,18 @@ def runs_table(
     ]
     tail = ["mip_gap", "seconds", "input_sha256", "folder"]
     columns = head + lines + ["marginal_value_total"] + goods + tail
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    table["identical_to"] = identical_to(table)
+    return table
+
+
+def identical_to(runs: pd.DataFrame) -> pd.Series:
+    """For each run, the name of the first earlier run with the same ``input_sha256`` (the
+    same resolved scenario: a variant that changes nothing), else None."""
+    sha = runs["input_sha256"]
+    first = runs.groupby(sha, sort=False, dropna=True)["name"].transform("first")
+    same = sha.notna() & (first != runs["name"])
+    return first.where(same, None).astype(object).where(same, None)
 
 
 def goods_long_table(records: list[RunRecord], keys: list[str]) -> pd.DataFrame:
@@ -142,7 +156,8 @@ def _atomic(path: Path, write) -> Path:
 def write_comparison(
     out: str | Path, records: list[RunRecord], keys: list[str], title: str | None = None
 ) -> list[Path]:
-    """Write ``runs.csv``, ``runs_goods.csv``, ``comparison.xlsx`` and ``comparison.png`` into
+    """Write ``runs.csv``, ``runs_goods.csv``, ``comparison.xlsx``, ``comparison.png`` and
+    ``comparison.html`` (the table and the chart on one page, identical runs flagged) into
     ``out`` (each file whole or not at all). Returns the paths written.
 
     ``out`` must be new, empty or a folder stockpile wrote
@@ -163,6 +178,9 @@ def write_comparison(
     files.append(
         _atomic(out / "comparison.png", lambda p: comparison_chart(runs, keys, p, title, labels))
     )
+    png = (out / "comparison.png").read_bytes()
+    page = render_comparison(runs, keys, png, title)
+    files.append(_atomic(out / "comparison.html", lambda p: p.write_text(page, encoding="utf-8")))
     return files
 
 

@@ -138,7 +138,7 @@ def sweep_budget(
     top = n - 1  # the first, cold solve: the highest level, usually the easiest
     first = run(
         src,
-        replace(config, warm_resolves=True),
+        replace(config, warm_resolves=True, baseline=False),
         overrides=(*overrides, f"{key}={float(arr[top])!r}"),
     )
     interface = first.portfolio["solver"]["interface"]

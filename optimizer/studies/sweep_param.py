@@ -30,7 +30,8 @@ from optimizer.studies.workers import _collect, _pool
 
 def _param_level(src, config: RunConfig, overrides, key: str, index: int, value: float) -> _Level:
     t0 = time.perf_counter()
-    res = run(src, config, overrides=(*overrides, f"{key}={_format_value(value, key)}"))
+    cfg = replace(config, baseline=False)  # a sweep compares levels, not each with nothing
+    res = run(src, cfg, overrides=(*overrides, f"{key}={_format_value(value, key)}"))
     return _Level.cold(index, value, res, time.perf_counter() - t0)
 
 
@@ -49,7 +50,7 @@ def _param_levels_warm(
     from optimizer.data import prepare
     from optimizer.model import build_model
 
-    cfg = replace(config, interface="direct", warm_resolves=True)
+    cfg = replace(config, interface="direct", warm_resolves=True, baseline=False)
 
     def rebuild(v: float):
         loaded = load(src, (*overrides, f"{key}={_format_value(v, key)}"))

@@ -3,7 +3,10 @@
 :func:`frontier_png` draws a sweep's frontier (``frontier.png``): expected loss and CVaR
 against the swept budget or parameter, the marginal value of the budget on a second axis, the
 levels where a lever switches on marked with numbers along the top and explained in a key under
-the plot, and the level where the budget stops binding.
+the plot, and the level where the budget stops binding. The expected loss (left axis) and
+the CVaR (right axis) each have their own scale; the marginal value has its own panel below,
+with a spike far above the other values (the dual at the lowest level) clipped and its value
+written beside it.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ SWITCH_COLOUR = "#333333"
 # layout, in inches
 _WIDTH = 11.0
 _TITLE = 0.75
-_PLOT = 4.6
+_PLOT = 3.4
+_MV_PLOT = 1.5  # the marginal value's own panel under the losses
+_GAP = 0.15
 _BELOW_PLOT = 1.1  # tick labels, axis label, the legend (two rows) and a gap
 _KEY_LINE = 0.165
 
@@ -130,7 +135,6 @@ def frontier_png(result: DrawnSweep, max_groups: int = 15) -> bytes:
     loss = f["expected_loss"].to_numpy(dtype=float)
     cvar = f["cvar"].to_numpy(dtype=float)
     mv = f["marginal_value"].to_numpy(dtype=float)
-    y_div, y_unit = money_scale(np.concatenate([loss[ok], cvar[ok]]) if ok.any() else [0.0])
 
     groups = _groups(result.switches)
     shown = groups[:max_groups]
@@ -138,19 +142,27 @@ def frontier_png(result: DrawnSweep, max_groups: int = 15) -> bytes:
     if len(groups) > max_groups:
         key.append(f"... and {len(groups) - max_groups} more levels with switches (sweep.json)")
     key_h = _KEY_LINE * len(key) + (0.2 if key else 0.0)
-    height = _TITLE + _PLOT + _BELOW_PLOT + key_h
+    has_mv = bool(ok.any() and np.isfinite(mv[ok]).any())
+    mv_h = _MV_PLOT + _GAP if has_mv else 0.0
+    height = _TITLE + _PLOT + mv_h + _BELOW_PLOT + key_h
+    bottom = _BELOW_PLOT + key_h
     fig = plt.figure(figsize=(_WIDTH, height), dpi=120)
-    ax = fig.add_axes((0.08, (_BELOW_PLOT + key_h) / height, 0.80, _PLOT / height))
+    ax = fig.add_axes((0.08, (bottom + mv_h) / height, 0.80, _PLOT / height))
 
-    ax.plot(x[ok], loss[ok] / y_div, "-o", color=LOSS_COLOUR, ms=4, lw=2, label="expected loss")
-    ax.plot(
+    # expected loss on the left axis and CVaR on the right one, each on its own scale: the
+    # CVaR (the worst outcomes) is often ten times the expected loss and would flatten it
+    loss_div, loss_unit = money_scale(loss[ok] if ok.any() else [0.0])
+    cvar_div, cvar_unit = money_scale(cvar[ok] if ok.any() else [0.0])
+    ax.plot(x[ok], loss[ok] / loss_div, "-o", color=LOSS_COLOUR, ms=4, lw=2, label="expected loss")
+    ax_cvar = ax.twinx()
+    ax_cvar.plot(
         x[ok],
-        cvar[ok] / y_div,
+        cvar[ok] / cvar_div,
         "-s",
         color=CVAR_COLOUR,
         ms=4,
         lw=2,
-        label=f"CVaR of the loss (worst {100 - _alpha(result) * 100:.0f} % of outcomes)",
+        label=f"CVaR of the loss (worst {100 - _alpha(result) * 100:.0f} %, right axis)",
     )
     bad = ~ok
     if bad.any():
@@ -164,20 +176,29 @@ def frontier_png(result: DrawnSweep, max_groups: int = 15) -> bytes:
             clip_on=False,
             label="no feasible portfolio",
         )
-    ax.set_xlabel(x_label)
-    ax.set_ylabel(f"shortfall damage ({y_unit})")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}"))
+    ax.set_ylabel(f"expected loss ({loss_unit})", color=LOSS_COLOUR)
+    ax_cvar.set_ylabel(f"CVaR ({cvar_unit})", color=CVAR_COLOUR)
+    ax.tick_params(axis="y", colors=LOSS_COLOUR)
+    ax_cvar.tick_params(axis="y", colors=CVAR_COLOUR)
+    for a in (ax, ax_cvar):
+        a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}"))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}"))
     ax.grid(True, alpha=0.3)
-    top = max(1e-12, float(np.nanmax(cvar[ok] / y_div)) if ok.any() else 1.0)
+    top = max(1e-12, float(np.nanmax(loss[ok] / loss_div)) if ok.any() else 1.0)
     ax.set_ylim(0, top * 1.15)  # room along the top for the switch numbers
+    ctop = max(1e-12, float(np.nanmax(cvar[ok] / cvar_div)) if ok.any() else 1.0)
+    ax_cvar.set_ylim(0, ctop * 1.15)
     handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = ax_cvar.get_legend_handles_labels()
+    handles += h2
+    labels += l2
 
-    if ok.any() and np.isfinite(mv[ok]).any():
-        ax2 = ax.twinx()
+    if has_mv:
+        ax_mv = fig.add_axes((0.08, bottom / height, 0.80, _MV_PLOT / height), sharex=ax)
+        ax.tick_params(axis="x", labelbottom=False)
         # a step function of the level (constant between kinks): drawn as steps that change
         # half-way between two levels
-        ax2.plot(
+        ax_mv.plot(
             x[ok],
             mv[ok],
             "--D",
@@ -185,18 +206,38 @@ def frontier_png(result: DrawnSweep, max_groups: int = 15) -> bytes:
             ms=3.5,
             lw=1.5,
             drawstyle="steps-mid",
-            label=f"marginal value of the {_mv_name(result)} (right axis)",
+            label=f"marginal value of the {_mv_name(result)} (lower panel)",
         )
-        ax2.set_ylabel("marginal value (EUR saved per extra EUR)", color=MV_COLOUR)
-        ax2.tick_params(axis="y", colors=MV_COLOUR)
-        ax2.set_ylim(0, max(1e-9, float(np.nanmax(mv[ok]))) * 1.15)
-        ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
-        h2, l2 = ax2.get_legend_handles_labels()
-        handles += h2
-        labels += l2
+        ceiling, clipped = mv_ceiling(mv[ok])
+        ax_mv.set_ylim(0, ceiling)
+        for xi, v in zip(x[ok][clipped], mv[ok][clipped]):
+            ax_mv.annotate(
+                f"{v:,.3g} (off the axis)",
+                (xi, ceiling),
+                xytext=(4, -10),
+                textcoords="offset points",
+                fontsize=7.5,
+                color=MV_COLOUR,
+            )
+            ax_mv.plot([xi], [ceiling], "^", color=MV_COLOUR, ms=6, clip_on=False)
+        ax_mv.set_ylabel("EUR saved per\nextra EUR", color=MV_COLOUR)
+        ax_mv.tick_params(axis="y", colors=MV_COLOUR)
+        ax_mv.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
+        ax_mv.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}"))
+        ax_mv.grid(True, alpha=0.3)
+        ax_mv.set_xlabel(x_label)
+        h3, l3 = ax_mv.get_legend_handles_labels()
+        handles += h3
+        labels += l3
+        if clipped.any():
+            handles.append(Line2D([], [], ls="", marker="^", color=MV_COLOUR))
+            labels.append("marginal value above the axis (clipped, value written)")
         if result.kind == "budget" and _mark_kink(ax, x[ok], mv[ok]):
+            _mark_kink(ax_mv, x[ok], mv[ok])
             handles.append(Line2D([], [], ls="-.", color=MV_COLOUR, lw=1.2))
-            labels.append("the budget stops binding")
+            labels.append(f"the {result.label} stops binding")
+    else:
+        ax.set_xlabel(x_label)
 
     # lever switches: a dotted line and a numbered circle along the top, explained below
     for n, (level, _) in enumerate(shown, start=1):
@@ -278,6 +319,30 @@ def _alpha(result: DrawnSweep) -> float:
         if cost and cost.get("cvar_alpha") is not None:
             return float(cost["cvar_alpha"])
     return 0.95
+
+
+#: A marginal value this many times the next largest is a spike, clipped off the axis.
+_SPIKE = 10.0
+
+
+def mv_ceiling(mv: np.ndarray) -> tuple[float, np.ndarray]:
+    """The marginal value axis's top and which values lie above it (clipped). A value more
+    than 10 times the largest of the others (the dual at the lowest level, where the budget's
+    price is often not unique and huge) is clipped, so that the rest stays readable: the axis
+    ends at 1.15 x the largest value kept."""
+    v = np.where(np.isfinite(mv), mv, 0.0)
+    clipped = np.zeros(v.shape, dtype=bool)
+    if v.size > 2:
+        order = np.argsort(v)[::-1]
+        for n, i in enumerate(order[:-1]):
+            rest = v[order[n + 1]]
+            if rest > 0 and v[i] > _SPIKE * rest:
+                clipped[order[: n + 1]] = True
+            else:
+                break
+    kept = v[~clipped]
+    top = float(kept.max()) if kept.size else 0.0
+    return max(1e-9, top) * 1.15, clipped
 
 
 def _mark_kink(ax, x: np.ndarray, mv: np.ndarray) -> bool:

@@ -1,0 +1,71 @@
+"""How long one small ``stockpile run`` takes, end to end, as a ratio to a bare Python start.
+
+Runs ``stockpile run scenarios/critical_raw_materials.yaml`` (the shipped scenario, about 600
+columns) as a fresh process, the way a user does, for each case (interface x output formats),
+``--rounds`` times, and prints the median wall time and its ratio to ``python -c pass`` measured
+in the same rounds (a loaded machine slows both). Issue 15's target: every output under 1.0 s,
+under 40x ``python -c pass``.
+
+    python benchmarks/small_run.py --rounds 5
+    python benchmarks/small_run.py --rounds 3 --cases direct:json,pyomo:all
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "critical_raw_materials.yaml"
+ALL = "json,csv,yaml,html,xlsx"
+
+
+def wall(args: list[str]) -> float:
+    """Seconds of wall time of one process; raises when it fails."""
+    t = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument(
+        "--cases",
+        default="pyomo:all,direct:all,pyomo:json,direct:json,direct:json,csv,yaml",
+        help="interface:formats, comma separated; 'all' for every format",
+    )
+    a = p.parse_args(argv)
+    cases: list[tuple[str, str]] = []
+    for part in a.cases.split(","):
+        if ":" in part:
+            iface, fmt = part.split(":", 1)
+            cases.append((iface, ALL if fmt == "all" else fmt))
+        else:  # a further format of the case before
+            iface, fmt = cases[-1]
+            cases[-1] = (iface, f"{fmt},{part}")
+    base: list[float] = []
+    times: dict[tuple[str, str], list[float]] = {c: [] for c in cases}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(a.rounds):
+            base.append(wall([sys.executable, "-c", "pass"]))
+            for iface, fmt in cases:
+                out = Path(tmp) / f"{iface}-{fmt.replace(',', '-')}"
+                cmd = [sys.executable, "-m", "optimizer", "run", str(SCENARIO), "--out", str(out)]
+                cmd += ["--interface", iface, "--formats", fmt, "-q"]
+                times[(iface, fmt)].append(wall(cmd))
+    b = statistics.median(base)
+    print(f"python -c pass: {b:.3f} s (median of {a.rounds})")
+    print(f"{'interface':<10} {'formats':<24} {'median s':>9} {'x pass':>8}")
+    for (iface, fmt), ts in times.items():
+        m = statistics.median(ts)
+        print(f"{iface:<10} {fmt:<24} {m:>9.2f} {m / b:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
