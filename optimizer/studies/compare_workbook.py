@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.results.cells import text_cell
+from optimizer.results.cells import round_table, text_cell
 from optimizer.studies.compare_records import RunRecord
 
 _MONEY_KEYS = {
@@ -157,7 +157,7 @@ def write_workbook(
     fill = PatternFill("solid", fgColor="DDE7F0")
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for sheet, df in (("Runs", runs), ("Goods", goods)):
+    for sheet, df in (("Runs", round_table(runs)), ("Goods", round_table(goods))):
         ws = wb.create_sheet(sheet)
         cols = list(df.columns)
         fmts = []
