@@ -238,3 +238,15 @@ def test_csv_safe_rules():
     assert safe["cat"].astype(str).tolist() == ["'+a", "b"]
     assert safe["x"].tolist() == [-1.0, 2.0]
     assert t["good"].tolist() == ["=1+1", "ga"]  # the caller's table is not changed
+
+
+def test_a_run_does_not_replace_a_batch_folder(tmp_path):
+    """A batch's folder carries the marker too, but holds run folders and the comparison: a
+    single run (or sweep, or stress test) pointed at it would replace it whole, so it refuses."""
+    batch = tmp_path / "policy"
+    (batch / "runs" / "abc").mkdir(parents=True)
+    (batch / MARKER).write_text("", encoding="utf-8")
+    (batch / "runs.csv").write_text("name\n", encoding="utf-8")
+    with pytest.raises(OutputRefused, match="batch's or a comparison's"):
+        write_folder(batch, _writers())
+    assert (batch / "runs" / "abc").is_dir() and (batch / "runs.csv").is_file()

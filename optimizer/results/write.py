@@ -111,11 +111,21 @@ def _refuse_link_or_file(out: Path) -> None:
 
 def check_output_target(out: str | Path) -> Path:
     """Refuse, before any work, an output path whose replacement could lose something the tool
-    did not write: an existing file, a symbolic link, or a folder that is neither empty nor marked
-    by :data:`MARKER`. Returns the path."""
+    did not write: an existing file, a symbolic link, a folder that is neither empty nor marked
+    by :data:`MARKER`, or a marked folder of a batch or comparison (:data:`STUDY_FILES`), which
+    only a batch or compare may add to. Returns the path."""
     out = Path(out)
     _refuse_link_or_file(out)
-    if not out.exists() or (out / MARKER).is_file():
+    if not out.exists():
+        return out
+    if (out / MARKER).is_file():
+        study = sorted({e.name for e in os.scandir(out)} & STUDY_FILES)
+        if study:
+            raise OutputRefused(
+                f"{out} holds a batch's or a comparison's results ({', '.join(study)}), which "
+                "this command would replace whole; nothing was written. Give --out a new folder "
+                "name."
+            )
         return out
     try:
         entries = next(os.scandir(out), None)
@@ -158,7 +168,9 @@ def check_study_folder(out: str | Path, own: frozenset[str] = STUDY_FILES) -> Pa
     files (a study's folder written before the marker existed). Returns the path."""
     out = Path(out)
     _refuse_link_or_file(out)
-    if not out.exists() or (out / MARKER).is_file():
+    if not out.exists():
+        return out
+    if (out / MARKER).is_file():
         return out
     try:
         names = {e.name for e in os.scandir(out)}
