@@ -168,9 +168,7 @@ def check_study_folder(out: str | Path, own: frozenset[str] = STUDY_FILES) -> Pa
     files (a study's folder written before the marker existed). Returns the path."""
     out = Path(out)
     _refuse_link_or_file(out)
-    if not out.exists():
-        return out
-    if (out / MARKER).is_file():
+    if not out.exists() or (out / MARKER).is_file():
         return out
     try:
         names = {e.name for e in os.scandir(out)}
