@@ -4,22 +4,7 @@
 registered on :data:`app` here, in the order ``stockpile --help`` lists them; a command module
 imports ``common`` and the stages below, never another command nor this package.
 
-Exit codes (stable, for scripts):
-
-====  =======================================================================
-0     solved to optimality; results written
-1     the scenario or config has mistakes (each reported with file, line, key), a file
-      named does not exist, or the model cannot fit this machine's memory
-2     the command line itself is wrong (unknown option, missing argument, a value out of
-      range), or --out is a file or a folder stockpile did not write
-3     no feasible portfolio: the scenario's requirements conflict (confirmed by the elastic
-      diagnosis)
-4     stopped by the time limit; the best portfolio found was written, flagged (or none was
-      found yet: nothing written)
-5     the solver failed, the problem is unbounded, or an infeasible verdict the diagnosis could
-      not confirm (numerically doubtful); nothing written
-6     results could not be written, or an internal error (please report it)
-====  =======================================================================
+The exit codes, stable for scripts, are listed once, in ``common.py`` (and in the README).
 """
 
 from __future__ import annotations

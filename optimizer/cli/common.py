@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn, Optional
 
@@ -214,6 +215,24 @@ def refuse_output(exc: Exception) -> NoReturn:
     """Report an output folder the tool may not write to (``OutputRefused``) and exit 2."""
     err.print(f"[red]{_esc(str(exc))}[/]")
     raise typer.Exit(EXIT_USAGE) from None
+
+
+def write_or_exit(write: Callable[[], object], target: Path) -> None:
+    """Call ``write`` (a results folder written whole into ``target``): a folder that became
+    one the tool may not replace while solving exits 2, a failing disk exits 6; either way the
+    earlier results there are untouched."""
+    from optimizer.results.write import OutputRefused
+
+    try:
+        write()
+    except OutputRefused as exc:  # the folder changed while solving
+        refuse_output(exc)
+    except OSError as exc:
+        err.print(
+            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
+            "untouched[/]"
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -14,7 +14,6 @@ from rich.table import Table
 from optimizer.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
-    EXIT_INTERNAL,
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
     ConfigOption,
@@ -37,6 +36,7 @@ from optimizer.cli.common import (
     read_config,
     refuse_large,
     refuse_output,
+    write_or_exit,
 )
 from optimizer.format import quantity as _qty
 
@@ -346,16 +346,7 @@ def run(
         ):
             explain(result, rc)
     t = time.perf_counter()
-    try:
-        result.write(target, chosen)
-    except OutputRefused as exc:  # the folder changed while solving
-        refuse_output(exc)
-    except OSError as exc:
-        err.print(
-            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
-            "untouched[/]"
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+    write_or_exit(lambda: result.write(target, chosen), target)
     result.seconds["write"] = time.perf_counter() - t
 
     if json_out:

@@ -14,7 +14,6 @@ from rich.table import Table
 from optimizer.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
-    EXIT_INTERNAL,
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
     EXIT_USAGE,
@@ -33,6 +32,7 @@ from optimizer.cli.common import (
     read_config,
     refuse_large,
     refuse_output,
+    write_or_exit,
 )
 
 
@@ -193,16 +193,7 @@ def sweep(
             f"nothing was written to {_esc(target)}[/]"
         )
         raise typer.Exit(EXIT_INFEASIBLE if statuses == {"infeasible"} else EXIT_SOLVER)
-    try:
-        result.write(target)
-    except OutputRefused as exc:  # the folder changed while solving
-        refuse_output(exc)
-    except OSError as exc:
-        err.print(
-            f"[red]could not write {_esc(target)}: {_esc(str(exc))}; earlier results there are "
-            "untouched[/]"
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+    write_or_exit(lambda: result.write(target), target)
 
     if not quiet:
         print_frontier(result)
