@@ -31,6 +31,7 @@ from optimizer.cli.common import (
     _summary,
     check_seconds,
 )
+from optimizer.studies.progress import rich_bar
 
 
 class _Events:
@@ -67,28 +68,10 @@ class _Events:
                 "settings: kept (--force solves them again)"
             )
         if todo and self.console.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]runs[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn(
-                    "[green]{task.fields[ok]} ok[/]  [red]{task.fields[failed]} failed[/]  "
-                    "{task.fields[left]} left"
-                ),
-                TimeElapsedColumn(),
-                TextColumn("time left"),
-                TimeRemainingColumn(),
-                console=self.console,
-                transient=False,
+            self.progress = rich_bar(
+                self.console,
+                counts="[green]{task.fields[ok]} ok[/]  [red]{task.fields[failed]} failed[/]  "
+                "{task.fields[left]} left",
             )
             self.progress.start()
             self.task = self.progress.add_task("runs", total=todo, ok=0, failed=0, left=todo)

@@ -24,6 +24,7 @@ import typer
 
 from optimizer.cli import common as cli
 from optimizer.cli.common import ConfigOption
+from optimizer.studies.progress import rich_bar
 
 
 class _Progress:
@@ -45,24 +46,7 @@ class _Progress:
                 )
             return
         if self.progress is None:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("time left"),
-                TimeRemainingColumn(),
-                console=self.console,
-            )
+            self.progress = rich_bar(self.console)
             self.progress.start()
         if phase not in self.tasks:
             self.tasks[phase] = self.progress.add_task(phase, total=total)

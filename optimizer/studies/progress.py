@@ -13,6 +13,26 @@ Progress = Callable[[int, int], None]
 """``progress(done, total)``: called after each level is solved."""
 
 
+def rich_bar(console, counts: str | None = None, transient: bool = False):
+    """The one look of every progress bar of the command line: the task's description, the
+    bar, done/total, elapsed, and "time left"; ``counts`` (rich markup over the task's fields,
+    e.g. ``"{task.fields[ok]} ok"``) adds a column before the times. Not started."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = [TextColumn("[bold]{task.description}[/]"), BarColumn(), MofNCompleteColumn()]
+    if counts:
+        columns.append(TextColumn(counts))
+    columns += [TimeElapsedColumn(), TextColumn("time left"), TimeRemainingColumn()]
+    return Progress(*columns, console=console, transient=transient)
+
+
 class ProgressBar:
     """``progress(done, total)`` drawing a rich progress bar with the time remaining, shown only
     once the sweep has run for ``delay`` seconds (short sweeps print nothing)."""
@@ -29,25 +49,7 @@ class ProgressBar:
         if self._bar is None:
             if time.perf_counter() - self.start < self.delay or done >= total:
                 return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("remaining"),
-                TimeRemainingColumn(),
-                console=self.console,
-                transient=True,
-            )
+            self._bar = rich_bar(self.console, transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=total, completed=0)
         self._bar.update(self._task, completed=done, total=total)
