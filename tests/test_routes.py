@@ -184,7 +184,7 @@ def test_risk_model_event_on_a_route():
     d = prepare(load_scenario_dict(data).scenario)
     assert d.avail[:, d.supplier_names.index("cn"), 0].min() == approx(0.3)
     assert d.avail[:, d.supplier_names.index("tr"), 0].min() == approx(1.0)
-    assert d.disrupted[:, 1, :].any() == False  # noqa: E712  germanium: not on the route
+    assert not d.disrupted[:, 1, :].any()  # germanium: not on the route
 
 
 def test_resolved_scenario_keeps_route_names_and_reloads():

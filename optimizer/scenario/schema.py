@@ -368,8 +368,8 @@ class Country(_Strict):
     """Where the governance score comes from (``WGI 2023, mean of six indicators, rescaled
     -2.5..2.5 to 0..10``)."""
     route: RouteNames = []
-    """Routes (names under ``routes:``) that the goods of this country's suppliers pass, for
-    every supplier that gives no ``route`` of its own."""
+    """Routes (names under ``routes:``; a list, or one name alone) that the goods of this
+    country's suppliers pass, for every supplier that gives no ``route`` of its own."""
     shipping_time: Duration | None = None
     """Time the goods of this country's suppliers take to reach us, for every supplier that
     gives no ``shipping_time`` of its own; 0 when left out."""
@@ -462,14 +462,14 @@ class Supplier(_Strict):
     """In the first part of a disruption of this good, the supplier delivers only its reserved
     capacity; its spot capacity returns after this lead time."""
     shipping_time: Duration | None = None
-    """Time its goods take to reach us (sea freight from East Asia: about ``6 weeks``); the
-    country's ``shipping_time`` when left out, else 0. In a disruption of this good, spot
-    deliveries above the reserved capacity arrive only after ``spot_lead_time +
-    shipping_time``: a far supplier ramps up later than a near one."""
+    """Time its goods take to reach us, such as ``6 weeks``; the country's ``shipping_time``
+    when left out, else 0. In a disruption of this good, spot deliveries above the reserved
+    capacity arrive only after ``spot_lead_time + shipping_time``: a far supplier ramps up
+    later than a near one."""
     route: RouteNames | None = None
-    """Routes (names under ``routes:``) its goods pass, such as ``[red_sea, malacca]``; the
-    country's ``route`` when left out; ``[]`` for none. A hit on a route cuts the supplier's
-    whole flow by the hit's severity."""
+    """Routes (names under ``routes:``) its goods pass: a list such as ``[red_sea, malacca]``
+    or one name alone; the country's ``route`` when left out; ``[]`` for none. A hit on a
+    route cuts the supplier's whole flow by the hit's severity."""
     reserve: Reserve | None = None
     """Optional capacity reservation contract."""
     origin: dict[str, Share] = {}
