@@ -405,3 +405,14 @@ def test_misspelt_route_in_a_hit_gets_did_you_mean(groups):
     assert issue.path == "disruptions.closure.hits[0].countries[0]"
     assert "route `red_see`" in issue.message
     assert "`red_sea`" in issue.hint
+
+
+def test_terminal_says_the_route_share_in_one_sentence():
+    """The terminal's sentence carries portfolio.json's route shares: gallium 60 % through
+    red_sea (the first case by hand); nothing for a good whose supplier passes no route."""
+    from optimizer.cli.run import route_line
+
+    res = solve(copy.deepcopy(CASE))
+    line = route_line(res.portfolio)
+    assert line == "Normal supply through shipping routes: gallium 60% through red_sea."
+    assert route_line({"goods": {"g": {"route_shares": {}}}}) == ""
