@@ -465,7 +465,8 @@ class Supplier(_Strict):
     """Time its goods take to reach us, such as ``6 weeks``; the country's ``shipping_time``
     when left out, else 0. In a disruption of this good, spot deliveries above the reserved
     capacity arrive only after ``spot_lead_time + shipping_time``: a far supplier ramps up
-    later than a near one."""
+    later than a near one. As with ``spot_lead_time``, this holds back its whole non-reserved
+    capacity then, normal flow included (docs/model.md)."""
     route: RouteNames | None = None
     """Routes (names under ``routes:``) its goods pass: a list such as ``[red_sea, malacca]``
     or one name alone; the country's ``route`` when left out; ``[]`` for none. A hit on a
