@@ -565,7 +565,8 @@ class Event(_Strict):
     countries: list[str] = Field(min_length=1)
     """Countries (or groups, or routes) whose supply is cut, together."""
     goods: list[str] | None = None
-    """Goods affected; every good with a supplier in these countries when left out."""
+    """Goods affected; every good with a supplier in these countries (or on these routes)
+    when left out."""
     severity: ShareSpread = Spread.fixed(1.0)
     """Share of the affected suppliers' capacity lost (1 = total cut): a value or a
     distribution."""
