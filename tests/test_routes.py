@@ -416,3 +416,15 @@ def test_terminal_says_the_route_share_in_one_sentence():
     line = route_line(res.portfolio)
     assert line == "Normal supply through shipping routes: gallium 60% through red_sea."
     assert route_line({"goods": {"g": {"route_shares": {}}}}) == ""
+
+
+@pytest.mark.parametrize(
+    ("case", "objective"),
+    [pytest.param(CASE, 1355, id="red-sea"), pytest.param(SHIP, 26000, id="shipping-time")],
+)
+def test_decomposition_finds_the_same_hand_worked_optimum(case, objective):
+    """The route cut and the shipping delay live in the per-future data, so the decomposition
+    (one subproblem per future) finds the objectives worked out above: 1355 and 26000."""
+    res = solve(copy.deepcopy(case), method="decomposed")
+    assert res.portfolio["solver"]["method"]["used"] == "decomposed"
+    assert res.portfolio["objective"] == approx(objective)
