@@ -364,16 +364,23 @@ def test_bad_route_input_is_located(edit, path, words, hint, tmp_path):
         assert hint in issue.hint
 
 
-def test_route_in_a_limit_with_groups_declared_is_refused():
-    """With groups declared the lists of a limit are resolved by the group step, which
-    refuses a route name with the same words."""
+@pytest.mark.parametrize("groups", [True, False], ids=["with-groups", "without-groups"])
+def test_route_in_a_limit_or_cap_is_refused(groups):
+    """A limit's or the concentration cap's list counts countries: a route there is refused
+    with the same words whether the group step (groups declared) or the reference checks
+    (no groups) read the list."""
     data = copy.deepcopy(CASE)
-    data["risk"] = {"limits": {"cap": {"max_share": "50%", "countries": ["asia", "red_sea"]}}}
+    if not groups:
+        del data["groups"]
+    data["risk"] = {
+        "limits": {"cap": {"max_share": "50%", "countries": ["CN", "red_sea"]}},
+        "concentration_cap": {"share": "65%", "countries": ["red_sea"]},
+    }
     with pytest.raises(ScenarioError) as info:
         load_scenario_dict(data)
-    (issue,) = info.value.issues
-    assert issue.path == "risk.limits.cap.countries[1]"
-    assert "is a route, not a country" in issue.message
+    paths = sorted(issue.path for issue in info.value.issues)
+    assert paths == ["risk.concentration_cap.countries[0]", "risk.limits.cap.countries[1]"]
+    assert all("is a route, not a country" in i.message for i in info.value.issues)
 
 
 def test_unused_route_warns():
