@@ -435,3 +435,18 @@ def test_decomposition_finds_the_same_hand_worked_optimum(case, objective):
     res = solve(copy.deepcopy(case), method="decomposed")
     assert res.portfolio["solver"]["method"]["used"] == "decomposed"
     assert res.portfolio["objective"] == approx(objective)
+
+
+def test_set_changes_a_route_never_creates_one():
+    """``--set`` may change a declared route and a supplier's route, never add a route."""
+    loaded = load_scenario_dict(
+        copy.deepcopy(CASE),
+        overrides=["routes.red_sea.name=Suez", "goods.gallium.suppliers.tr.route=red_sea"],
+    )
+    assert loaded.scenario.routes["red_sea"].name == "Suez"
+    assert loaded.scenario.goods["gallium"].suppliers["tr"].route == ["red_sea"]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_dict(copy.deepcopy(CASE), overrides=["routes.cape.name=Cape"])
+    [issue] = info.value.issues
+    assert "has no route `cape`" in issue.message
+    assert "red_sea, malacca" in issue.message
