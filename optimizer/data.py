@@ -17,6 +17,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from optimizer.sampling import NO_DISRUPTION, Futures, layout, scenario_futures
+from optimizer.scenario.routes import supplier_shipping_time
 from optimizer.scenario.schema import Scenario
 
 __all__ = ["NO_DISRUPTION", "ModelData", "prepare"]
@@ -71,7 +72,7 @@ class ModelData:
     supplier_country: np.ndarray
     supplier_cost: np.ndarray
     spot_pp: np.ndarray
-    spot_lead_periods: np.ndarray
+    spot_lead_periods: np.ndarray  # spot_lead_time + shipping_time, in periods
     has_reserve: np.ndarray
     reserve_max: np.ndarray  # units per year
     reserve_fee: np.ndarray  # per unit of yearly capacity per year
@@ -102,6 +103,10 @@ class ModelData:
     origin_country: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     origin_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
     origin_severity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))  # (K, V, T)
+    # --- routes: the shipping routes, and which suppliers' goods pass each ---
+    routes: list[str] = field(default_factory=list)
+    supplier_route: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    """(J, R) bool: supplier ``j``'s goods pass route ``r``."""
 
     @property
     def G(self) -> int:
@@ -185,7 +190,8 @@ def prepare(
             sup_country.append(cidx[s.country])
             sup_cost.append(s.unit_cost)
             sup_cap.append(s.capacity / P)
-            sup_lead.append(_periods(s.spot_lead_time, P))
+            # extra deliveries in a disruption: ramp-up, then the voyage (docs/model.md)
+            sup_lead.append(_periods(s.spot_lead_time + supplier_shipping_time(scenario, s), P))
             r = s.reserve
             res_has.append(r is not None and r.max > 0)
             res_max.append(r.max if r else 0.0)
@@ -297,6 +303,8 @@ def prepare(
         sc_cell=sc_cell,
         sc_j=sc_j,
         sampling=sampling,
+        routes=list(lay.routes),
+        supplier_route=lay.supplier_routes[: len(sup_names)],
         **bom,
         **origin,
     )

@@ -17,10 +17,11 @@ multipliers dimensionless, rates in events per year.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.scenario.routes import supplier_routes
 from optimizer.scenario.schema import Event, Scenario
 from optimizer.scenario.units import Spread
 
@@ -38,7 +39,12 @@ class Layout:
     supplier and origin country, in supplier order): the supplier's good in the origin
     country. A hit computes their severity as for any supplier (a hit that names no goods
     covers the goods they belong to); ``data.origin_availability`` turns it into the cut of the
-    supplier they belong to."""
+    supplier they belong to.
+
+    ``routes`` are the scenario's routes; ``supplier_routes`` (J, R) marks the routes each
+    supplier's goods pass (an origin link passes none: the route of upstream material is not
+    described). A hit that names a route covers the suppliers on it as if they were in a
+    country it names."""
 
     goods: list[str]
     countries: list[str]
@@ -48,6 +54,8 @@ class Layout:
     periods_per_year: int
     years: float
     links: int = 0
+    routes: tuple[str, ...] = ()
+    supplier_routes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     @property
     def G(self) -> int:
@@ -79,6 +87,14 @@ def layout(scenario: Scenario) -> Layout:
     for gi, ci in links:
         sup_good.append(gi)
         sup_country.append(ci)
+    routes = tuple(scenario.routes)
+    on_route = np.zeros((len(sup_good), len(routes)), dtype=bool)
+    ridx = {r: i for i, r in enumerate(routes)}
+    j = 0
+    for g in goods:
+        for s in scenario.goods[g].suppliers.values():
+            on_route[j, [ridx[r] for r in supplier_routes(scenario, s) if r in ridx]] = True
+            j += 1
     w = scenario.window
     return Layout(
         goods,
@@ -89,6 +105,8 @@ def layout(scenario: Scenario) -> Layout:
         w.periods_per_year,
         w.years,
         len(links),
+        routes,
+        on_route,
     )
 
 
@@ -120,11 +138,15 @@ class Futures:
 def _hit_masks(
     lay: Layout, countries: list[str], goods: list[str] | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(suppliers hit (J,), goods hit (G,)): suppliers in ``countries`` of the listed goods,
-    or, when no goods are listed, of every good supplied from those countries."""
+    """(suppliers hit (J,), goods hit (G,)): suppliers in ``countries`` (or on a route that
+    ``countries`` names) of the listed goods, or, when no goods are listed, of every good
+    supplied from those countries (or over those routes)."""
     cidx = {c: i for i, c in enumerate(lay.countries)}
     gidx = {g: i for i, g in enumerate(lay.goods)}
     hit_c = np.isin(lay.supplier_country, [cidx[c] for c in countries if c in cidx])
+    ridx = [i for i, r in enumerate(lay.routes) if r in countries and r not in cidx]
+    if ridx:
+        hit_c |= lay.supplier_routes[:, ridx].any(axis=1)
     if goods is None:
         hit_g = np.zeros(lay.G, dtype=bool)
         hit_g[lay.supplier_good[hit_c]] = True

@@ -26,6 +26,7 @@ def test_the_named_maps_come_from_the_schema():
         ("risk", "limits"),
         ("goods", "*", "inputs"),
         ("goods", "*", "suppliers", "*", "origin"),
+        ("routes",),
     }
 
 

@@ -97,6 +97,9 @@ def print_summary(pf: dict, console: Console = out) -> None:
     console.print(t)
     for line in normal_shortfall_lines(pf):
         console.print(f"[yellow]{_esc(line)}[/]")
+    routes = route_line(pf)
+    if routes:
+        console.print(_esc(routes))
     b = Table(title="Budget", title_justify="left")
     for col in ("budget", "limit", "used", "marginal value (EUR per EUR)"):
         b.add_column(col, justify="left" if col == "budget" else "right")
@@ -180,6 +183,19 @@ def normal_shortfall_lines(pf: dict) -> list[str]:
             f"over the window ({_money(e['damage'])} of damage): {cause}."
         )
     return lines
+
+
+def route_line(pf: dict) -> str:
+    """One sentence on the shipping routes (empty without routes): per good whose normal
+    supply passes a route, the share through each, such as ``rare_earth_magnets 90%
+    through red_sea``."""
+    parts = [
+        f"{g} {share:.0%} through {r}"
+        for g, v in pf.get("goods", {}).items()
+        for r, share in (v.get("route_shares") or {}).items()
+        if share > 0.005
+    ]
+    return f"Normal supply through shipping routes: {'; '.join(parts)}." if parts else ""
 
 
 def _print_profile(pf: dict, seconds: dict[str, float]) -> None:

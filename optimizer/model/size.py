@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.scenario.routes import supplier_routes, supplier_shipping_time
 from optimizer.scenario.schema import Scenario
 
 BASE_BYTES = 150e6
@@ -94,12 +95,19 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
         for s in scenario.goods[g].suppliers.values():
             sup_good.append(gidx[g])
             sup_country.append(s.country)
-            sup_lead.append(s.spot_lead_time > 0)
+            sup_lead.append(s.spot_lead_time + supplier_shipping_time(scenario, s) > 0)
     sup_good_a = np.asarray(sup_good, dtype=np.int64)
     sup_country_a = np.asarray(sup_country, dtype=object)
     # a hit that names no goods also covers the goods whose suppliers' origin names its country
     links = [
         (gidx[g], c) for g in goods for s in scenario.goods[g].suppliers.values() for c in s.origin
+    ]
+    # ... and a hit that names a route the goods of the suppliers on it
+    links += [
+        (gidx[g], r)
+        for g in goods
+        for s in scenario.goods[g].suppliers.values()
+        for r in supplier_routes(scenario, s)
     ]
     reach_good = np.concatenate([sup_good_a, np.asarray([x[0] for x in links], dtype=np.int64)])
     reach_country = np.concatenate([sup_country_a, np.asarray([x[1] for x in links], dtype=object)])

@@ -19,6 +19,7 @@ from optimizer.model.risk import cvar_of
 from optimizer.model.terms import LEVERS, BuiltModel
 from optimizer.results.chains import upstream_causes
 from optimizer.results.limits import limits_report
+from optimizer.results.routes import route_shares_by_good
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult
 
@@ -248,6 +249,9 @@ def portfolio(
         good = scenario.goods[g]
         v["label"] = good.label or g
         v["supplier_labels"] = {s: (good.suppliers[s].label or s) for s in good.suppliers}
+    if d.routes:  # shipping routes: the share of each good's normal supply passing each
+        for g, shares in route_shares_by_good(d, sol.purchase, sol.produce).items():
+            out["goods"][g]["route_shares"] = shares
     out["scenarios"] = {
         name: {
             "probability": float(d.probability[k]),

@@ -39,6 +39,19 @@ def format_path(path: Sequence[str | int]) -> str:
     return text
 
 
+#: The sections whose lists of countries may also name routes (hits, risk-model events).
+HIT_SECTIONS = ("disruptions", "risk_model")
+
+
+def route_not_here(name: str) -> tuple[str, str]:
+    """Message and hint for a route named in a list of countries that is not a hit's."""
+    return (
+        f"`{name}` is a route, not a country: only a hit or a risk-model event may name a "
+        "route; limits and caps count supply by country",
+        "list the countries whose suppliers use the route instead",
+    )
+
+
 def check_references(scenario: Scenario) -> list[Issue]:
     """Cross-section checks of a validated scenario; issues without file or line (the loader
     locates them from ``Issue.path``). Errors and warnings, in the order found."""
@@ -60,8 +73,10 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
     goods = list(scenario.goods)
     groups = [*scenario.groups, *(g for c in scenario.countries.values() for g in c.groups)]
 
-    def country_hint(name: str) -> str:
-        match = closest(name, [*countries, *dict.fromkeys(groups)])
+    routes = scenario.routes
+
+    def country_hint(name: str, also: Sequence[str] = ()) -> str:
+        match = closest(name, [*countries, *dict.fromkeys(groups), *also])
         return f"did you mean `{match}`?" if match else "add it under countries:"
 
     def good_hint(name: str) -> str:
@@ -69,8 +84,20 @@ def located_checks(scenario: Scenario) -> list[tuple[KeyPath, Issue]]:
         return f"did you mean `{match}`?" if match else f"the goods are: {', '.join(goods)}"
 
     def unknown_country(path: KeyPath, name: str) -> None:
+        if name in routes and path[0] in HIT_SECTIONS:
+            return  # a hit or an event may name a route (routes.py checks the routes)
+        if name in routes:
+            add(path, *route_not_here(name))
+            return
         listed = ", ".join(countries) if countries else "none are listed"
-        add(path, f"unknown country `{name}` (countries: {listed})", country_hint(name))
+        hit = path[0] in HIT_SECTIONS
+        hint = country_hint(name, list(routes) if hit else ())
+        add(
+            path,
+            f"unknown country{' or route' if hit and routes else ''} `{name}` "
+            f"(countries: {listed})",
+            hint,
+        )
 
     def unknown_good(path: KeyPath, name: str) -> None:
         add(path, f"unknown good `{name}`", good_hint(name))

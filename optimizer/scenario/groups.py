@@ -6,7 +6,8 @@ country or another group) and/or by countries that name it in their own ``groups
 ``countries``, a risk-model event's, the concentration cap's, a limit's ``countries`` and
 ``exempt``), a group name
 stands for its member countries: :func:`resolve_groups` replaces it when the scenario is loaded
-(after ``extends:`` and ``--set``), so the later stages see countries only. The resolved
+(after ``extends:`` and ``--set``), so the later stages see countries only (and, in hits and
+risk-model events, route names, which stay as written: ``routes.py``). The resolved
 scenario keeps ``groups:`` and every country's ``groups``; its lists hold countries, so
 loading it again changes nothing.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from optimizer.scenario.checks import KeyPath, closest, format_path
+from optimizer.scenario.checks import HIT_SECTIONS, KeyPath, closest, format_path, route_not_here
 from optimizer.scenario.errors import Issue, Severity
 from optimizer.scenario.schema import Scenario
 
@@ -73,8 +74,8 @@ def resolve_groups(scenario: Scenario) -> tuple[Scenario, Located]:
     names = [*countries, *members]
     by_name = {c.name.lower(): key for key, c in countries.items() if c.name}
 
-    def hint_for(name: str) -> str:
-        match = by_name.get(name.lower()) or closest(name, names)
+    def hint_for(name: str, routes: Sequence[str] = ()) -> str:
+        match = by_name.get(name.lower()) or closest(name, [*names, *routes])
         return f"did you mean `{match}`?" if match else "add it under countries: or groups:"
 
     for g, listed in members.items():
@@ -118,17 +119,26 @@ def resolve_groups(scenario: Scenario) -> tuple[Scenario, Located]:
             )
 
     listed = ", ".join(countries) if countries else "none are listed"
+    routes = scenario.routes
 
     def countries_of(names: Sequence[str], path: KeyPath) -> list[str]:
         out: list[str] = []
         for i, n in enumerate(names):
             if n in countries:
                 out.append(n)
+            elif n in routes and n not in members and path[0] in HIT_SECTIONS:
+                out.append(n)  # a route stays a route: the hit cuts the suppliers on it
+            elif n in routes and n not in members:
+                add((*path, i), *route_not_here(n))
             elif n in expanded:
                 out.extend(expanded[n])
             else:  # reported here, where the position in the list is the one in the file
+                hit = path[0] in HIT_SECTIONS
+                what = "country, group or route" if hit else "country or group"
                 add(
-                    (*path, i), f"unknown country or group `{n}` (countries: {listed})", hint_for(n)
+                    (*path, i),
+                    f"unknown {what} `{n}` (countries: {listed})",
+                    hint_for(n, list(routes) if hit else ()),
                 )
         return list(dict.fromkeys(out))
 

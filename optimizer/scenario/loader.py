@@ -32,6 +32,7 @@ from optimizer.scenario.groups import resolve_groups
 from optimizer.scenario.located_yaml import _copy_locs, _issue, _Loc, _Locs, _read_yaml, _real
 from optimizer.scenario.messages import _clip, _dedupe, _from_pydantic, _locate, _show
 from optimizer.scenario.overrides import _apply_overrides
+from optimizer.scenario.routes import route_issues
 from optimizer.scenario.schema import Scenario
 from optimizer.scenario.units import convert_goods_units
 
@@ -129,7 +130,7 @@ def _finish(
     scenario, group_issues = resolve_groups(scenario)  # group names -> their countries
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    for path, issue in [*group_issues, *located_checks(scenario)]:
+    for path, issue in [*group_issues, *route_issues(scenario), *located_checks(scenario)]:
         loc = _locate(path, locs, root)
         placed = Issue(
             loc.file,

@@ -30,6 +30,7 @@ _ENTRY_NOUN = {
     "disruptions": "disruption",
     "events": "event",
     "lines": "budget line",
+    "routes": "route",
 }
 
 

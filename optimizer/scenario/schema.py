@@ -328,6 +328,30 @@ Governance = Annotated[
 """A governance score from 0 (worst) to 10 (best)."""
 
 
+def _one_or_list(value: object) -> object:
+    """A single name written alone (``route: red_sea``) as the list of that one name."""
+    return [value] if isinstance(value, str) else value
+
+
+RouteNames = Annotated[
+    list[str],
+    BeforeValidator(_one_or_list),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+"""Names of routes under ``routes:``: a list, or one name alone."""
+
+
+class Route(_Strict):
+    """A shipping route or chokepoint (Red Sea / Suez, Strait of Malacca, Taiwan Strait) that
+    suppliers' goods pass. A hit or a risk-model event names it among its ``countries`` and
+    cuts every supplier on it (docs/model.md, "Routes and shipping time")."""
+
+    name: str | None = None
+    """Readable name of the route (``Red Sea / Suez``)."""
+    source: str | None = None
+    """Where the route's figures come from (or ``assumption``)."""
+
+
 class Country(_Strict):
     """A supplier country, named by its key (ISO code recommended)."""
 
@@ -343,6 +367,12 @@ class Country(_Strict):
     governance_source: str | None = None
     """Where the governance score comes from (``WGI 2023, mean of six indicators, rescaled
     -2.5..2.5 to 0..10``)."""
+    route: RouteNames = []
+    """Routes (names under ``routes:``; a list, or one name alone) that the goods of this
+    country's suppliers pass, for every supplier that gives no ``route`` of its own."""
+    shipping_time: Duration | None = None
+    """Time the goods of this country's suppliers take to reach us, for every supplier that
+    gives no ``shipping_time`` of its own; 0 when left out."""
 
 
 class Stockpile(_Strict):
@@ -431,6 +461,16 @@ class Supplier(_Strict):
     spot_lead_time: Duration = 0.0
     """In the first part of a disruption of this good, the supplier delivers only its reserved
     capacity; its spot capacity returns after this lead time."""
+    shipping_time: Duration | None = None
+    """Time its goods take to reach us, such as ``6 weeks``; the country's ``shipping_time``
+    when left out, else 0. In a disruption of this good, spot deliveries above the reserved
+    capacity arrive only after ``spot_lead_time + shipping_time``: a far supplier ramps up
+    later than a near one. As with ``spot_lead_time``, this holds back its whole non-reserved
+    capacity then, normal flow included (docs/model.md)."""
+    route: RouteNames | None = None
+    """Routes (names under ``routes:``) its goods pass: a list such as ``[red_sea, malacca]``
+    or one name alone; the country's ``route`` when left out; ``[]`` for none. A hit on a
+    route cuts the supplier's whole flow by the hit's severity."""
     reserve: Reserve | None = None
     """Optional capacity reservation contract."""
     origin: dict[str, Share] = {}
@@ -478,7 +518,8 @@ class Hit(_Strict):
     """One part of a disruption: some countries' supply of some goods is cut by a severity."""
 
     countries: list[str] = Field(min_length=1)
-    """Countries whose supply is cut."""
+    """Countries (or groups, or routes) whose supply is cut: a route cuts every supplier
+    whose goods pass it."""
     goods: list[str] | None = None
     """Goods affected; every good when left out."""
     severity: Share = 1.0
@@ -522,9 +563,10 @@ class Event(_Strict):
     """Chance that the event occurs (once) in the window, such as ``30%``. Give either ``rate``
     or ``probability``."""
     countries: list[str] = Field(min_length=1)
-    """Countries whose supply is cut, together."""
+    """Countries (or groups, or routes) whose supply is cut, together."""
     goods: list[str] | None = None
-    """Goods affected; every good with a supplier in these countries when left out."""
+    """Goods affected; every good with a supplier in these countries (or on these routes)
+    when left out."""
     severity: ShareSpread = Spread.fixed(1.0)
     """Share of the affected suppliers' capacity lost (1 = total cut): a value or a
     distribution."""
@@ -584,6 +626,10 @@ class Scenario(_Strict):
     file is loaded."""
     countries: dict[str, Country] = {}
     """Supplier countries, by key."""
+    routes: dict[str, Route] = {}
+    """Shipping routes and chokepoints, by name (``red_sea``, ``malacca``). A route name may
+    stand in a hit's or a risk-model event's ``countries``: the hit cuts every supplier whose
+    goods pass the route. A route name must differ from every country and group name."""
     goods: dict[str, Good] = Field(min_length=1)
     """The critical goods, by name."""
     disruptions: dict[str, Disruption] = {}
