@@ -213,14 +213,20 @@ def test_the_crma_cap_binds_without_normal_time_shortfall():
     assert {"gallium", "rare_earth_magnets", "magnesium"} <= set(binding)
     assert "tungsten" not in binding
     assert cap["scenarios"]["no_disruption"]["loss"] == pytest.approx(0.0, abs=1e-6)
+    # the cap binds on the oxides too (any stage of processing), and the magnets meet it
+    # through the home plant, which needs oxide: the plant is built
+    for oxide in ("ndpr_oxide", "dy_oxide"):
+        assert cap["goods"][oxide]["supply_shares"]["after"]["CN"] == pytest.approx(0.65, abs=1e-6)
+    assert cap["goods"]["rare_earth_magnets"]["domestic"]["capacity"] > 0
     # the cap costs something: the objective cannot fall when a constraint is added. The cap
-    # file also enlarges two magnesium contracts, so compare it with the base file given the
-    # same contracts and no cap (the only difference is then the constraint).
+    # file also enlarges two magnesium contracts and a Dy/Tb oxide one, so compare it with the
+    # base file given the same contracts and no cap (the only difference is then the constraint).
     same_options = run(
         SCENARIOS / "eu_critical_raw_materials.yaml",
         overrides=[
             "goods.magnesium.suppliers.turkey.reserve={max: 30000, fee: 300}",
             "goods.magnesium.suppliers.brazil.reserve={max: 20000, fee: 300, fixed_cost: 1M}",
+            "goods.dy_oxide.suppliers.malaysia.reserve={max: 60, fee: 25k, fixed_cost: 1M}",
         ],
     ).portfolio
     assert cap["objective"] >= same_options["objective"] - 1e-6 * abs(same_options["objective"])
