@@ -176,6 +176,28 @@ def test_report_names_the_upstream_hit_behind_a_downstream_shortfall():
     assert solve(data).portfolio["upstream"] == {}
 
 
+def test_no_plant_no_input_named_as_cause():
+    """A good that is not made at home owes none of its shortfall to its inputs. magnet now
+    also has a supplier jp (JP, 20 a unit, 100 a year) and the plant costs 1000 per unit of
+    capacity; oxide_ban also halves JP's magnets. A unit of plant would save in oxide_ban at
+    most 0.5 * (1000 - 5 - 0.5 * 20) = 492.5 < 1000: nothing is built. no_disruption: 100
+    from jp, 2000. oxide_ban: jp's 50 (1000) and 50 short (50000). Objective 0.5 * 2000 +
+    0.5 * 51000 = 26500. The 50 short fall in the block where the oxide is banned, but no
+    magnet is made from oxide, so upstream names nothing (it named the oxide before)."""
+    data = copy.deepcopy(CASE)
+    data["goods"]["magnet"]["domestic"]["capex"] = 1000
+    data["goods"]["magnet"]["suppliers"] = {"jp": supplier("JP", 20, 100)}
+    data["countries"]["JP"] = {}
+    data["disruptions"]["oxide_ban"]["hits"].append(
+        {"countries": ["JP"], "goods": ["magnet"], "severity": "50%"}
+    )
+    res = solve(data)
+    assert res.portfolio["objective"] == approx(26500)
+    assert res.portfolio["goods"]["magnet"]["domestic"]["capacity"] == approx(0)
+    assert res.portfolio["scenarios"]["oxide_ban"]["shortfall"]["magnet"] == approx(50)
+    assert res.portfolio["upstream"] == {}
+
+
 def test_report_has_the_upstream_table():
     """report.html of the first case: the upstream section names the oxide and CN, and its
     tagged shortfall (60) equals portfolio.json."""

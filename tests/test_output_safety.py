@@ -238,6 +238,12 @@ def test_csv_safe_rules():
     assert safe["cat"].astype(str).tolist() == ["'+a", "b"]
     assert safe["x"].tolist() == [-1.0, 2.0]
     assert t["good"].tolist() == ["=1+1", "ga"]  # the caller's table is not changed
+    # an object column of flags with a gap (a key some compared runs lack) holds no text: it
+    # is left alone instead of failing (stockpile compare of two EU runs crashed on one)
+    flags = pd.DataFrame({"hard": pd.Series([True, None], dtype=object), "n": ["-x", "ok"]})
+    safe = csv_safe(flags)
+    assert safe["hard"].tolist() == [True, None]
+    assert safe["n"].tolist() == ["'-x", "ok"]
 
 
 def test_a_run_does_not_replace_a_batch_folder(tmp_path):

@@ -213,17 +213,79 @@ def test_the_crma_cap_binds_without_normal_time_shortfall():
     assert {"gallium", "rare_earth_magnets", "magnesium"} <= set(binding)
     assert "tungsten" not in binding
     assert cap["scenarios"]["no_disruption"]["loss"] == pytest.approx(0.0, abs=1e-6)
+    # the cap binds on the oxides too (any stage of processing), and the magnets meet it
+    # through the home plant, which needs oxide: the plant is built
+    for oxide in ("ndpr_oxide", "dy_oxide"):
+        assert cap["goods"][oxide]["supply_shares"]["after"]["CN"] == pytest.approx(0.65, abs=1e-6)
+    assert cap["goods"]["rare_earth_magnets"]["domestic"]["capacity"] > 0
     # the cap costs something: the objective cannot fall when a constraint is added. The cap
-    # file also enlarges two magnesium contracts, so compare it with the base file given the
-    # same contracts and no cap (the only difference is then the constraint).
+    # file also enlarges two magnesium contracts and a Dy/Tb oxide one, so compare it with the
+    # base file given the same contracts and no cap (the only difference is then the constraint).
     same_options = run(
         SCENARIOS / "eu_critical_raw_materials.yaml",
         overrides=[
             "goods.magnesium.suppliers.turkey.reserve={max: 30000, fee: 300}",
             "goods.magnesium.suppliers.brazil.reserve={max: 20000, fee: 300, fixed_cost: 1M}",
+            "goods.dy_oxide.suppliers.malaysia.reserve={max: 60, fee: 25k, fixed_cost: 1M}",
         ],
     ).portfolio
     assert cap["objective"] >= same_options["objective"] - 1e-6 * abs(same_options["objective"])
+
+
+STRATEGIC = {  # CRMA Annex I among the EU file's goods (antimony is critical, not strategic)
+    "gallium", "germanium", "rare_earth_magnets", "ndpr_oxide", "dy_oxide", "magnesium",
+    "lithium", "cobalt", "tungsten", "natural_graphite",
+}  # fmt: skip
+
+
+def test_eu_file_writes_the_crma_benchmark_as_its_comments_say():
+    """The EU file's rules, read back: one CRMA limit per strategic good and none for antimony,
+    each 65 % per single country with the EU members exempt, priced at a quarter of the good's
+    price (the stock's unit cost: gallium 0.25 x 325k = 81.25k, written 81k). The magnet plant's
+    unit cost plus its inputs is the 45k a tonne the file started from: 22k + 0.31 x 47k + 0.03
+    x 281k = 22k + 14.57k + 8.43k = 45.0k. Every country has a governance score."""
+    sc = load_scenario(SCENARIOS / "eu_critical_raw_materials.yaml").scenario
+    crma = {k: v for k, v in sc.risk.limits.items() if k.startswith("crma_")}
+    assert {g for v in crma.values() for g in v.goods} == STRATEGIC
+    eu = {"BE", "DE", "AT", "ES", "PT", "EE", "EU"}  # the member states among the suppliers
+    assert set(sc.groups["EU_members"]) == eu
+    for name, lim in crma.items():
+        (good,) = lim.goods
+        assert lim.max_share == pytest.approx(0.65) and lim.per_country, name
+        assert set(lim.exempt) == eu and lim.countries == "all", name  # the group, resolved
+        price = sc.goods[good].stockpile.unit_cost
+        assert lim.benchmark == pytest.approx(0.25 * price, rel=0.01), (name, price)
+    assert sc.disruptions["china_russia_cut"].hits[0].countries == ["CN", "RU"]  # autocracies
+    magnets = sc.goods["rare_earth_magnets"]
+    assert magnets.inputs == {"ndpr_oxide": pytest.approx(0.31), "dy_oxide": pytest.approx(0.03)}
+    oxides = sum(q * sc.goods[i].stockpile.unit_cost for i, q in magnets.inputs.items())
+    assert magnets.domestic.unit_cost + oxides == pytest.approx(45_000, rel=0.01)
+    assert magnets.suppliers["japan"].origin == {"CN": pytest.approx(0.60)}
+    assert all(c.governance is not None for c in sc.countries.values())
+
+
+def test_eu_file_report_shows_each_limits_cost_and_the_chain():
+    """What README says of the EU file's run: the optimum stays above 65 % (units over, a
+    penalty, a positive shadow price) for gallium (China 75 % of normal supply in the file),
+    magnets and magnesium, where complying costs more per tonne than a quarter of the price,
+    and meets it for cobalt (DR Congo 70 % in the file: the Australian and Canadian reserves
+    cover 5 points); the magnet plant is not built. The joint China + Russia cut names no
+    goods, so its magnet shortfall is put down to the Chinese origin of Japanese and German
+    magnets, and, the plant not being built, to no input."""
+    pf = run(SCENARIOS / "eu_critical_raw_materials.yaml").portfolio
+    limits = pf["limits"]
+    for name in ("crma_gallium", "crma_magnets", "crma_magnesium"):
+        assert limits[name]["units_over"] > 0 and limits[name]["shadow_price"] > 0, name
+        assert limits[name]["penalty"] == pytest.approx(
+            limits[name]["units_over"] * limits[name]["benchmark"]
+        )
+    assert limits["crma_cobalt"]["units_over"] == pytest.approx(0.0, abs=1e-6)
+    assert pf["goods"]["cobalt"]["supply_shares"]["after"]["CD"] <= 0.65 + 1e-6
+    assert not pf["goods"]["rare_earth_magnets"]["domestic"]["built"]
+    cut = pf["upstream"]["china_russia_cut"]["rare_earth_magnets"]
+    assert cut["shortfall"] > 0
+    assert cut["origin"] == {"japan": ["CN"], "germany": ["CN"]}
+    assert cut["inputs"] == {}
 
 
 def test_medicines_meet_their_days_of_cover():

@@ -36,6 +36,8 @@ SIGNIFICANT_DIGITS = 12
 
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: pandas' inferred kinds of a column that may hold text (``infer_dtype``).
+_TEXTUAL = frozenset({"string", "mixed", "mixed-integer", "mixed-integer-float", "unknown-array"})
 
 
 def excel_text(text: str) -> str:
@@ -92,7 +94,9 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
                 if new != list(cats):
                     out = table.copy() if out is table else out
                     out[col] = s.cat.rename_categories(new)
-        elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        elif (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)) and (
+            pd.api.types.infer_dtype(s, skipna=True) in _TEXTUAL
+        ):  # an object column of booleans (a flag missing in some runs) holds no text
             risky = s.str.startswith(_FORMULA_START, na=False)
             if risky.any():
                 out = table.copy() if out is table else out

@@ -5,7 +5,9 @@ its inputs is disrupted is attributed to that input, with the countries whose su
 input lost capacity in the block. For a good whose suppliers have an ``origin``, a shortfall in
 a block where an origin country is hit is attributed to that supplier and country. Blocks of
 a good and its inputs are aligned (``data.align_chain_blocks``), so the input's block is the
-one with the same scenario and first period.
+one with the same scenario and first period. A good with no home production capacity in the
+solution (no plant built) makes nothing from its inputs, so its shortfall is never put down to
+them (only to an ``origin``).
 """
 
 from __future__ import annotations
@@ -17,21 +19,28 @@ from optimizer.model.terms import BuiltModel
 _TOL = 1e-7
 
 
-def upstream_causes(m: BuiltModel, shortfall: np.ndarray) -> dict:
+def upstream_causes(
+    m: BuiltModel, shortfall: np.ndarray, capacity: np.ndarray | None = None
+) -> dict:
     """``{scenario: {good: {"shortfall": units, "inputs": {input: [countries]}, "origin":
     {supplier: [countries]}}}}`` for every (scenario, good) whose shortfall falls in blocks
     where an input is disrupted or a country a supplier's ``origin`` names is hit (``origin``
-    only when so); ``shortfall`` holds the solution's shortfall per cell. Units over the
-    window. Vectorised per (good, input) pair and origin link; the loops at the end run over
-    the entries reported."""
+    only when so); ``shortfall`` holds the solution's shortfall per cell. ``capacity``: the
+    solution's home production capacity per good (units per year); a good without any is not
+    made from its inputs, so no input is named for it (every good counts as made when left
+    out). Units over the window. Vectorised per (good, input) pair and origin link; the loops
+    at the end run over the entries reported."""
     d = m.data
     if len(d.bom_good) == 0 and len(d.origin_supplier) == 0:
         return {}
+    makes = np.ones(d.G, dtype=bool) if capacity is None else np.asarray(capacity) > _TOL
     key = (d.cell_k * d.G + d.cell_g) * d.T + d.cell_t0
     order = np.argsort(key, kind="stable")
     caused: dict[int, list[np.ndarray]] = {}  # good -> cells whose shortfall an input explains
     named: list[tuple[np.ndarray, int, int, np.ndarray]] = []  # (k, good, input, country)
     for g, i in zip(d.bom_good, d.bom_input):
+        if not makes[g]:
+            continue
         short = np.flatnonzero((d.cell_g == g) & (shortfall > _TOL))
         want = (d.cell_k[short] * d.G + i) * d.T + d.cell_t0[short]
         pos = order[np.searchsorted(key, want, sorter=order)]

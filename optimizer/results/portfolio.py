@@ -261,7 +261,7 @@ def portfolio(
         }
         for k, name in enumerate(d.scenarios)
     }
-    out["upstream"] = upstream_causes(m, sol.shortfall)
+    out["upstream"] = upstream_causes(m, sol.shortfall, sol.build)
     short = normal_time_shortfall(scenario, m, sol, result)
     if short:
         out["normal_time_shortfall"] = short
