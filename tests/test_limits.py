@@ -90,6 +90,39 @@ def test_floor_on_friends_binding():
     assert lim["rows"][0]["share"] == approx(0.5)
 
 
+def test_floor_as_benchmark_is_priced_per_unit_short():
+    """The floor above as a benchmark of 5 euros per unit short of it. Each unit from jp costs
+    10 more than from cn and saves 5 of penalty, each from kr 15 more: neither pays, so all
+    100 from cn (1000) and the floor is 50 units short: penalty 5 * 50 = 250, objective 1250.
+    The rule reads "per unit short of it" (a floor), not "over" (a cap), in the report and
+    the terminal."""
+    from rich.console import Console
+
+    from optimizer.cli.run import _print_limits as print_limits
+    from optimizer.results.report_limits import limits_section
+
+    good = {
+        "suppliers": {
+            "cn": supplier("CN", 10, 1000),
+            "jp": supplier("JP", 20, 30),
+            "kr": supplier("KR", 25, 1000),
+        }
+    }
+    limits = {"friends_floor": {"min_share": "50%", "countries": ["friends"], "benchmark": 5}}
+    data = with_groups(scenario(good, risk={"limits": limits}), {"friends": ["JP", "KR"]})
+    res = solve(data)
+    assert res.portfolio["objective"] == approx(1250)
+    lim = res.portfolio["limits"]["friends_floor"]
+    assert lim["units_over"] == approx(50)
+    assert lim["penalty"] == approx(250)
+    html = limits_section(res.portfolio)
+    assert "EUR 5 per unit short of it" in html and "per unit over" not in html
+    console = Console(record=True, width=200)
+    print_limits(res.portfolio, console)
+    text = console.export_text()
+    assert "per unit short" in text and "per unit over" not in text
+
+
 def test_floor_counts_domestic_production():
     """The floor case with jp gone and a domestic plant (capex 5 per unit/year, unit cost 12,
     max 100): home production counts towards the floor. Meeting the 50 from the plant costs
@@ -383,7 +416,7 @@ def test_workbook_has_a_limits_sheet():
     header = [c.value for c in ws[1]]
     row = dict(zip(header, [c.value for c in ws[2]]))
     assert row["Limit"] == "cn_65" and row["Good"] == G
-    assert row["Units over (over the window)"] == approx(35)
+    assert row["Units over a cap or short of a floor (over the window)"] == approx(35)
     assert row["Saving from one more percentage point (EUR)"] == approx(5)
     assert row["Share reached (no disruption)"] == approx(1.0)
 

@@ -146,14 +146,19 @@ def _print_limits(pf: dict, console: Console) -> None:
         return
     t = Table(title="Limits on supply shares (no disruption)", title_justify="left")
     explained = any("explained" in v for v in limits.values())
-    cols = ["limit", "rule", "EUR per point of share", "units over", "penalty"]
+    cols = ["limit", "rule", "EUR per point of share", "units over (short)", "penalty"]
     for col in cols + (["cost of the limit"] if explained else []):
         t.add_column(col, justify="left" if col in ("limit", "rule") else "right")
     for name, v in limits.items():
         rule = (
             f"{'at most' if v['kind'] == 'max_share' else 'at least'} {v['share']:.0%}"
             + (" from each country" if v["per_country"] else " from the countries listed")
-            + ("" if v["hard"] else f", {_money(v['benchmark'])} per unit over")
+            + (
+                ""
+                if v["hard"]
+                else f", {_money(v['benchmark'])} per unit "
+                + ("over" if v["kind"] == "max_share" else "short")
+            )
         )
         t.add_row(
             _esc(name),

@@ -98,6 +98,7 @@ def _shortfall_warning(m: BuiltModel, lim: LimitRows, r: int, short: float) -> s
     return (
         f"limit `{lim.name}` ({what}) is hard and leaves {short:,.4g} {unit} of {d.goods[g]} "
         "unmet in the no-disruption future: the other sources cannot make up the rest. Give "
-        "it a `benchmark` (euros per unit over it) to make it a target, or add capacity "
+        f"it a `benchmark` (euros per unit {'over' if lim.kind == 'max_share' else 'short of'} "
+        "it) to make it a target, or add capacity "
         "elsewhere"
     )

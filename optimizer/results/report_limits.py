@@ -15,7 +15,8 @@ def _rule(v: dict) -> str:
     who = "from each single country listed" if v["per_country"] else "from the countries listed"
     text = f"{word} {v['share']:.0%} {who}"
     if not v["hard"]:
-        text += f"; a benchmark at EUR {v['benchmark']:,.0f} per unit over it"
+        beyond = "over" if v["kind"] == "max_share" else "short of"
+        text += f"; a benchmark at EUR {v['benchmark']:,.0f} per unit {beyond} it"
     return text
 
 
@@ -56,7 +57,7 @@ def limits_section(pf: dict) -> str:
         "Limit",
         "Rule",
         "Saving from one more percentage point",
-        "Units over it",
+        "Units over a cap (short of a floor)",
         "Penalty",
         *(["Whole cost (solved without it)"] if explained else []),
     )
