@@ -216,3 +216,22 @@ def test_report_has_the_upstream_table():
     assert "upstream.oxide_ban.magnet.shortfall" in keys
     assert _check_figures(page.elements, pf) > 0
     assert "Shortfalls caused upstream" in html and "oxide (from CN)" in html
+
+
+def test_hard_limit_on_an_input_warns_of_the_downstream_shortfall():
+    """No disruption; a hard limit of at most 50 % of the oxide from CN. cn <= 0.5 (cn + au)
+    means cn <= au <= 20, so at most 40 oxide, 80 magnets: 20 short at 1000. Build 80
+    (capex 80), produce 80 (400), oxide 20 from cn (200) and 20 from au (400): objective
+    80 + 400 + 200 + 400 + 20000 = 21080. The oxide itself is never short (no final demand),
+    so the warning must name the magnet, made from the oxide the limit holds back."""
+    data = copy.deepcopy(CASE)
+    data.pop("disruptions")
+    data["risk"] = {
+        "limits": {"oxide_cn": {"max_share": "50%", "countries": ["CN"], "goods": ["oxide"]}}
+    }
+    res = solve(data)
+    assert res.portfolio["objective"] == approx(21080)
+    assert total(res, "no_disruption", "magnet", "shortfall") == approx(20)
+    warnings = [w for w in res.portfolio["warnings"] if "oxide_cn" in w]
+    assert len(warnings) == 1
+    assert "of magnet unmet in the no-disruption future, made at home from oxide" in warnings[0]

@@ -72,9 +72,12 @@ def limits_report(
         }
         if lim.benchmark is None:
             for r in np.flatnonzero(dual > 1e-9):
-                g = lim.good[r]
+                g = int(lim.good[r])
                 if shortfall_base[g] > 1e-6 * max(1.0, supply[g]):
                     warnings.append(_shortfall_warning(m, lim, r, shortfall_base[g]))
+                for h in _made_from(d, g):  # a binding limit on an input starves its goods
+                    if shortfall_base[h] > 1e-6 * max(1.0, supply[h]):
+                        warnings.append(_shortfall_warning(m, lim, r, shortfall_base[h], h))
     if report and d.probability[0] <= 0:
         warnings.append(
             "no drawn future was free of disruption, so the no-disruption future on which the "
@@ -85,19 +88,39 @@ def limits_report(
     return report, list(dict.fromkeys(warnings))
 
 
-def _shortfall_warning(m: BuiltModel, lim: LimitRows, r: int, short: float) -> str:
+def _made_from(d, g: int) -> list[int]:
+    """The goods made at home from ``g``, directly or through other inputs (``inputs``)."""
+    found: list[int] = []
+    todo = [g]
+    while todo:
+        i = todo.pop()
+        for h in d.bom_good[d.bom_input == i].tolist():
+            if h not in found and h != g:
+                found.append(h)
+                todo.append(h)
+    return found
+
+
+def _shortfall_warning(
+    m: BuiltModel, lim: LimitRows, r: int, short: float, short_good: int | None = None
+) -> str:
+    """The warning of a hard limit row ``r`` that leaves ``short`` units of its own good
+    (``short_good`` None) or of a good made from it unmet in the no-disruption future."""
     d = m.data
     g = int(lim.good[r])
-    unit = d.units[g] if d.units[g] != "unit" else "units"
+    h = g if short_good is None else short_good
+    unit = d.units[h] if d.units[h] != "unit" else "units"
     what = (
         f"at most {lim.share:.0%} from {d.countries[lim.country[r]]}"
         if lim.country[r] != TOTAL and lim.kind != "min_share"
         else f"{'at least' if lim.kind == 'min_share' else 'at most'} {lim.share:.0%} from "
         f"the countries it lists"
     )
+    through = "" if h == g else f", made at home from {d.goods[g]}, which the limit holds back"
     return (
-        f"limit `{lim.name}` ({what}) is hard and leaves {short:,.4g} {unit} of {d.goods[g]} "
-        "unmet in the no-disruption future: the other sources cannot make up the rest. Give "
+        f"limit `{lim.name}` ({what}) is hard and leaves {short:,.4g} {unit} of {d.goods[h]} "
+        f"unmet in the no-disruption future{through}: the other sources cannot make up the "
+        "rest. Give "
         f"it a `benchmark` (euros per unit {'over' if lim.kind == 'max_share' else 'short of'} "
         "it) to make it a target, or add capacity "
         "elsewhere"
