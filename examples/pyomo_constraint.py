@@ -8,8 +8,9 @@ cash the budget rows count, in euros over the window. Run it from the repository
 
     python examples/pyomo_constraint.py scenarios/critical_raw_materials.yaml --share 0.2
 
-It prints the cash by lever and the objective (expected cost plus the CVaR term) with and without the rule, and with
-``--out FOLDER`` writes the constrained run's results folder like ``stockpile run`` does.
+It prints the cash by lever and the objective (expected cost plus the CVaR term) with and
+without the rule, and with ``--out FOLDER`` writes the constrained run's results folder like
+``stockpile run`` does.
 """
 
 from __future__ import annotations
