@@ -112,3 +112,39 @@ def test_example_runs_on_the_shipped_scenario(tmp_path, capsys):
     assert floored.objective >= plain.objective - 1e-6 * abs(plain.objective)
     assert (tmp_path / "r" / "portfolio.json").exists()
     assert "domestic >= 20%" in capsys.readouterr().out
+
+
+def test_auto_hands_small_models_to_highspy_unless_configured():
+    """``interface: auto`` picks ``direct`` at any size by default (pyomo_max_columns 0); a
+    ``pyomo_max_columns`` at or above the model's columns brings Pyomo back."""
+    from optimizer.solve import choose_interface
+
+    res = run(_case())
+    assert res.portfolio["solver"]["interface"] == "direct"
+    n = res.model.lp.n_cols
+    assert choose_interface(res.model.lp, "auto") == "direct"
+    assert choose_interface(res.model.lp, "auto", n) == "pyomo"
+    assert choose_interface(res.model.lp, "auto", n - 1) == "direct"
+    assert run(_case(), RunConfig(pyomo_max_columns=n)).portfolio["solver"]["interface"] == "pyomo"
+
+
+def test_a_run_with_every_output_imports_no_library_it_does_not_need(tmp_path):
+    """The shipped scenario, run and written with every format in a fresh process, never
+    imports Pyomo, matplotlib, Dask or scipy's graph module (lazy imports: issue 15's "small
+    runs feel instant"; how long it takes is measured in benchmarks/small_run.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from optimizer.api import run\n"
+        f"r = run({str(ROOT / 'scenarios' / 'critical_raw_materials.yaml')!r})\n"
+        f"r.write({str(tmp_path / 'out')!r})\n"
+        "bad = ('pyomo', 'matplotlib', 'dask', 'distributed', 'scipy.sparse.csgraph')\n"
+        "print(sorted({m for m in sys.modules if m.split('.')[0] in bad[:4]"
+        " or m.startswith(bad[4])}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout[:2000]
+    assert (tmp_path / "out" / "report.html").exists()
+    assert (tmp_path / "out" / "portfolio.xlsx").exists()
