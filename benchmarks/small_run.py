@@ -13,6 +13,8 @@ each case comes first.
 
     python benchmarks/small_run.py --rounds 5
     python benchmarks/small_run.py --rounds 3 --cases direct:json,pyomo:all
+    git archive 9e7ed5c | tar -x -C /tmp/before
+    python benchmarks/small_run.py --rounds 5 --before /tmp/before --cases auto:all,direct:json
 """
 
 from __future__ import annotations
@@ -47,10 +49,19 @@ def main(argv: list[str] | None = None) -> None:
         help="interface:formats, comma separated; 'all' for every format",
     )
     p.add_argument("--no-bytecode", action="store_true", help="keep PYTHONDONTWRITEBYTECODE")
+    p.add_argument(
+        "--before",
+        default=None,
+        help="a source tree of another version (e.g. `git archive` of an older commit); each "
+        "case is timed on it too, interleaved with this tree round by round",
+    )
     a = p.parse_args(argv)
     env = dict(os.environ)
     if not a.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+    trees = {"now": env}
+    if a.before:
+        trees = {"before": {**env, "PYTHONPATH": str(Path(a.before).resolve())}, "now": env}
     cases: list[tuple[str, str]] = []
     for part in a.cases.split(","):
         if ":" in part:
@@ -60,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             iface, fmt = cases[-1]
             cases[-1] = (iface, f"{fmt},{part}")
     base: list[float] = []
-    times: dict[tuple[str, str], list[float]] = {c: [] for c in cases}
+    times: dict[tuple[str, str, str], list[float]] = {(t, *c): [] for c in cases for t in trees}
     with tempfile.TemporaryDirectory() as tmp:
 
         def command(iface: str, fmt: str) -> list[str]:
@@ -69,18 +80,20 @@ def main(argv: list[str] | None = None) -> None:
             return cmd + ["--interface", iface, "--formats", fmt, "-q"]
 
         wall([sys.executable, "-c", "pass"], env)
-        for iface, fmt in cases:  # warm-up: bytecode written, files in the page cache
-            wall(command(iface, fmt), env)
+        for tree_env in trees.values():  # warm-up: bytecode written, files in the page cache
+            for iface, fmt in cases:
+                wall(command(iface, fmt), tree_env)
         for _ in range(a.rounds):
             base.append(wall([sys.executable, "-c", "pass"], env))
             for iface, fmt in cases:
-                times[(iface, fmt)].append(wall(command(iface, fmt), env))
+                for tree, tree_env in trees.items():
+                    times[(tree, iface, fmt)].append(wall(command(iface, fmt), tree_env))
     b = statistics.median(base)
     print(f"python -c pass: {b:.3f} s (median of {a.rounds})")
-    print(f"{'interface':<10} {'formats':<24} {'median s':>9} {'x pass':>8}")
-    for (iface, fmt), ts in times.items():
+    print(f"{'tree':<7} {'interface':<10} {'formats':<24} {'median s':>9} {'x pass':>8}")
+    for (tree, iface, fmt), ts in times.items():
         m = statistics.median(ts)
-        print(f"{iface:<10} {fmt:<24} {m:>9.2f} {m / b:>8.1f}")
+        print(f"{tree:<7} {iface:<10} {fmt:<24} {m:>9.2f} {m / b:>8.1f}")
 
 
 if __name__ == "__main__":
