@@ -386,7 +386,7 @@ def align_chain_blocks(
     if len(bom["bom_good"]) == 0 or (length == 1).all():
         return cells
     # imported here: scipy's graph module (and the linear algebra it loads) costs a small run
-    # without inputs about 0.2 s for nothing (benchmarks/README.md, "Small runs")
+    # without inputs about 0.2 s for nothing (benchmarks/README.md, "A small run, end to end")
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 

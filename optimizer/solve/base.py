@@ -22,7 +22,8 @@ Interface = Literal["auto", "pyomo", "direct"]
 #: With ``interface: auto``, models up to this many columns go through Pyomo, larger ones
 #: straight to highspy. 0: none. Pyomo's import and set-up cost about 1.5 s even for a model
 #: of 600 columns (more than everything else in a small run) and its element-by-element build
-#: about 1 s per 10,000 columns, for the same answers (benchmarks/README.md, "Small runs").
+#: about 1 s per 10,000 columns, for the same answers (benchmarks/README.md, "A small run,
+#: end to end").
 #: ``interface: pyomo`` and :func:`optimizer.api.pyomo_model` remain the ways into Pyomo.
 PYOMO_MAX_COLUMNS = 0
 

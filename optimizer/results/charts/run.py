@@ -3,8 +3,9 @@
 Each function takes the ``portfolio.json`` dictionary (and what else it needs) and returns the
 SVG as bytes, or ``None`` when there is nothing to draw. The report embeds them as data URIs
 in ``<img>`` elements, so the page needs no other file. They were matplotlib PNGs until
-matplotlib's import and text layout became the largest cost of a small run (benchmarks/README.md,
-"Small runs"); the sweep, batch and stress charts, which are files too, stay matplotlib PNGs.
+matplotlib's import and text layout became the largest cost of a small run
+(benchmarks/README.md, "A small run, end to end"); the sweep, batch and stress charts, which
+are files too, stay matplotlib PNGs.
 
 - :func:`cash_by_good_chart`: first-stage cash per good, stacked by lever.
 - :func:`budget_chart`: cash used against the limit of the total budget and of each line.

@@ -2,8 +2,8 @@
 
 The run report's four charts are horizontal bars with a value axis, text beside the bars and a
 legend. Drawing them with matplotlib cost more than the whole model and solve of a small run
-(its import and text layout: about 2.5 s of a 7 s run on a loaded machine, benchmarks/README.md
-"Small runs"); writing the SVG text directly costs milliseconds. Every text that reaches the
+(its import and text layout: about 2.5 s of a 7 s run on a loaded machine; benchmarks/README.md,
+"A small run, end to end"); writing the SVG text directly costs milliseconds. Every text in the
 SVG (goods' and suppliers' labels come from the scenario file) goes through :func:`text`, so
 scenario text is never markup, and the page embeds the SVG as an ``<img>`` data URI, in which
 a browser runs no script anyway.
