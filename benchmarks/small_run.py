@@ -33,10 +33,10 @@ SCENARIO = ROOT / "scenarios" / "critical_raw_materials.yaml"
 ALL = "json,csv,yaml,html,xlsx"
 
 
-def wall(args: list[str], env: dict[str, str] | None = None) -> float:
-    """Seconds of wall time of one process; raises when it fails."""
+def wall(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> float:
+    """Seconds of wall time of one process started in ``cwd``; raises when it fails."""
     t = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True, env=env)
+    subprocess.run(args, check=True, capture_output=True, env=env, cwd=cwd)
     return time.perf_counter() - t
 
 
@@ -59,9 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ)
     if not a.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    trees = {"now": env}
+    # each tree's processes start in its folder: ``python -m`` puts the working directory
+    # first on sys.path, before PYTHONPATH
+    trees: dict[str, tuple[dict[str, str], Path]] = {"now": (env, ROOT)}
     if a.before:
-        trees = {"before": {**env, "PYTHONPATH": str(Path(a.before).resolve())}, "now": env}
+        before = Path(a.before).resolve()
+        trees = {"before": ({**env, "PYTHONPATH": str(before)}, before), "now": (env, ROOT)}
     cases: list[tuple[str, str]] = []
     for part in a.cases.split(","):
         if ":" in part:
@@ -80,14 +83,14 @@ def main(argv: list[str] | None = None) -> None:
             return cmd + ["--interface", iface, "--formats", fmt, "-q"]
 
         wall([sys.executable, "-c", "pass"], env)
-        for tree_env in trees.values():  # warm-up: bytecode written, files in the page cache
+        for tree_env, cwd in trees.values():  # warm-up: bytecode written, files cached
             for iface, fmt in cases:
-                wall(command(iface, fmt), tree_env)
+                wall(command(iface, fmt), tree_env, cwd)
         for _ in range(a.rounds):
             base.append(wall([sys.executable, "-c", "pass"], env))
             for iface, fmt in cases:
-                for tree, tree_env in trees.items():
-                    times[(tree, iface, fmt)].append(wall(command(iface, fmt), tree_env))
+                for tree, (tree_env, cwd) in trees.items():
+                    times[(tree, iface, fmt)].append(wall(command(iface, fmt), tree_env, cwd))
     b = statistics.median(base)
     print(f"python -c pass: {b:.3f} s (median of {a.rounds})")
     print(f"{'tree':<7} {'interface':<10} {'formats':<24} {'median s':>9} {'x pass':>8}")
