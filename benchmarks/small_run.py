@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,11 +34,21 @@ SCENARIO = ROOT / "scenarios" / "critical_raw_materials.yaml"
 ALL = "json,csv,yaml,html,xlsx"
 
 
+CPU: list[float] = []
+"""CPU seconds (user + system) of each process :func:`wall` ran, in order: less sensitive than
+wall time to other jobs on a shared machine (they take turns on the cores, not CPU seconds)."""
+
+
 def wall(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> float:
-    """Seconds of wall time of one process started in ``cwd``; raises when it fails."""
+    """Seconds of wall time of one process started in ``cwd`` (its CPU seconds go to
+    :data:`CPU`); raises when it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True, env=env, cwd=cwd)
-    return time.perf_counter() - t
+    spent = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return spent
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,7 +85,9 @@ def main(argv: list[str] | None = None) -> None:
             iface, fmt = cases[-1]
             cases[-1] = (iface, f"{fmt},{part}")
     base: list[float] = []
+    base_cpu: list[float] = []
     times: dict[tuple[str, str, str], list[float]] = {(t, *c): [] for c in cases for t in trees}
+    cpu: dict[tuple[str, str, str], list[float]] = {k: [] for k in times}
     with tempfile.TemporaryDirectory() as tmp:
 
         def command(iface: str, fmt: str) -> list[str]:
@@ -88,15 +101,20 @@ def main(argv: list[str] | None = None) -> None:
                 wall(command(iface, fmt), tree_env, cwd)
         for _ in range(a.rounds):
             base.append(wall([sys.executable, "-c", "pass"], env))
+            base_cpu.append(CPU[-1])
             for iface, fmt in cases:
                 for tree, (tree_env, cwd) in trees.items():
                     times[(tree, iface, fmt)].append(wall(command(iface, fmt), tree_env, cwd))
-    b = statistics.median(base)
-    print(f"python -c pass: {b:.3f} s (median of {a.rounds})")
-    print(f"{'tree':<7} {'interface':<10} {'formats':<24} {'median s':>9} {'x pass':>8}")
-    for (tree, iface, fmt), ts in times.items():
-        m = statistics.median(ts)
-        print(f"{tree:<7} {iface:<10} {fmt:<24} {m:>9.2f} {m / b:>8.1f}")
+                    cpu[(tree, iface, fmt)].append(CPU[-1])
+    b, bc = statistics.median(base), statistics.median(base_cpu)
+    print(f"python -c pass: {b:.3f} s wall, {bc:.3f} s CPU (medians of {a.rounds})")
+    head = f"{'tree':<7} {'interface':<10} {'formats':<24} {'median s':>9} {'x pass':>8}"
+    print(f"{head} {'CPU s':>7} {'CPU x pass':>10}")
+    for key, ts in times.items():
+        tree, iface, fmt = key
+        m, c = statistics.median(ts), statistics.median(cpu[key])
+        line = f"{tree:<7} {iface:<10} {fmt:<24} {m:>9.2f} {m / b:>8.1f}"
+        print(f"{line} {c:>7.2f} {c / max(bc, 1e-9):>10.1f}")
 
 
 if __name__ == "__main__":
