@@ -119,7 +119,7 @@ def bar_chart(
     left = 10 + max((text_width(s) for s in labels), default=0.0) + 8
     left = min(left, WIDTH * 0.45)
     right = WIDTH - 16
-    top = 10.0
+    top = 24.0 if any(v.caption for v in vlines) else 10.0  # room for a line's caption
     plot_h = ROW * len(bars)
     x_max = x_max if x_max > 0 and math.isfinite(x_max) else 1.0
 
@@ -179,7 +179,7 @@ def bar_chart(
         )
         if v.caption:
             out.append(
-                f'<text x="{x + 3:.1f}" y="{top + 9:.1f}" font-size="10" '
+                f'<text x="{x + 3:.1f}" y="{top - 4:.1f}" font-size="10" '
                 f'fill="{v.colour}">{text(v.caption)}</text>'
             )
     out.append(  # the axes
