@@ -27,7 +27,8 @@ class SolverConfig(_Strict):
     interface: Literal["auto", "pyomo", "direct"] = "auto"
     """``pyomo``: Pyomo's contrib HiGHS interface, in memory. ``direct``: the model's arrays
     handed to highspy in one call. ``auto`` (default): Pyomo up to ``pyomo_max_columns``
-    columns, direct above, where Pyomo's build would cost more than the solve."""
+    columns (0 by default: never), direct above. Both give the same answers; direct saves
+    Pyomo's import and build (about 1.5 s of a small run's 2 s, benchmarks/README.md)."""
     method: Literal["auto", "extensive", "decomposed"] = "auto"
     """How the two-stage model is solved. ``extensive``: one LP/MIP holding every future.
     ``decomposed``: the L-shaped method by future (``docs/model.md``, "Decomposition"): a master
@@ -35,8 +36,9 @@ class SolverConfig(_Strict):
     lower and an upper bound that meet within 1e-6 (LP). ``auto`` (default): decomposed from
     500 futures on when the model allows it (measured: ahead from about 1,000 futures, 10.8x
     less CPU at 5,000; benchmarks/README.md), extensive otherwise."""
-    pyomo_max_columns: int = Field(50_000, ge=0)
-    """With ``interface: auto``, the largest model (in columns) sent through Pyomo."""
+    pyomo_max_columns: int = Field(0, ge=0)
+    """With ``interface: auto``, the largest model (in columns) sent through Pyomo; 0
+    (default): none, every model goes to highspy directly."""
     time_limit: float | None = Field(600.0, gt=0, allow_inf_nan=False)
     """Seconds; a run stopped by it with a feasible answer writes that answer, flagged."""
     mip_gap: float = Field(1e-4, ge=0, lt=1, allow_inf_nan=False)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from optimizer.sampling import NO_DISRUPTION, Futures, layout, scenario_futures
 from optimizer.scenario.routes import supplier_shipping_time
@@ -395,6 +393,11 @@ def align_chain_blocks(
     k, g, t0, length = cells
     if len(bom["bom_good"]) == 0 or (length == 1).all():
         return cells
+    # imported here: scipy's graph module (and the linear algebra it loads) costs a small run
+    # without inputs about 0.2 s for nothing (benchmarks/README.md, "A small run, end to end")
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     links = coo_matrix(
         (np.ones(len(bom["bom_good"])), (bom["bom_good"], bom["bom_input"])), shape=(G, G)
     )

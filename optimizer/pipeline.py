@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.config import Config
-from optimizer.data import prepare
-from optimizer.model import build_model
+from optimizer.data import ModelData, prepare
+from optimizer.model import BuiltModel, build_model
 from optimizer.model.size import check_size, estimate_size, size_warning
 from optimizer.results import portfolio
 from optimizer.results.portfolio import baseline_summary
 from optimizer.results.run import RunResult
 from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenario_dict
-from optimizer.solve import SolverOptions, choose_interface, make_solver
-from optimizer.solve.base import Interface
+from optimizer.solve import PYOMO_MAX_COLUMNS, SolverOptions, choose_interface, make_solver
+from optimizer.solve.base import Interface, SolveResult
 from optimizer.solve.baseline import solve_doing_nothing
 from optimizer.solve.decomposed import choose_method, solve_decomposed
 
@@ -40,7 +40,7 @@ class RunConfig:
     time_limit: float | None = None
     threads: int = 0
     interface: Interface = "auto"
-    pyomo_max_columns: int = 50_000
+    pyomo_max_columns: int = PYOMO_MAX_COLUMNS
     algorithm: str = "choose"
     pricing: str = "devex"
     presolve: bool = True
@@ -118,6 +118,30 @@ def run(
     A solve that does not end optimal is *not* raised: check ``result.status``.
     """
     config = config or RunConfig()
+    loaded, data, built, seconds = _build(scenario, config, overrides, on_note)
+    method, why = choose_method(built, "extensive" if config.warm_resolves else config.method)
+    solver = None
+    if method == "decomposed":
+        interface = "decomposed"
+        result = solve_decomposed(built, config.solver_options(built.lp.is_mip))
+        seconds.update(result.seconds)
+    else:
+        interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
+        t = time.perf_counter()
+        solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
+        setup = time.perf_counter() - t
+        result = solver.solve()
+        _solve_seconds(seconds, result, interface, setup)
+    return _finish(loaded, data, built, result, config, seconds, interface, solver, method, why)
+
+
+def _build(
+    scenario: str | Path | dict | LoadedScenario,
+    config: RunConfig,
+    overrides: tuple[str, ...] | list[str],
+    on_note: Callable[[str], None] | None,
+) -> tuple[LoadedScenario, ModelData, BuiltModel, dict[str, float]]:
+    """The stages before the solve: load, check the size, prepare, build (seconds of each)."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     loaded = load(scenario, overrides)
@@ -137,29 +161,33 @@ def run(
     built = build_model(loaded.scenario, data)
     _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
     seconds["build"] = time.perf_counter() - t
+    return loaded, data, built, seconds
 
-    method, why = choose_method(built, "extensive" if config.warm_resolves else config.method)
-    solver = None
-    if method == "decomposed":
-        interface = "decomposed"
-        result = solve_decomposed(built, config.solver_options(built.lp.is_mip))
-        seconds.update(result.seconds)
-    else:
-        interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
-        t = time.perf_counter()
-        solver = make_solver(built.lp, config.solver_options(built.lp.is_mip), interface)
-        setup = time.perf_counter() - t
-        result = solver.solve()
-        for key, value in result.seconds.items():
-            seconds[key if key != "build" else "pyomo_build"] = value
-        # importing the interface and creating the solver, beyond the model's own hand-over
-        own = (
-            result.seconds.get("build", 0.0)
-            if interface == "pyomo"
-            else seconds.get("hand_over", 0)
-        )
-        seconds["solver_setup"] = max(0.0, setup - own)
 
+def _solve_seconds(
+    seconds: dict[str, float], result: SolveResult, interface: str, setup: float
+) -> None:
+    """Add a solve's own times to ``seconds``, and ``solver_setup``: importing the interface
+    and creating the solver, beyond the model's own hand-over."""
+    for key, value in result.seconds.items():
+        seconds[key if key != "build" else "pyomo_build"] = value
+    own = result.seconds.get("build", 0.0) if interface == "pyomo" else seconds.get("hand_over", 0)
+    seconds["solver_setup"] = max(0.0, setup - own)
+
+
+def _finish(
+    loaded: LoadedScenario,
+    data: ModelData,
+    built: BuiltModel,
+    result: SolveResult,
+    config: RunConfig,
+    seconds: dict[str, float],
+    interface: str,
+    solver: Any,
+    method: str = "extensive",
+    why: str = "",
+) -> RunResult:
+    """The results stage: the portfolio (and its baseline) of a solved model."""
     t = time.perf_counter()
     pf = portfolio(
         loaded.scenario,
@@ -198,3 +226,118 @@ def _baseline(loaded: LoadedScenario, built, config: RunConfig, objective) -> di
         }
     base = solve_doing_nothing(built, config.solver_options(is_mip=False))
     return baseline_summary(loaded.scenario, built, base, objective)
+
+
+class PyomoModel:
+    """One scenario's model as a Pyomo ``ConcreteModel``, for user code that adds its own
+    constraints before solving (see :func:`pyomo_model` and ``examples/pyomo_constraint.py``).
+
+    ``model`` mirrors the model block by block: one indexed ``Var`` per variable block
+    (``model.buy``, ``model.reserve``, ``model.build``, ...) and one indexed ``Constraint`` per
+    constraint block (``model.budget_total``, ``model.demand_balance``, ...); rows are scaled
+    by exact powers of two, which changes no solution. :meth:`cash` gives first-stage cash (euros
+    over the window) as a Pyomo expression, so a policy rule needs no column arithmetic.
+    :meth:`solve` solves ``model`` as it stands (with your constraints) through HiGHS and
+    returns the usual :class:`RunResult` (``portfolio``, tables, ``write``).
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        data: ModelData,
+        built: BuiltModel,
+        config: RunConfig,
+        seconds: dict[str, float],
+    ):
+        from optimizer.solve.pyomo_backend import PyomoHighs
+
+        self.loaded, self.data, self.built, self.config = loaded, data, built, config
+        self.seconds = seconds
+        t = time.perf_counter()
+        self.solver = PyomoHighs(built.lp, config.solver_options(built.lp.is_mip))
+        self._setup = time.perf_counter() - t
+        self.model = self.solver.model
+        self.columns = self.solver.columns
+        """The Pyomo variables in the model's column order."""
+
+    def cash(self, good: str | None = None, lever: str | None = None):
+        """First-stage cash over the window in euros, as a Pyomo linear expression: of one
+        ``good`` (a key of ``goods:``) and/or one ``lever`` (``stockpile``, ``reserve``,
+        ``domestic``, ``demand_reduction``), or all of it. The same cash the budget rows
+        limit and ``portfolio.json`` reports (``goods.<g>.cash_by_lever``)."""
+        import numpy as np
+        from pyomo.core.expr.numeric_expr import LinearExpression
+
+        from optimizer.model.terms import LEVERS
+
+        cols, coefs, goods, levers = self.built.cash.arrays()
+        keep = np.ones(len(cols), dtype=bool)
+        rows: slice | int = slice(None)  # of the constant cash, (goods, levers)
+        lever_col: slice | int = slice(None)
+        if good is not None:
+            if good not in self.data.goods:
+                raise KeyError(f"no good {good!r}; the goods are {', '.join(self.data.goods)}")
+            rows = self.data.goods.index(good)
+            keep &= goods == rows
+        if lever is not None:
+            if lever not in LEVERS:
+                raise KeyError(f"no lever {lever!r}; the levers are {', '.join(LEVERS)}")
+            lever_col = LEVERS.index(lever)
+            keep &= levers == lever_col
+        constant = self.built.cash.constant
+        fixed = 0.0 if constant is None else float(np.sum(constant[rows, lever_col]))
+        return LinearExpression(
+            constant=fixed,
+            linear_coefs=coefs[keep].tolist(),
+            linear_vars=[self.columns[j] for j in cols[keep]],
+        )
+
+    def solve(self) -> RunResult:
+        """Solve ``model`` as it stands now, your constraints included, through HiGHS (Pyomo's
+        contrib interface); the portfolio and its baseline as :func:`run` gives them, and the
+        variables of ``model`` hold the solution. Can be called again after further changes."""
+        self.solver.reload()
+        result = self.solver.solve()
+        if result.x is not None:  # the values into the model too, for user code to read
+            for var, value in zip(self.columns, result.x.tolist()):
+                var.set_value(value, skip_validation=True)
+        seconds = dict(self.seconds)
+        _solve_seconds(seconds, result, "pyomo", self._setup)
+        return _finish(self.loaded, self.data, self.built, result, self.config, seconds,
+                       "pyomo", self.solver)  # fmt: skip
+
+    def result_from_values(self, objective: float | None = None) -> RunResult:
+        """The portfolio of the values the model's variables hold now, after you solved
+        ``model`` with a Pyomo solver of your own (e.g. ``SolverFactory("appsi_highs")``).
+        ``objective``: the solver's objective (default: the model's objective evaluated at the
+        values). Marginal values (duals) are not read: ``portfolio.json`` leaves them empty."""
+        import numpy as np
+        import pyomo.environ as pyo
+
+        x = np.array([0.0 if v.value is None else float(v.value) for v in self.columns])
+        value = float(pyo.value(self.model.objective)) if objective is None else objective
+        result = SolveResult("optimal", "values read from the Pyomo model", True, value, value,
+                             0.0, x)  # fmt: skip
+        return _finish(self.loaded, self.data, self.built, result, self.config,
+                       dict(self.seconds), "pyomo", None)  # fmt: skip
+
+
+def pyomo_model(
+    scenario: str | Path | dict | LoadedScenario,
+    config: RunConfig | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+) -> PyomoModel:
+    """The scenario's model built as a Pyomo ``ConcreteModel`` (``.model``), ready for your own
+    constraints; ``.solve()`` then returns a :class:`RunResult` like :func:`run`'s.
+
+    >>> pm = pyomo_model("scenarios/critical_raw_materials.yaml")
+    >>> pm.model.at_least_a_fifth_domestic = pyo.Constraint(
+    ...     expr=pm.cash(lever="domestic") >= 0.2 * pm.cash())
+    >>> result = pm.solve()
+
+    Raises what :func:`run` raises for a bad scenario. Always the extensive model (one LP/MIP
+    holding every future), whatever ``config.method`` says.
+    """
+    config = config or RunConfig()
+    loaded, data, built, seconds = _build(scenario, config, overrides, None)
+    return PyomoModel(loaded, data, built, config, seconds)

@@ -50,3 +50,29 @@ def test_without_a_label_the_key_is_shown_whole():
     console = Console(record=True, width=60)  # narrow: the name must fold, not be cut
     print_summary(res.portfolio, console)
     assert "ndpr_oxide" in console.export_text()
+
+
+def test_labels_are_text_in_the_page_its_charts_and_the_terminal():
+    """A label is user text: markup in it is shown, never interpreted, in the report, in the
+    SVG charts embedded in it, and in the terminal (rich's ``[bold]`` markup too)."""
+    import base64
+    import re
+
+    data = labelled(True)
+    data["goods"]["ndpr_oxide"]["label"] = '<b>Nd</b>Pr & "oxide" [bold]x[/bold]'
+    data["goods"]["ndpr_oxide"]["suppliers"]["jp"]["label"] = "<i>JOGMEC</i>"
+    res = run(data, DIRECT)
+    html = render_report(res.portfolio, res.loaded.resolved)
+    assert "<b>Nd</b>" not in html and "<i>JOGMEC</i>" not in html
+    assert "&lt;b&gt;Nd&lt;/b&gt;Pr &amp; &quot;oxide&quot;" in html
+    assert "&lt;i&gt;JOGMEC&lt;/i&gt;" in html
+    charts = [
+        base64.b64decode(m).decode("utf-8")
+        for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
+    assert charts and any("&lt;b&gt;Nd&lt;/b&gt;Pr" in c for c in charts)
+    assert not any("<b>" in c for c in charts)
+    console = Console(record=True, width=220)
+    print_summary(res.portfolio, console)
+    text = console.export_text()
+    assert "[bold]x[/bold]" in text and "<b>Nd</b>Pr" in text  # shown as written

@@ -54,11 +54,12 @@ def _sheet(
     ws.row_dimensions[1].height = 45
     for row in rows:
         append_row(ws, row)
+    last = len(rows) + 1  # given, so that openpyxl does not scan every cell for each column
     for j, (_, fmt, width) in enumerate(columns, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = width
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+        if fmt and last >= 2:
+            for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=j, max_col=j):
                 cell.number_format = fmt
     ws.freeze_panes = "B2"
     return ws

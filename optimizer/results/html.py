@@ -127,12 +127,14 @@ def _table(head: str, rows: list[str], cls: str = "") -> str:
     )
 
 
-def _img(png: bytes | None, alt: str, name: str, caption: str) -> str:
-    if not png:
+def _img(image: bytes | None, alt: str, name: str, caption: str) -> str:
+    """A figure holding ``image`` (SVG or PNG bytes) as a data URI, with its caption."""
+    if not image:
         return ""
-    data = base64.b64encode(png).decode("ascii")
+    mime = "image/svg+xml" if image.lstrip()[:4] == b"<svg" else "image/png"
+    data = base64.b64encode(image).decode("ascii")
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}" '
+        f'<figure><img src="data:{mime};base64,{data}" alt="{escape(alt)}" '
         f'data-chart="{escape(name)}"><figcaption>{escape(caption)}</figcaption></figure>'
     )
 

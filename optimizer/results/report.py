@@ -2,8 +2,9 @@
 
 The page holds the recommended portfolio per good, budget use and the marginal value of money,
 the risk of shortfall, supply shares before and after with their concentration, the loss in
-each scenario and the assumptions read. Its charts are PNG images embedded as base64 data URIs
-and its styles are inline, so the file opens in any browser with nothing beside it.
+each scenario and the assumptions read. Its charts are SVG images (``charts/svg.py``) embedded
+as base64 data URIs and its styles are inline, so the file opens in any browser with nothing
+beside it.
 
 Every figure taken from ``portfolio.json`` carries ``data-key`` (its dotted JSON path, e.g.
 ``goods.gallium.stockpile.buy``), ``data-path`` (the same path as a JSON list, for keys that

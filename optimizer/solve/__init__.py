@@ -15,7 +15,8 @@ from optimizer.solve.base import (
 def choose_interface(
     lp: LinearProgram, interface: Interface, pyomo_max_columns: int = PYOMO_MAX_COLUMNS
 ) -> str:
-    """``auto`` becomes ``pyomo`` up to ``pyomo_max_columns`` columns, ``direct`` above."""
+    """``auto`` becomes ``pyomo`` up to ``pyomo_max_columns`` columns (default 0: never),
+    ``direct`` above."""
     if interface == "auto":
         return "pyomo" if lp.n_cols <= pyomo_max_columns else "direct"
     return interface
@@ -23,8 +24,8 @@ def choose_interface(
 
 def make_solver(lp: LinearProgram, options: SolverOptions, interface: Interface = "auto"):
     """A persistent solver for ``lp``: ``pyomo`` (Pyomo's contrib HiGHS interface, in memory),
-    ``direct`` (highspy, one array hand-over; for very large models) or ``auto`` (Pyomo up to
-    :data:`PYOMO_MAX_COLUMNS` columns)."""
+    ``direct`` (highspy, one array hand-over) or ``auto`` (Pyomo up to
+    :data:`PYOMO_MAX_COLUMNS` columns, by default none)."""
     interface = choose_interface(lp, interface)
     if interface == "direct":
         from optimizer.solve.direct import DirectHighs

@@ -20,9 +20,12 @@ Status = Literal["optimal", "time_limit", "infeasible", "unbounded", "error"]
 Interface = Literal["auto", "pyomo", "direct"]
 
 #: With ``interface: auto``, models up to this many columns go through Pyomo, larger ones
-#: straight to highspy: Pyomo's element-by-element build and hand-over cost about 1 s per
-#: 10,000 columns, more than HiGHS's own solve of these LPs (benchmarks/README.md).
-PYOMO_MAX_COLUMNS = 50_000
+#: straight to highspy. 0: none. Pyomo's import and set-up cost about 1.5 s even for a model
+#: of 600 columns (more than everything else in a small run) and its element-by-element build
+#: about 1 s per 10,000 columns, for the same answers (benchmarks/README.md, "A small run,
+#: end to end").
+#: ``interface: pyomo`` and :func:`optimizer.api.pyomo_model` remain the ways into Pyomo.
+PYOMO_MAX_COLUMNS = 0
 
 #: ``pricing`` -> HiGHS's ``simplex_dual_edge_weight_strategy``.
 PRICING: dict[str, int] = {"choose": -1, "devex": 1, "steepest_edge": 2}

@@ -139,6 +139,13 @@ class PyomoHighs:
         self._highs_time = 0.0  # HiGHS's run time so far: Pyomo reports it summed over runs
         self._infeasible_constant_row = _empty_rows_infeasible(lp)
 
+    def reload(self) -> None:
+        """Hand the Pyomo model to HiGHS afresh at the next :meth:`solve`, with whatever was
+        added to or changed in it since (user constraints, see ``optimizer.api.pyomo_model``);
+        without it, a solved instance sees only row-bound changes."""
+        self._instance_set = False
+        self._highs_time = 0.0
+
     def _minimal_updates(self) -> None:
         au = self.opt.config.auto_updates
         for flag in (

@@ -233,8 +233,11 @@ def run_batch(
                 else f"starting {n_local} worker process(es)"
             )
             t = time.perf_counter()
+            pyomo = config.interface == "pyomo" or (
+                config.interface == "auto" and config.pyomo_max_columns > 0
+            )  # auto goes to highspy directly unless pyomo_max_columns says otherwise
             preload = ["optimizer.studies.batch"] + (
-                ["optimizer.solve.pyomo_backend"] if config.interface != "direct" else []
+                ["optimizer.solve.pyomo_backend"] if pyomo else []
             )
             stack.enter_context(_quiet_dask())
             clients.append(

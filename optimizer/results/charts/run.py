@@ -1,25 +1,24 @@
-"""Charts of one run for ``report.html``, drawn with matplotlib's Agg backend as PNG bytes.
+"""Charts of one run for ``report.html``, as small hand-written SVG (``charts/svg.py``).
 
 Each function takes the ``portfolio.json`` dictionary (and what else it needs) and returns the
-PNG as bytes, or ``None`` when there is nothing to draw. The report embeds them as base64 data
-URIs, so the page needs no other file.
+SVG as bytes, or ``None`` when there is nothing to draw. The report embeds them as data URIs
+in ``<img>`` elements, so the page needs no other file. They were matplotlib PNGs until
+matplotlib's import and text layout became the largest cost of a small run
+(benchmarks/README.md, "A small run, end to end"); the sweep, batch and stress charts, which
+are files too, stay matplotlib PNGs.
 
 - :func:`cash_by_good_chart`: first-stage cash per good, stacked by lever.
 - :func:`budget_chart`: cash used against the limit of the total budget and of each line.
 - :func:`supply_shares_chart`: no-disruption supply shares by country, before and after.
 - :func:`scenario_loss_chart`: shortfall damage in each scenario, with its probability.
+
+Goods are named by their display ``label`` where the portfolio carries one (``goods.<g>.label``),
+else by their key with ``_`` as spaces.
 """
 
 from __future__ import annotations
 
-import io
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from optimizer.results.charts.svg import Bar, Segment, VLine, bar_chart, nice_ticks
 
 LEVER_LABELS = {
     "stockpile": "Strategic stock",
@@ -34,36 +33,20 @@ LEVER_COLOURS = {
     "demand_reduction": "#7a6a9b",
 }
 #: China keeps one red throughout; other countries get distinct colours in order of appearance
-#: (matplotlib's tab20 and tab20b without their reds), so 38 countries never share a colour.
+#: (matplotlib's tab20 and tab20b without their reds), so 34 countries never share a colour.
 CHINA_COLOUR = "#b03a2e"
 COUNTRY_PALETTE = [
-    c
-    for name in ("tab20", "tab20b")
-    for c in (matplotlib.colors.to_hex(x) for x in matplotlib.colormaps[name].colors)
-    if c not in ("#d62728", "#ff9896", "#843c39", "#ad494a", "#d6616b", "#e7969c")
-]
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#9467bd", "#c5b0d5",
+    "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d",
+    "#17becf", "#9edae5", "#393b79", "#5254a3", "#6b6ecf", "#9c9ede", "#637939", "#8ca252",
+    "#b5cf6b", "#cedb9c", "#8c6d31", "#bd9e39", "#e7ba52", "#e7cb94", "#7b4173", "#a55194",
+    "#ce6dbd", "#de9ed6",
+]  # fmt: skip
 DOMESTIC_COLOUR = "#333333"
 TEXT = "#222222"
-GRID = "#d9d9d9"
-DPI = 110
 
 
-def _style(ax) -> None:
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.spines[["left", "bottom"]].set_color("#888888")
-    ax.tick_params(colors=TEXT, labelsize=9)
-    ax.xaxis.grid(True, color=GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _millions(x, _pos=None) -> str:
+def _millions(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
 
 
@@ -90,7 +73,11 @@ def top_scenarios(scenarios: dict, n: int = MAX_CHART_ROWS) -> dict:
     return {k: v for k, v in scenarios.items() if k in keep}
 
 
-def _label(name: str) -> str:
+def _label(name: str, item: dict | None = None) -> str:
+    """A good's (or line's) name for people: its ``label`` if the portfolio has one, else the
+    key with spaces for underscores."""
+    if item and item.get("label"):
+        return str(item["label"])
     return name.replace("_", " ")
 
 
@@ -99,41 +86,27 @@ def cash_by_good_chart(pf: dict) -> bytes | None:
     goods = top_goods(pf.get("goods") or {})
     if not goods:
         return None
-    names = list(goods)[::-1]
-    levers = list(LEVER_LABELS)
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) + 1.6))
-    left = [0.0] * len(names)
-    used_levers = []
-    for lever in levers:
-        vals = [goods[g].get("cash_by_lever", {}).get(lever, 0.0) / 1e6 for g in names]
-        if not any(v > 0 for v in vals):
-            continue
-        used_levers.append(lever)
-        ax.barh(
-            [_label(g) for g in names],
-            vals,
-            left=left,
-            color=LEVER_COLOURS[lever],
-            label=LEVER_LABELS[lever],
-            height=0.6,
-        )
-        left = [a + b for a, b in zip(left, vals)]
-    top = max(left) if left else 0.0
-    for i, total in enumerate(left):
-        ax.text(total + top * 0.01, i, f"{total:,.1f}", va="center", fontsize=8.5, color=TEXT)
-    ax.set_xlim(0, top * 1.12 if top > 0 else 1)
-    ax.set_xlabel("Cash over the window (EUR million)", color=TEXT)
-    ax.xaxis.set_major_formatter(FuncFormatter(_millions))
-    _style(ax)
-    if used_levers:
-        below = -0.12 - 0.6 / (len(names) + 2)
-        ax.legend(
-            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, below),
-            ncol=len(used_levers),
-        )  # fmt: skip
-    else:
-        ax.text(0.5, 0.5, "No cash spent", transform=ax.transAxes, ha="center", color=TEXT)
-    return _png(fig)
+    bars, used_levers = [], set()
+    for g, v in goods.items():
+        left, segments = 0.0, []
+        for lever, colour in LEVER_COLOURS.items():
+            value = v.get("cash_by_lever", {}).get(lever, 0.0) / 1e6
+            if value > 0:
+                used_levers.add(lever)
+                segments.append(Segment(left, value, colour))
+                left += value
+        bars.append(Bar(_label(g, v), segments, f"{left:,.1f}", end_at=left))
+    top = max((b.end_at or 0.0) for b in bars)
+    legend = [(LEVER_LABELS[k], LEVER_COLOURS[k]) for k in LEVER_LABELS if k in used_levers]
+    return bar_chart(
+        bars,
+        x_max=top * 1.12 if top > 0 else 1.0,
+        ticks=nice_ticks(top) if top > 0 else [0.0],
+        x_label="Cash over the window (EUR million)",
+        tick_format=_millions,
+        legend=legend,
+        note="" if used_levers else "No cash spent",
+    )
 
 
 def budget_chart(pf: dict) -> bytes | None:
@@ -145,34 +118,42 @@ def budget_chart(pf: dict) -> bytes | None:
         rows.append(("Total budget", total))
     for name, line in (budget.get("lines") or {}).items():
         if line.get("limit") is not None:
-            rows.append((_label(name), line))
+            rows.append((_label(name, line), line))
     if not rows:
         return None
-    rows = rows[::-1]
-    labels = [r[0] for r in rows]
-    limits = [r[1]["limit"] / 1e6 for r in rows]
-    used = [r[1]["used"] / 1e6 for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 1.4))
-    ax.barh(labels, limits, color="white", edgecolor="#888888", height=0.6, label="Limit")
-    colours = ["#b03a2e" if u >= lim * 0.999 else "#1f4e79" for u, lim in zip(used, limits)]
-    ax.barh(labels, used, color=colours, height=0.36, label="Used")
-    top = max(limits + used) if limits else 1.0
-    for i, (u, lim) in enumerate(zip(used, limits)):
-        share = u / lim if lim else 0.0
-        ax.text(
-            max(u, lim) + top * 0.01, i, f"{u:,.1f} of {lim:,.1f} ({share:.0%})",
-            va="center", fontsize=8.5, color=TEXT,
-        )  # fmt: skip
-    ax.set_xlim(0, top * 1.35)
-    ax.set_xlabel("Cash over the window (EUR million); red: the limit binds", color=TEXT)
-    ax.xaxis.set_major_formatter(FuncFormatter(_millions))
-    _style(ax)
-    return _png(fig)
+    bars = []
+    for label, line in rows:
+        lim, used = line["limit"] / 1e6, line["used"] / 1e6
+        colour = "#b03a2e" if used >= lim * 0.999 else "#1f4e79"
+        share = used / lim if lim else 0.0
+        bars.append(
+            Bar(
+                label,
+                [
+                    Segment(0.0, lim, "white", stroke=AXIS_GREY),
+                    Segment(0.0, used, colour, height=0.36),
+                ],
+                f"{used:,.1f} of {lim:,.1f} ({share:.0%})",
+                end_at=max(used, lim),
+            )
+        )
+    top = max(max(r[1]["limit"], r[1]["used"]) / 1e6 for r in rows) or 1.0
+    return bar_chart(
+        bars,
+        x_max=top * 1.35,
+        ticks=nice_ticks(top),
+        x_label="Cash over the window (EUR million); red: the limit binds",
+        tick_format=_millions,
+        legend=[("Limit", "#dddddd"), ("Used", "#1f4e79"), ("Used, the limit binds", "#b03a2e")],
+    )
+
+
+AXIS_GREY = "#888888"
 
 
 def _ink_on(colour: str) -> str:
-    """White text on dark fills, dark text on light ones."""
-    r, g, b = matplotlib.colors.to_rgb(colour)
+    """White text on dark fills, dark text on light ones (``colour`` as ``#rrggbb``)."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.6 else TEXT
 
 
@@ -197,42 +178,29 @@ def supply_shares_chart(pf: dict, country_names: dict[str, str] | None = None) -
         return None
     country_names = country_names or {}
     colours = _country_colours(goods)
-    names = list(goods)
-    labels, rows = [], []
-    for g in names:
+    bars, seen = [], {}
+    for g, v in goods.items():
         for when in ("before", "after"):
-            labels.append(f"{_label(g)} - {when}")
-            rows.append(goods[g].get("supply_shares", {}).get(when, {}))
-    labels, rows = labels[::-1], rows[::-1]
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 1.9))
-    seen: set[str] = set()
-    for i, shares in enumerate(rows):
-        left = 0.0
-        for c, s in shares.items():
-            label = None
-            if c not in seen:
-                seen.add(c)
-                label = "EU domestic" if c == "domestic" else country_names.get(c, c)
-            ax.barh(i, s * 100, left=left, color=colours[c], height=0.72, label=label)
-            if s >= 0.08:
-                ax.text(
-                    left + s * 50, i, c if c != "domestic" else "dom.", ha="center",
-                    va="center", fontsize=7.5, color=_ink_on(colours[c]),
+            left, segments = 0.0, []
+            for c, share in v.get("supply_shares", {}).get(when, {}).items():
+                if c not in seen:
+                    seen[c] = "EU domestic" if c == "domestic" else country_names.get(c, c)
+                inner = (c if c != "domestic" else "dom.") if share >= 0.08 else None
+                segments.append(
+                    Segment(left, share * 100, colours[c], height=0.72, inner=inner,
+                            inner_ink=_ink_on(colours[c]))
                 )  # fmt: skip
-            left += s * 100
-    ax.set_yticks(range(len(labels)), labels, fontsize=8.5)
-    for i in range(1, len(names)):
-        ax.axhline(2 * i - 0.5, color="#aaaaaa", linewidth=0.8)
-    ax.axvline(65, color="#b03a2e", linestyle="--", linewidth=1)
-    ax.text(65, len(rows) - 0.3, " 65 %", color="#b03a2e", fontsize=8, va="bottom")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("Share of normal-time supply (%)", color=TEXT)
-    _style(ax)
-    ax.legend(
-        frameon=False, fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.09),
-        ncol=min(6, max(1, len(seen))),
-    )  # fmt: skip
-    return _png(fig)
+                left += share * 100
+            bars.append(Bar(f"{_label(g, v)} - {when}", segments))
+    return bar_chart(
+        bars,
+        x_max=100.0,
+        ticks=[0, 20, 40, 60, 80, 100],
+        x_label="Share of normal-time supply (%)",
+        legend=[(name, colours[c]) for c, name in seen.items()],
+        vlines=[VLine(65.0, "#b03a2e", "65 %")],
+        separators=range(2, len(bars), 2),
+    )
 
 
 def scenario_loss_chart(pf: dict) -> bytes | None:
@@ -241,16 +209,22 @@ def scenario_loss_chart(pf: dict) -> bytes | None:
     scenarios = top_scenarios(pf.get("scenarios") or {})
     if not scenarios:
         return None
-    names = list(scenarios)[::-1]
-    losses = [scenarios[k]["loss"] / 1e6 for k in names]
-    labels = [f"{_label(k)} (p = {scenarios[k]['probability']:.0%})" for k in names]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) + 1.4))
-    ax.barh(labels, losses, color="#b03a2e", height=0.6)
-    top = max(losses) if losses else 0.0
-    for i, v in enumerate(losses):
-        ax.text(v + top * 0.01, i, f"{v:,.1f}", va="center", fontsize=8.5, color=TEXT)
-    ax.set_xlim(0, top * 1.15 if top > 0 else 1)
-    ax.set_xlabel("Shortfall damage in the scenario (EUR million)", color=TEXT)
-    ax.xaxis.set_major_formatter(FuncFormatter(_millions))
-    _style(ax)
-    return _png(fig)
+    bars = []
+    for k, v in scenarios.items():
+        loss = v["loss"] / 1e6
+        bars.append(
+            Bar(
+                f"{_label(k, v)} (p = {v['probability']:.0%})",
+                [Segment(0.0, loss, "#b03a2e")],
+                f"{loss:,.1f}",
+                end_at=loss,
+            )
+        )
+    top = max(v["loss"] for v in scenarios.values()) / 1e6
+    return bar_chart(
+        bars,
+        x_max=top * 1.15 if top > 0 else 1.0,
+        ticks=nice_ticks(top) if top > 0 else [0.0],
+        x_label="Shortfall damage in the scenario (EUR million)",
+        tick_format=_millions,
+    )
