@@ -8,7 +8,8 @@ Solves ``scenarios/eu_critical_raw_materials_risk.yaml`` once at ``risk_model.sa
 (the default solver settings: ``method: auto``), then, for each detail asked (``full``,
 ``totals``), writes every file of the folder into a temporary folder one after the other in this
 process, timing each writer and measuring its size. Prints a Markdown table. The machine is
-shared: compare within one run.
+shared: compare within one run. Run against an older checkout (``PYTHONPATH=OLD``) it
+writes that engine's folder, whatever ``--details`` says.
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ def main() -> None:
             result.__dict__.pop(name, None)
         total_s = total_mb = 0.0
         with tempfile.TemporaryDirectory() as tmp:
-            for name, write in result.writers(scenario_detail=detail).items():
+            try:
+                writers = result.writers(scenario_detail=detail)
+            except TypeError:  # an engine from before scenario_detail: its one way
+                writers = result.writers()
+            for name, write in writers.items():
                 path = Path(tmp) / name
                 t = time.perf_counter()
                 write(path)
