@@ -76,6 +76,11 @@ class OutputConfig(_Strict):
     """``json``: portfolio.json; ``csv``: portfolio.csv and scenarios.csv; ``yaml``:
     resolved.yaml; ``html``: report.html; ``xlsx``: portfolio.xlsx. At least one: an empty
     list would replace earlier results with an empty folder, so it is refused."""
+    scenario_detail: Literal["auto", "full", "totals"] = "auto"
+    """The rows of scenarios.csv. ``full``: one per (future, good, period). ``totals``: one
+    per (future, good), summed over the window, with loss and cost in euros. ``auto``
+    (default): full up to 1,000 futures, totals above, where the full file runs to hundreds of
+    MB (docs/results.md, "scenarios.csv at scale")."""
 
 
 class BatchConfig(_Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -273,6 +273,18 @@ def run(
         ),
     ] = False,
     formats: FormatsOption = None,
+    scenario_detail: Annotated[
+        Optional[Literal["auto", "full", "totals"]],
+        typer.Option(
+            "--scenario-detail",
+            help="Rows of scenarios.csv: full (one per future, good and period), totals (one "
+            "per future and good: probability, shortfall, loss and cost over the window, "
+            "summed exactly from the periods) or auto (full up to 1,000 futures, totals above, "
+            "where the full file runs to hundreds of MB). Default: output.scenario_detail in "
+            "config.yaml (auto).",
+            show_default=False,
+        ),
+    ] = None,
     yes: YesOption = False,
     debug: Annotated[bool, typer.Option(help="Show Python tracebacks of internal errors.")] = False,
     explain_limits: Annotated[
@@ -367,7 +379,8 @@ def run(
         ):
             explain(result, rc)
     t = time.perf_counter()
-    write_or_exit(lambda: result.write(target, chosen), target)
+    detail = scenario_detail or cfg.output.scenario_detail
+    write_or_exit(lambda: result.write(target, chosen, detail), target)
     result.seconds["write"] = time.perf_counter() - t
 
     if json_out:

@@ -56,11 +56,21 @@ def _cell(value: Any) -> Any:
 def append_row(ws: Any, row: list[Any]) -> None:
     """Append ``row`` to an openpyxl worksheet with every string stored as text (never a
     formula) and made safe to carry (:func:`excel_text`), every float rounded
-    (:func:`round_figure`)."""
-    ws.append([_cell(v) for v in row])
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
+    (:func:`round_figure`).
+
+    Text goes in as a :class:`openpyxl.cell.Cell` typed ``s`` before the append, rather than
+    retyped after it through ``ws[ws.max_row]``, which scans every cell of the sheet on each
+    row: quadratic, 10 s of a 1,000-row sheet."""
+    from openpyxl.cell import Cell
+
+    values = []
+    for value in row:
+        value = _cell(value)
+        if isinstance(value, str):
+            value = Cell(ws, value=value)
+            value.data_type = "s"
+        values.append(value)
+    ws.append(values)
 
 
 def text_cell(ws: Any, text: str) -> Any:
@@ -154,11 +164,22 @@ def _round_block(x: np.ndarray, digits: int) -> np.ndarray:
     return np.where(ok, out, x)
 
 
+_POW10_FLOATS = tuple(float(10**i) for i in range(23))
+
+
 def round_figure(value: float) -> float:
-    """One float rounded as by :func:`round_figures` (for JSON and workbook cells)."""
+    """One float rounded as by :func:`round_figures` (for JSON and workbook cells), the same
+    operations in plain Python: ``portfolio.json`` of 20,000 futures holds 300,000 figures, and
+    a NumPy call per figure cost seconds."""
     if not math.isfinite(value) or value == 0:
         return value
-    return float(round_figures(np.array([value]))[0])
+    exponent = (SIGNIFICANT_DIGITS - 1) - math.floor(math.log10(abs(value)))
+    if abs(exponent) > 22:
+        return float(value)
+    scale = _POW10_FLOATS[abs(exponent)]
+    if exponent >= 0:
+        return round(value * scale) / scale
+    return round(value / scale) * scale
 
 
 def round_table(table: pd.DataFrame) -> pd.DataFrame:

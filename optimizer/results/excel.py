@@ -2,7 +2,10 @@
 
 Sheets: Portfolio (one row per good: decisions, cash, risk, concentration), Reserve contracts
 (one row per good and supplier, as ``reserves.csv``), Budget, Scenarios, Supply shares (one row
-per good and country, as ``supply_shares.csv``), Assumptions. One number per cell, no packed
+per good and country, as ``supply_shares.csv``), Assumptions. Scenarios lists at most
+:data:`~optimizer.results.scenario_detail.WORKBOOK_MAX_FUTURES` futures, those with the largest
+expected loss (its first header says so); every future is in ``scenarios.csv``. One number per
+cell, no packed
 text. Cells hold the numbers of ``portfolio.json``, rounded as every results file
 (``cells.py``: 12 significant digits), so formulas and checks work on them; number formats add
 thousands separators and percentages for reading. Every sheet has readable headers with units,
@@ -20,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from optimizer.results.cells import append_row
 from optimizer.results.portfolio import reserves_table, supply_shares_table
+from optimizer.results.scenario_detail import WORKBOOK_MAX_FUTURES, largest_futures
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["portfolio_workbook", "write_portfolio_xlsx"]
@@ -162,7 +166,14 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
         rows,
     )  # fmt: skip
 
-    scen = pf.get("scenarios") or {}
+    every = pf.get("scenarios") or {}
+    scen = largest_futures(every, WORKBOOK_MAX_FUTURES)
+    scenario_header = "Scenario"
+    if len(scen) < len(every):
+        scenario_header = (
+            f"Scenario (the {len(scen):,} of {len(every):,} with the largest expected loss; "
+            "all are in portfolio.json and scenarios.csv)"
+        )
     gnames = list(goods)
     rows = [
         [
@@ -176,7 +187,7 @@ def portfolio_workbook(pf: dict, resolved: dict | None = None) -> Workbook:
     ]
     _sheet(
         wb, "Scenarios",
-        [("Scenario", None, 26), ("Probability", PCT, 11), ("Shortfall damage (EUR)", EUR, 18),
+        [(scenario_header, None, 26), ("Probability", PCT, 11), ("Shortfall damage (EUR)", EUR, 18),
          ("Operating cost and damage (EUR)", EUR, 20),
          *[(f"Shortfall: {g} ({goods[g].get('unit')}, over the window)", QTY, 14) for g in gnames]],
         rows,

@@ -22,12 +22,27 @@ NBSP = "\u00a0"
 DASH = "\u2013"
 
 
-def _top_note(count: int, what: str) -> str:
-    """A caption's note when a chart shows only the largest entries."""
+def _top_note(count: int, what: str, listed: int | None = None) -> str:
+    """A caption's note when a chart shows only the largest entries; ``listed``, when given,
+    is how many of them the table below lists (all by default)."""
     if count <= MAX_CHART_ROWS:
         return ""
+    table = (
+        "the table lists all"
+        if listed is None or listed >= count
+        else f"the table lists the {listed:,} largest"
+    )
+    return f" The chart shows the {MAX_CHART_ROWS} largest of {count:,} {what}; {table}."
+
+
+def _listed_note(listed: int, count: int) -> str:
+    """A note above a table of futures that lists only the largest of them."""
+    if listed >= count:
+        return ""
     return (
-        f" The chart shows the {MAX_CHART_ROWS} largest of {count:,} {what}; the table lists all."
+        f'<p class="note">The table lists the {listed:,} of {count:,} scenarios with the '
+        "largest expected loss (probability x damage); every scenario is in portfolio.json "
+        "(<code>scenarios</code>) and scenarios.csv.</p>"
     )
 
 

@@ -32,6 +32,7 @@ from optimizer.results.charts.run import (
 from optimizer.results.html import (
     _img,
     _label,
+    _listed_note,
     _table,
     _top_note,
     fmt_days,
@@ -46,6 +47,7 @@ from optimizer.results.html import (
 from optimizer.results.report_assumptions import _Assumptions
 from optimizer.results.report_findings import _Findings
 from optimizer.results.report_limits import limits_section, upstream_section
+from optimizer.results.scenario_detail import REPORT_MAX_FUTURES, largest_futures
 from optimizer.results.solved import SolvedRun
 
 __all__ = ["render_report", "write_report"]
@@ -521,9 +523,10 @@ class _Page(_Findings, _Assumptions):
         )
 
     def scenarios(self) -> str:
-        scen = self.pf.get("scenarios") or {}
-        if not scen:
+        every = self.pf.get("scenarios") or {}
+        if not every:
             return ""
+        scen = largest_futures(every, REPORT_MAX_FUTURES)
         goods = list(self.goods)
         rows = []
         for k, s in scen.items():
@@ -558,8 +561,9 @@ class _Page(_Findings, _Assumptions):
                     "Shortfall damage per scenario",
                     "scenario-loss",
                     "Shortfall damage in each scenario (EUR million), with its probability."
-                    + _top_note(len(self.pf.get("scenarios") or {}), "scenarios"),
+                    + _top_note(len(every), "scenarios", listed=len(scen)),
                 ),  # fmt: skip
+                _listed_note(len(scen), len(every)),
                 _table(head, rows, "compact"),
                 "</section>",
             ]

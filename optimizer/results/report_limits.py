@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from html import escape
 
+import numpy as np
+
 from optimizer.results.html import _label, _table, fmt_money, fmt_qty, td, th
+from optimizer.results.scenario_detail import REPORT_MAX_FUTURES
 
 
 def _rule(v: dict) -> str:
@@ -82,24 +85,32 @@ def upstream_section(pf: dict) -> str:
     """Per scenario and downstream good: the shortfall and the inputs (and countries) whose
     disruption caused it; nothing when no such shortfall."""
     upstream = pf.get("upstream") or {}
+    entries = [(scen, g, v) for scen, goods in upstream.items() for g, v in goods.items()]
+    count = len(entries)
+    if count > REPORT_MAX_FUTURES:  # thousands of sampled futures: the largest only
+        futures = pf.get("scenarios") or {}
+        expected = np.array(
+            [(futures.get(s) or {}).get("probability", 0.0) * v["shortfall"] for s, _, v in entries]
+        )
+        keep = np.sort(np.argsort(-expected, kind="stable")[:REPORT_MAX_FUTURES])
+        entries = [entries[i] for i in keep]
     rows = []
-    for scen, goods in upstream.items():
-        for g, v in goods.items():
-            causes = "; ".join(
-                [
-                    f"{_label(i)} (from {', '.join(cs) if cs else 'its suppliers'})"
-                    for i, cs in v["inputs"].items()
-                ]
-                + [
-                    f"supplier {_label(j)}: material from {', '.join(cs)}"
-                    for j, cs in (v.get("origin") or {}).items()
-                ]
-            )
-            rows.append(
-                f'<td class="t">{escape(_label(scen))}</td><td class="t">{escape(_label(g))}</td>'
-                + td(fmt_qty(v["shortfall"]), ["upstream", scen, g, "shortfall"], v["shortfall"])
-                + f'<td class="t">{escape(causes)}</td>'
-            )
+    for scen, g, v in entries:
+        causes = "; ".join(
+            [
+                f"{_label(i)} (from {', '.join(cs) if cs else 'its suppliers'})"
+                for i, cs in v["inputs"].items()
+            ]
+            + [
+                f"supplier {_label(j)}: material from {', '.join(cs)}"
+                for j, cs in (v.get("origin") or {}).items()
+            ]
+        )
+        rows.append(
+            f'<td class="t">{escape(_label(scen))}</td><td class="t">{escape(_label(g))}</td>'
+            + td(fmt_qty(v["shortfall"]), ["upstream", scen, g, "shortfall"], v["shortfall"])
+            + f'<td class="t">{escape(causes)}</td>'
+        )
     if not rows:
         return ""
     return "\n".join(
@@ -109,6 +120,11 @@ def upstream_section(pf: dict) -> str:
             "was disrupted (with the countries whose supply of it was cut), and of goods whose "
             "suppliers depend on another country's material (origin) in the periods where "
             "that country was hit.</p>",
+            ""
+            if len(entries) == count
+            else f'<p class="note">The {len(entries):,} of {count:,} rows with the largest '
+            "expected shortfall (probability x shortfall); every row is in portfolio.json "
+            "(<code>upstream</code>).</p>",
             _table(th("Scenario", "Good", "Shortfall (units)", "Upstream hit"), rows),
             "</section>",
         ]

@@ -22,6 +22,11 @@ from optimizer.results.portfolio import (
     reserves_table,
     supply_shares_table,
 )
+from optimizer.results.scenario_detail import (
+    FULL_DETAIL_MAX_FUTURES,
+    future_totals,
+    written_detail,
+)
 from optimizer.results.write import dumps_json, write_csv, write_folder, write_large_csv
 from optimizer.scenario.loader import LoadedScenario
 from optimizer.solve import SolveResult
@@ -55,6 +60,15 @@ class RunResult:
         return period_table(self.model, self.solve.x)
 
     @cached_property
+    def scenario_totals(self) -> pd.DataFrame:
+        """``scenarios.csv`` at ``totals``: one row per (future, good), the period columns
+        summed over the window, with loss and operating cost in euros
+        (:func:`optimizer.results.scenario_detail.future_totals`)."""
+        if self.solve.x is None:
+            return pd.DataFrame()
+        return future_totals(self.model, self.solve.x)
+
+    @cached_property
     def goods(self) -> pd.DataFrame:
         return goods_table(self.portfolio)
 
@@ -69,12 +83,25 @@ class RunResult:
         return reserves_table(self.portfolio, self.loaded.resolved)
 
     def writers(
-        self, formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx")
+        self,
+        formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx"),
+        scenario_detail: str = "auto",
     ) -> dict[str, Callable[[Path], None]]:
         """File name -> the function writing it, for the formats asked (``json``
         portfolio.json, ``csv`` portfolio.csv, scenarios.csv, supply_shares.csv and
         reserves.csv, ``yaml`` resolved.yaml,
-        ``html`` report.html, ``xlsx`` portfolio.xlsx)."""
+        ``html`` report.html, ``xlsx`` portfolio.xlsx).
+
+        ``scenario_detail`` (``auto``, ``full`` or ``totals``; ``output.scenario_detail``)
+        chooses the rows of scenarios.csv (:mod:`optimizer.results.scenario_detail`); the
+        choice made is recorded in ``portfolio["scenario_detail"]``."""
+        detail = written_detail(scenario_detail, self.data.K)
+        self.portfolio["scenario_detail"] = {
+            "asked": scenario_detail,
+            "written": detail if "csv" in formats else None,
+            "futures": int(self.data.K),
+            "full_up_to_futures": FULL_DETAIL_MAX_FUTURES,
+        }
         writers = {}
         if "json" in formats:
             writers["portfolio.json"] = lambda p: p.write_text(
@@ -82,7 +109,8 @@ class RunResult:
             )
         if "csv" in formats:
             writers["portfolio.csv"] = lambda p: write_csv(self.goods, p)
-            writers["scenarios.csv"] = lambda p: write_large_csv(self.periods, p)
+            table = (lambda: self.periods) if detail == "full" else (lambda: self.scenario_totals)
+            writers["scenarios.csv"] = lambda p: write_large_csv(table(), p)
             writers["supply_shares.csv"] = lambda p: write_csv(self.supply_shares, p)
             writers["reserves.csv"] = lambda p: write_csv(self.reserves, p)
         if "yaml" in formats:
@@ -103,6 +131,8 @@ class RunResult:
         self,
         out: str | Path,
         formats: tuple[str, ...] = ("json", "csv", "yaml", "html", "xlsx"),
+        scenario_detail: str = "auto",
     ) -> Path:
-        """Write the results folder atomically (see ``results.md``)."""
-        return write_folder(Path(out), self.writers(formats))
+        """Write the results folder atomically (see ``results.md``); ``scenario_detail`` as in
+        :meth:`writers`."""
+        return write_folder(Path(out), self.writers(formats, scenario_detail))
