@@ -425,6 +425,20 @@ def test_terminal_says_the_route_share_in_one_sentence():
     assert route_line({"goods": {"g": {"route_shares": {}}}}) == ""
 
 
+def test_report_says_the_route_share_in_one_sentence():
+    """The report's sentence carries the same 60 % (gallium through red_sea, by hand above),
+    tagged with its portfolio.json path, and the route's display name, escaped."""
+    from optimizer.results.report import render_report
+
+    data = copy.deepcopy(CASE)
+    data["routes"]["red_sea"]["name"] = "Red Sea <Suez>"
+    res = solve(data)
+    html = render_report(res.portfolio, res.loaded.resolved)
+    assert 'data-key="goods.gallium.route_shares.red_sea"' in html
+    assert "60%</span> through Red Sea &lt;Suez&gt;" in html
+    assert "<Suez>" not in html
+
+
 @pytest.mark.parametrize(
     ("case", "objective"),
     [pytest.param(CASE, 1355, id="red-sea"), pytest.param(SHIP, 26000, id="shipping-time")],

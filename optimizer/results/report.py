@@ -167,7 +167,12 @@ class _Page(_Findings, _Assumptions):
             f"{num(fmt_money(cost['cvar']), ['cost', 'cvar'], cost['cvar'])} in the worst "
             f"{tail:.0%} of outcomes.</p>"
         )
-        html += [self._baseline_sentence(), self._budget_sentence(), self._normal_shortfall()]
+        html += [
+            self._baseline_sentence(),
+            self._budget_sentence(),
+            self._normal_shortfall(),
+            self._route_sentence(),
+        ]
         html.append("</section>")
         return "\n".join(html)
 

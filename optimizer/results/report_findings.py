@@ -54,6 +54,25 @@ class _Findings:
             "over the window.</p>"
         )
 
+    def _route_sentence(self) -> str:
+        """Each good's share of normal supply through each shipping route (``route_shares``),
+        in one sentence; nothing without routes."""
+        names = self.res.get("routes") or {}
+        parts = []
+        for g, v in (self.pf.get("goods") or {}).items():
+            for r, share in (v.get("route_shares") or {}).items():
+                if share > 0.005:
+                    route = (names.get(r) or {}).get("name") or r
+                    fig = num(f"{share:.0%}", ["goods", g, "route_shares", r], share)
+                    parts.append(f"{escape(self.good_label(g))} {fig} through {escape(route)}")
+        if not parts:
+            return ""
+        return (
+            '<p id="routes">Normal supply (no disruption) through shipping routes: '
+            + "; ".join(parts)
+            + ". A disruption that closes a route cuts every supplier on it.</p>"
+        )
+
     def _normal_shortfall(self) -> str:
         """Goods short even with no disruption: said in words, not left to a table cell."""
         items = []
