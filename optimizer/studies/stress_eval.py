@@ -362,7 +362,10 @@ def per_future(m: BuiltModel, x: np.ndarray) -> tuple[np.ndarray, ...]:
     first = float((sol.cash * life).sum())
     credit = d.residual_value * d.stock_unit_cost * d.has_stock
     cost = first + sol.operating_cost_k() - sol.stock_final_kg @ credit
-    limit = np.nan_to_num(d.max_shortfall, nan=np.inf) * sol.demand_kg
+    # no service level (nan) means no limit, also where demand is 0 (inf * 0 would be nan)
+    limit = np.where(
+        np.isnan(d.max_shortfall), np.inf, np.nan_to_num(d.max_shortfall) * sol.demand_kg
+    )
     over = (sol.shortfall_kg > limit * (1 + 1e-7) + LIMIT_TOL).any(axis=1)
     return cost, sol.loss_k, sol.shortfall_kg, over
 
