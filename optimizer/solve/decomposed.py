@@ -35,14 +35,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimizer.model.terms import BuiltModel
+from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
+from optimizer.solve.decomposition_build import StageOne, from_data, from_model
 from optimizer.solve.decomposition_pool import DaskPool, LocalPool, Pool, local_client
-from optimizer.solve.decomposition_split import (
-    NotDecomposable,
-    Split,
-    make_chunks,
-    split_model,
-)
+from optimizer.solve.decomposition_split import NotDecomposable, split_model
 from optimizer.solve.decomposition_worker import ChunkResult
 
 _INF = highspy.kHighsInf
@@ -114,16 +111,12 @@ class _Master:
     """The master LP/MIP in HiGHS: columns ``x`` (first stage), ``theta`` (one per cut group)
     and, for the level projection, ``t`` (the weighted infinity-norm distance)."""
 
-    def __init__(
-        self, m: BuiltModel, split: Split, n_groups: int, options: SolverOptions, level: bool
-    ):
-        lp = m.lp
+    def __init__(self, split: StageOne, n_groups: int, options: SolverOptions, level: bool):
         n1 = len(split.first)
         self.n1, self.ng, self.level = n1, n_groups, level
-        self.c1 = lp.cost[split.first]
+        self.c1 = split.cost
         self.upper = np.minimum(split.upper, split.artificial_upper)
-        integer = lp.integrality[split.first] != 0
-        self.integer = np.flatnonzero(integer)
+        self.integer = np.flatnonzero(split.integer)
         ncol = n1 + n_groups + (1 if level else 0)
         with quiet_stdout():
             self.h = h = highspy.Highs()
@@ -144,11 +137,9 @@ class _Master:
                 k, self.integer.astype(np.int32), np.array([highspy.HighsVarType.kInteger] * k)
             )
         rows = split.master_rows
-        self.row_scale = lp.row_scales()[rows]
-        A = (sp.diags(self.row_scale) @ lp.matrix.tocsr()[rows][:, split.first]).tocsr()
-        self._add_rows(
-            lp.row_lower[rows] * self.row_scale, lp.row_upper[rows] * self.row_scale, A, ncol
-        )
+        self.row_scale = split.row_scale
+        A = (sp.diags(self.row_scale) @ split.A).tocsr()
+        self._add_rows(split.row_lower * self.row_scale, split.row_upper * self.row_scale, A, ncol)
         self.n_master_rows = len(rows)
         if level:
             # level row: c1 x + sum theta <= level; proximity: w (x - centre) in [-t, t]
@@ -276,7 +267,7 @@ def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, np.nd
     return "Optimal", value, grad, sum(r.iterations for r in results)
 
 
-def _at_artificial(x: np.ndarray, split: Split, upper: np.ndarray) -> np.ndarray:
+def _at_artificial(x: np.ndarray, split: StageOne, upper: np.ndarray) -> np.ndarray:
     art = np.isfinite(split.artificial_upper)
     return np.flatnonzero(art & (x >= upper - 1e-9 * np.maximum(1.0, np.abs(upper))))
 
@@ -310,8 +301,14 @@ def solve_decomposed(
     m: BuiltModel,
     options: SolverOptions | None = None,
     decomposition: DecompositionOptions | None = None,
+    scenario: Scenario | None = None,
 ) -> DecomposedResult:
     """Solve the built model ``m`` by the L-shaped method (see the module's docstring).
+
+    With ``scenario``, the chunks are built from the data, chunk by chunk
+    (:func:`~optimizer.solve.decomposition_build.from_data`): ``m`` may then be the model's
+    layout only (``build_model(..., layout_only=True)``), its matrix is never read. Without,
+    the whole model ``m`` is split.
 
     Raises :class:`NotDecomposable` (with the reason) for a model the method does not handle:
     solve its extensive form instead. Otherwise never raises for the outcome: the status is
@@ -322,18 +319,19 @@ def solve_decomposed(
     options = options or SolverOptions()
     dec = decomposition or DecompositionOptions()
     t_start = time.perf_counter()
-    split = split_model(m)
-    lp = m.lp
-    is_mip = lp.is_mip
-    gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
-    group_of_future, chunk_of_group = _groups(split.K, dec.futures_per_chunk, dec.cut_groups)
+    group_of_future, chunk_of_group = _groups(m.data.K, dec.futures_per_chunk, dec.cut_groups)
     token = uuid.uuid4().hex
-    chunks = make_chunks(m, split, group_of_future, chunk_of_group, token)
+    if scenario is None:
+        split, chunks = from_model(m, group_of_future, chunk_of_group, token)
+    else:
+        split, chunks = from_data(scenario, m, group_of_future, chunk_of_group, token)
+    is_mip = split.is_mip
+    gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
     n1, ng = len(split.first), len(chunk_of_group)
     seconds = {"hand_over": time.perf_counter() - t_start, "subproblems": 0.0, "master": 0.0}
-    master = _Master(m, split, ng, options, level=False)
-    proj = _Master(m, split, ng, options, level=True) if dec.level > 0 else None
-    const = float(lp.objective_constant)
+    master = _Master(split, ng, options, level=False)
+    proj = _Master(split, ng, options, level=True) if dec.level > 0 else None
+    const = split.constant
 
     def fail(status, text) -> DecomposedResult:
         seconds["solve"] = time.perf_counter() - t_start
@@ -427,18 +425,20 @@ def solve_decomposed(
         seconds["subproblems"] += time.perf_counter() - t
         workers = pool.workers
         resends = getattr(pool, "resends", 0)
-    x = np.zeros(lp.n_cols)
+    x = np.zeros(split.n_cols)
     x[split.first] = best_x
-    row_dual = np.zeros(lp.n_rows)
+    row_dual = np.zeros(split.n_rows)
+    second_stage = 0.0
     for c, r in zip(chunks, results):
         x[c.cols] = r.x
         row_dual[c.rows] = r.row_dual
+        second_stage += float(r.value.sum())
     master_duals = master.row_duals_at(best_x)
     if master_duals is None:
         row_dual = None
     else:
         row_dual[split.master_rows] = master_duals
-    objective = float(lp.cost @ x + const)
+    objective = float(split.cost @ best_x + second_stage + const)
     gap = (objective - lb) / max(1.0, abs(objective))
     seconds["solve"] = time.perf_counter() - t_start
     return DecomposedResult(
