@@ -223,7 +223,10 @@ def from_data(
     if not np.array_equal(first, np.sort(first)):
         raise NotDecomposable("the first-stage columns are not in the whole model's order")
     split = _layout_split(layout, first, master_rows[order])
-    return stage_one(whole, split, master_lp, master_local[order], first_local), chunks
+    stage = stage_one(whole, split, master_lp, master_local[order], first_local)
+    if whole.layout_only:  # the whole matrix's nonzeros, for the results' model statistics
+        whole.nonzeros = int(stage.A.nnz + sum(ch.W.nnz + ch.T.nnz for ch in chunks))
+    return stage, chunks
 
 
 def _keep_rows(chunk: ChunkData, keep: np.ndarray) -> None:
