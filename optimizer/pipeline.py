@@ -25,7 +25,7 @@ from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenar
 from optimizer.solve import SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface
 from optimizer.solve.baseline import solve_doing_nothing
-from optimizer.solve.decomposed import choose_method, solve_decomposed
+from optimizer.solve.decomposed import AUTO_MIN_FUTURES, choose_method, solve_decomposed
 
 
 @dataclass(frozen=True)
@@ -134,15 +134,24 @@ def run(
     seconds["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    built = build_model(loaded.scenario, data)
-    _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
+    asked = "extensive" if config.warm_resolves else config.method
+    # a model that may be decomposed is built as a layout first: the decomposition builds its
+    # chunks of futures from the data, never the whole matrix (docs/model.md, "Decomposition")
+    layout = asked == "decomposed" or (asked == "auto" and data.K >= AUTO_MIN_FUTURES)
+    built = build_model(loaded.scenario, data, layout_only=layout)
+    method, why = choose_method(built, asked, scenario=loaded.scenario if layout else None)
+    if layout and method != "decomposed":
+        built = build_model(loaded.scenario, data)
+    if method != "decomposed":
+        _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
     seconds["build"] = time.perf_counter() - t
 
-    method, why = choose_method(built, "extensive" if config.warm_resolves else config.method)
     solver = None
     if method == "decomposed":
         interface = "decomposed"
-        result = solve_decomposed(built, config.solver_options(built.lp.is_mip))
+        result = solve_decomposed(
+            built, config.solver_options(built.lp.is_mip), scenario=loaded.scenario
+        )
         seconds.update(result.seconds)
     else:
         interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
@@ -196,5 +205,7 @@ def _baseline(loaded: LoadedScenario, built, config: RunConfig, objective) -> di
             "reason": f"the model has {n:,} columns, over {config.baseline_max_columns:,}: "
             "the extra solve was not spent",
         }
+    if built.lp.layout_only:  # decomposed from the data: the baseline needs the whole LP
+        built = build_model(loaded.scenario, built.data)
     base = solve_doing_nothing(built, config.solver_options(is_mip=False))
     return baseline_summary(loaded.scenario, built, base, objective)

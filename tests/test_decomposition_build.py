@@ -101,7 +101,9 @@ def test_data_path_gives_the_extensive_portfolio():
     layout = build_model(sc, prepare(sc), layout_only=True)
     d = solve_decomposed(layout, EXACT, TIGHT, scenario=sc)
     assert d.objective == pytest.approx(3250.0, rel=1e-7)
-    pf = portfolio(sc, layout, d, input_sha256=ext.loaded.input_sha256, seconds={}, interface="decomposed")
+    pf = portfolio(
+        sc, layout, d, input_sha256=ext.loaded.input_sha256, seconds={}, interface="decomposed"
+    )
     assert pf["budget"]["total"]["marginal_value"] == pytest.approx(15 / 22, rel=1e-6)
     assert_same(ext.portfolio, pf)
 
@@ -112,5 +114,37 @@ def test_data_path_gives_the_extensive_portfolio():
     d = solve_decomposed(layout, EXACT, dec, scenario=sc)
     assert d.status == "optimal"
     assert d.objective == pytest.approx(ext.objective, rel=1e-6)
-    pf = portfolio(sc, layout, d, input_sha256=ext.loaded.input_sha256, seconds={}, interface="decomposed")
+    pf = portfolio(
+        sc, layout, d, input_sha256=ext.loaded.input_sha256, seconds={}, interface="decomposed"
+    )
     assert_same(ext.portfolio, pf, rel=1e-5, abs_=1e-3)
+
+
+def test_chunks_without_their_solvers_give_the_same_cuts_warm():
+    """``keep_solvers=False`` keeps only each chunk's basis: the cut data equal those of kept
+    HiGHS objects, and a second call at the same first stage restarts from the stored basis,
+    already optimal: 0 simplex iterations (the cold first call needs some)."""
+    from optimizer.solve.decomposition_pool import LocalPool
+
+    sc = load(synthetic_scenario(4, 3, 12, 8, seed=1, integer=False)).scenario
+    data = prepare(sc)
+    layout = build_model(sc, data, layout_only=True)
+    gof, cog = _groups(data.K, 3, 0)
+    stage, chunks = from_data(sc, layout, gof, cog, "basis-kept")
+    _, bare_chunks = from_data(sc, layout, gof, cog, "basis-only")  # its own cache entries
+    x = np.minimum(stage.lower + 1.0, np.minimum(stage.upper, stage.artificial_upper))
+    kept = LocalPool(chunks, keep_solvers=True)
+    bare = LocalPool(bare_chunks, keep_solvers=False)
+    try:
+        want = kept.evaluate(x)
+        first = bare.evaluate(x)
+        again = bare.evaluate(x)
+        assert sum(r.iterations for r in first) > 0
+        assert [r.iterations for r in again] == [0] * len(chunks)
+        for a, b in zip(want, again):
+            assert b.status == "Optimal"
+            np.testing.assert_allclose(b.value, a.value, rtol=1e-9, atol=1e-6)
+            np.testing.assert_allclose(b.gradient, a.gradient, rtol=1e-7, atol=1e-6)
+    finally:
+        kept.close()
+        bare.close()

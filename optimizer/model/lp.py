@@ -133,6 +133,8 @@ class LinearProgram:
     @property
     def matrix(self) -> sp.csc_matrix:
         """The constraint matrix (rows x cols), duplicates summed."""
+        if self.layout_only:
+            raise RuntimeError("a layout-only model has no matrix: build the model whole")
         if self._matrix is None:
             if self._coef_parts:
                 r = np.concatenate([p[0] for p in self._coef_parts])

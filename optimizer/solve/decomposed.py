@@ -34,6 +34,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.data import futures_subset
+from optimizer.model import build_model
 from optimizer.model.terms import BuiltModel
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
@@ -65,6 +67,14 @@ AUTO_MIN_FUTURES = 500
 AUTO_CUT_GROUPS = 400
 
 
+#: Above this many columns of the extensive form, the chunks' HiGHS objects are not kept between
+#: iterations (only their bases): HiGHS's copies of the LP would hold the whole extensive form
+#: in memory (benchmarks/README.md, "Decomposition"). Measured at 34 goods x 5 x 60, K = 1,000
+#: (468,000 columns, one process): kept 799 MB peak, 13.1 CPU s; bases only 488 MB, 18.7 CPU s
+#: (same simplex iterations: the warm start holds).
+KEEP_SOLVERS_MAX_COLUMNS = 1_000_000
+
+
 @dataclass(frozen=True)
 class DecompositionOptions:
     """How the L-shaped method runs.
@@ -77,7 +87,10 @@ class DecompositionOptions:
     fastest on the synthetic cases (benchmarks/README.md);
     ``max_iterations``: of the master loop; ``workers``: local processes for the subproblems
     (1: in this process, no Dask); ``scheduler``: an existing Dask scheduler's address
-    (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead.
+    (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead;
+    ``keep_solvers``: keep one HiGHS object per chunk between iterations (else only its
+    basis, and the chunk's LP is passed to HiGHS again each time; None: keep them below
+    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form).
     """
 
     gap: float | None = None
@@ -88,6 +101,7 @@ class DecompositionOptions:
     workers: int = 1
     scheduler: str | None = None
     client: object | None = None
+    keep_solvers: bool | None = None
 
 
 @dataclass
@@ -259,6 +273,7 @@ def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.nda
 
 
 def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, np.ndarray, int]:
+    """Status, values and gradients of every cut group, simplex iterations."""
     bad = [r for r in results if r.status != "Optimal"]
     if bad:
         return bad[0].status, np.zeros(0), np.zeros((0, n1)), 0
@@ -273,12 +288,17 @@ def _at_artificial(x: np.ndarray, split: StageOne, upper: np.ndarray) -> np.ndar
 
 
 def choose_method(
-    m: BuiltModel, method: str = "auto", min_futures: int = AUTO_MIN_FUTURES
+    m: BuiltModel,
+    method: str = "auto",
+    min_futures: int = AUTO_MIN_FUTURES,
+    scenario: Scenario | None = None,
 ) -> tuple[str, str]:
     """``extensive`` or ``decomposed`` for ``method`` ``auto | extensive | decomposed``, and
     why. ``auto`` decomposes from ``min_futures`` futures on, when the model allows it
     (:class:`NotDecomposable` otherwise: the reason is returned). ``decomposed`` on a model
-    that does not allow it raises :class:`NotDecomposable`."""
+    that does not allow it raises :class:`NotDecomposable`. With ``scenario``, the structure
+    is read from a model of the first two futures built from ``m.data`` (``m`` may then be a
+    layout-only model)."""
     if method not in ("auto", "extensive", "decomposed"):
         raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
     if method == "extensive":
@@ -287,7 +307,10 @@ def choose_method(
     if method == "auto" and futures < min_futures:  # small: no need to look at the structure
         return "extensive", f"{futures} futures < {min_futures}"
     try:
-        split_model(m)
+        if scenario is not None:
+            split_model(build_model(scenario, futures_subset(m.data, 0, 2)))
+        else:
+            split_model(m)
     except NotDecomposable as exc:
         if method == "decomposed":
             raise
@@ -328,7 +351,13 @@ def solve_decomposed(
     is_mip = split.is_mip
     gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
     n1, ng = len(split.first), len(chunk_of_group)
-    seconds = {"hand_over": time.perf_counter() - t_start, "subproblems": 0.0, "master": 0.0}
+    seconds = {
+        "hand_over": time.perf_counter() - t_start,
+        "subproblems": 0.0,
+        "chunks_wall": 0.0,  # summed over the chunks, inside the processes that solved them
+        "chunks_cpu": 0.0,
+        "master": 0.0,
+    }
     master = _Master(split, ng, options, level=False)
     proj = _Master(split, ng, options, level=True) if dec.level > 0 else None
     const = split.constant
@@ -337,14 +366,20 @@ def solve_decomposed(
         seconds["solve"] = time.perf_counter() - t_start
         return DecomposedResult(status, text, False, seconds=seconds, chunks=len(chunks))
 
-    with _pool(dec, chunks, options.threads) as pool:
+    keep = dec.keep_solvers
+    if keep is None:
+        keep = split.n_cols < KEEP_SOLVERS_MAX_COLUMNS
+    with _pool(dec, chunks, options.threads, keep) as pool:
         iterations = 0
 
         def evaluate(x: np.ndarray) -> tuple[str, float]:
             nonlocal iterations
             t = time.perf_counter()
-            status, value, grad, its = _gather(pool.evaluate(x), n1)
+            results = pool.evaluate(x)
+            status, value, grad, its = _gather(results, n1)
             seconds["subproblems"] += time.perf_counter() - t
+            seconds["chunks_wall"] += sum(r.seconds for r in results)
+            seconds["chunks_cpu"] += sum(r.cpu_seconds for r in results)
             iterations += its
             if status != "Optimal":
                 return status, np.nan
@@ -466,20 +501,20 @@ def solve_decomposed(
 class _pool:
     """The pool named by the options, closed (and its cluster stopped) on exit."""
 
-    def __init__(self, dec: DecompositionOptions, chunks, threads: int):
-        self.dec, self.chunks, self.threads = dec, chunks, threads
+    def __init__(self, dec: DecompositionOptions, chunks, threads: int, keep: bool):
+        self.dec, self.chunks, self.threads, self.keep = dec, chunks, threads, keep
         self._cm = None
 
     def __enter__(self) -> Pool:
         dec = self.dec
         if dec.client is not None:
-            self.pool = DaskPool(dec.client, self.chunks, self.threads)
+            self.pool = DaskPool(dec.client, self.chunks, self.threads, self.keep)
         elif dec.scheduler or dec.workers > 1:
             self._cm = local_client(dec.workers, dec.scheduler)
             client = self._cm.__enter__()
-            self.pool = DaskPool(client, self.chunks, self.threads)
+            self.pool = DaskPool(client, self.chunks, self.threads, self.keep)
         else:
-            self.pool = LocalPool(self.chunks, self.threads)
+            self.pool = LocalPool(self.chunks, self.threads, self.keep)
         return self.pool
 
     def __exit__(self, *exc) -> None:

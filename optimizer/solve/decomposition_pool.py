@@ -39,13 +39,15 @@ class Pool(Protocol):
 class LocalPool:
     """Every chunk solved in this process, in order."""
 
-    def __init__(self, chunks: Sequence[ChunkData], threads: int = 0):
+    def __init__(self, chunks: Sequence[ChunkData], threads: int = 0, keep_solvers: bool = True):
         self.chunks = list(chunks)
         self.threads = threads
+        self.keep_solvers = keep_solvers
         self.workers = 1
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
-        return [evaluate_chunk(c, x, want_primal, self.threads) for c in self.chunks]
+        keep = self.keep_solvers
+        return [evaluate_chunk(c, x, want_primal, self.threads, keep) for c in self.chunks]
 
     def close(self) -> None:
         if self.chunks:
@@ -58,10 +60,17 @@ class DaskPool:
     chunk costs a scheduler round trip each, which on a loaded machine took longer than the
     solves)."""
 
-    def __init__(self, client: Any, chunks: Sequence[ChunkData], threads: int = 0):
+    def __init__(
+        self,
+        client: Any,
+        chunks: Sequence[ChunkData],
+        threads: int = 0,
+        keep_solvers: bool = True,
+    ):
         self.client = client
         self.chunks = list(chunks)
         self.threads = threads
+        self.keep_solvers = keep_solvers
         self.resends = 0
         self._data: dict[int, Any] = {}
         self._home: dict[int, str] = {}
@@ -99,6 +108,7 @@ class DaskPool:
                     x,
                     want_primal,
                     self.threads,
+                    self.keep_solvers,
                     workers=[w],
                     allow_other_workers=True,
                     pure=False,
