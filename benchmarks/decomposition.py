@@ -249,20 +249,21 @@ def table(rows: list[dict]) -> str:
     the extensive form's at the same K."""
     ext = {r["K"]: r.get("objective") for r in rows if r["mode"] == "extensive"}
     head = (
-        "| K | mode | columns | solve s | CPU s | subproblems s | master its | peak MB "
-        "| workers MB | objective | rel. diff |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| K | mode | columns | solve s | CPU s | subproblems s | chunks CPU s | master its "
+        "| peak MB | workers MB | objective | rel. diff |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     out = [head]
     for r in rows:
         if r.get("status") == "failed":
-            out.append(f"| {r['K']} | {r['mode']} | failed | | | | | | | | |")
+            out.append(f"| {r['K']} | {r['mode']} | failed | | | | | | | | | |")
             continue
         z = ext.get(r["K"])
         diff = None if not z or r["mode"] == "extensive" else (r["objective"] - z) / abs(z)
         out.append(
             f"| {r['K']} | {r['mode']} | {r['columns']:,} | {r['solve_s']:.1f} | "
             f"{r['cpu_s']:.1f} | {_fmt(r.get('subproblem_s'), '.1f')} | "
+            f"{_fmt(r.get('chunks_cpu_s'), '.1f')} | "
             f"{_fmt(r.get('master_iterations'), 'd')} | {r['peak_rss_mb']:.0f} | "
             f"{r['workers_rss_mb']:.0f} | {r['objective']:.10g} | {_fmt(diff, '.1e')} |"
         )

@@ -17,7 +17,7 @@ from typing import Any
 from optimizer.config import Config
 from optimizer.data import prepare
 from optimizer.model import build_model
-from optimizer.model.size import check_size, estimate_size, size_warning
+from optimizer.model.size import check_size, decomposed_estimate, estimate_size, size_warning
 from optimizer.results import portfolio
 from optimizer.results.portfolio import baseline_summary
 from optimizer.results.run import RunResult
@@ -25,7 +25,12 @@ from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenar
 from optimizer.solve import SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface
 from optimizer.solve.baseline import solve_doing_nothing
-from optimizer.solve.decomposed import AUTO_MIN_FUTURES, choose_method, solve_decomposed
+from optimizer.solve.decomposed import (
+    AUTO_MIN_FUTURES,
+    choose_method,
+    may_decompose,
+    solve_decomposed,
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,9 @@ def run(
     seconds["load"] = time.perf_counter() - t
 
     estimate = estimate_size(loaded.scenario)
+    asked = "extensive" if config.warm_resolves else config.method
+    if may_decompose(loaded.scenario, asked, estimate.futures):
+        estimate = decomposed_estimate(estimate)  # built chunk by chunk, never whole
     check_size(estimate, yes=config.large_model_ok)
     note = size_warning(estimate)
     if note and on_note is not None:
@@ -134,7 +142,6 @@ def run(
     seconds["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    asked = "extensive" if config.warm_resolves else config.method
     # a model that may be decomposed is built as a layout first: the decomposition builds its
     # chunks of futures from the data, never the whole matrix (docs/model.md, "Decomposition")
     layout = asked == "decomposed" or (asked == "auto" and data.K >= AUTO_MIN_FUTURES)

@@ -320,6 +320,19 @@ def choose_method(
     return "decomposed", f"{futures} futures >= {min_futures}"
 
 
+def may_decompose(scenario: Scenario, method: str = "auto", futures: int = 0) -> bool:
+    """Whether a run of ``scenario`` with ``futures`` futures will likely be decomposed under
+    ``method``, read from the scenario alone (before any array is built, for the memory
+    estimate): not asked extensive, enough futures for ``auto``, no CVaR limit, no
+    ``max_shortfall`` (the rows the method refuses)."""
+    if method == "extensive" or (method == "auto" and futures < AUTO_MIN_FUTURES):
+        return False
+    cvar = scenario.risk.cvar
+    if cvar is not None and cvar.limit is not None:
+        return False
+    return all(g.max_shortfall is None for g in scenario.goods.values())
+
+
 def solve_decomposed(
     m: BuiltModel,
     options: SolverOptions | None = None,
