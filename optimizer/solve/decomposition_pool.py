@@ -156,15 +156,22 @@ def local_client(workers: int | None = None, scheduler: str | None = None) -> It
         finally:
             client.close()
         return
+    import dask
+
     n = max(1, int(workers or os.cpu_count() or 1))
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=50,
-    )
+    # one thread per library in a worker, as Dask's default, but without its
+    # MALLOC_TRIM_THRESHOLD_=65536: that frequent trimming cost HiGHS 20-30 % more CPU per
+    # chunk here (benchmarks/README.md, "2 workers against 1")
+    environ = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        )
     try:
         client = Client(cluster, set_as_default=False)
         try:
