@@ -36,6 +36,44 @@ HERE = Path(__file__).resolve().parent
 MODES = ("extensive", "decomposed-1", "decomposed-2", "decomposed-remote")
 
 
+#: Expected disruption occurrences per sampled future (sampled_scenario): about what one
+#: synthetic disruption of 1 to 3 hits brings, so the futures are of the same size.
+OCCURRENCES_PER_FUTURE = 1.5
+
+
+def sampled_scenario(goods: int, suppliers: int, months: int, samples: int, seed: int) -> dict:
+    """The synthetic scenario of ``benchmarks/generate.py`` (LP) with its disruptions replaced
+    by a risk model drawing ``samples`` futures (they never pass through the scenario file):
+    one event per hit of ``goods`` synthetic disruptions, on the same countries and goods, with
+    the hit's severity as the top of a uniform spread from half of it, a duration from 1 month
+    to twice the hit's, a start anywhere in the window, the disruption's price multiplier, and
+    a rate such that a future holds :data:`OCCURRENCES_PER_FUTURE` occurrences on average."""
+    sys.path.insert(0, str(HERE))
+    from generate import synthetic_scenario
+
+    data = synthetic_scenario(goods, suppliers, months, goods, seed, integer=False)
+    years = months / 12.0
+    hits = []
+    for dis in data.pop("disruptions").values():
+        for hit in dis["hits"]:
+            dur = int(str(hit.get("duration", dis["duration"])).split()[0])
+            hits.append((hit, dur, float(dis.get("price_multiplier", 1.0))))
+    rate = OCCURRENCES_PER_FUTURE / (len(hits) * years)
+    events = {}
+    for i, (hit, dur, price) in enumerate(hits):
+        sev = float(hit["severity"])
+        events[f"event_{i + 1:03d}"] = {
+            "rate": f"{rate:.6g} per year",
+            "countries": list(hit["countries"]),
+            **({"goods": list(hit["goods"])} if "goods" in hit else {}),
+            "severity": {"min": sev / 2, "max": sev},
+            "duration": {"min": "1 months", "max": f"{max(2, 2 * dur)} months"},
+            "price_multiplier": max(1.0, price),
+        }
+    data["risk_model"] = {"samples": int(samples), "seed": int(seed), "events": events}
+    return data
+
+
 def _case(
     goods: int,
     suppliers: int,
@@ -44,6 +82,8 @@ def _case(
     mode: str,
     seed: int,
     scheduler: str | None = None,
+    keep_solvers: str = "auto",
+    sampled: bool = False,
 ) -> dict:
     """Run one mode on one size in this process; returns its measurements."""
     sys.path.insert(0, str(HERE))
@@ -55,14 +95,29 @@ def _case(
     from optimizer.model import build_model
 
     t0 = time.perf_counter()
-    loaded = load(synthetic_scenario(goods, suppliers, months, futures - 1, seed, integer=False))
+    if sampled:
+        loaded = load(sampled_scenario(goods, suppliers, months, futures - 1, seed))
+    else:
+        loaded = load(
+            synthetic_scenario(goods, suppliers, months, futures - 1, seed, integer=False)
+        )
+    load_s = time.perf_counter() - t0
     data = prepare(loaded.scenario)
-    m = build_model(loaded.scenario, data)
-    _ = m.lp.matrix
+    # the decomposition builds its chunks from the data: only the model's layout is built whole
+    m = build_model(loaded.scenario, data, layout_only=mode != "extensive")
+    if mode == "extensive":
+        _ = m.lp.matrix
     build_s = time.perf_counter() - t0
     options = RunConfig().solver_options(m.lp.is_mip)
     c0, t0 = time.process_time(), time.perf_counter()
-    row: dict = {"K": data.K, "mode": mode, "columns": m.lp.n_cols, "build_s": build_s}
+    row: dict = {
+        "K": data.K,
+        "sampled": sampled,
+        "mode": mode,
+        "columns": m.lp.n_cols,
+        "load_s": load_s,
+        "build_s": build_s,
+    }
     if mode == "extensive":
         from optimizer.solve.direct import DirectHighs
 
@@ -71,14 +126,18 @@ def _case(
     else:
         from optimizer.solve.decomposed import DecompositionOptions, solve_decomposed
 
+        keep = {"auto": None, "yes": True, "no": False}[keep_solvers]
         if mode == "decomposed-remote":
-            dec = DecompositionOptions(scheduler=scheduler)
+            dec = DecompositionOptions(scheduler=scheduler, keep_solvers=keep)
         else:
-            dec = DecompositionOptions(workers=int(mode.split("-")[1]))
-        res = solve_decomposed(m, options, dec)
+            dec = DecompositionOptions(workers=int(mode.split("-")[1]), keep_solvers=keep)
+        res = solve_decomposed(m, options, dec, scenario=loaded.scenario)
         row.update(
             iterations=res.iterations,
+            chunk_build_s=res.seconds["hand_over"],
             subproblem_s=res.seconds["subproblems"],
+            chunks_wall_s=res.seconds["chunks_wall"],
+            chunks_cpu_s=res.seconds["chunks_cpu"],
             master_s=res.seconds["master"],
             master_iterations=res.master_iterations,
             lower_bound=res.lower_bound,
@@ -94,6 +153,61 @@ def _case(
         workers_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
     )
     return row
+
+
+def profile_pools(
+    goods: int, suppliers: int, months: int, futures: int, seed: int, rounds: int = 4
+) -> list[dict]:
+    """The same chunks evaluated ``rounds`` times at alternating first stages in this process
+    (``LocalPool``) and on 2 local Dask workers (``DaskPool``): per round the wall time of the
+    evaluation, and the chunks' own wall and CPU seconds summed inside the processes that
+    solved them (so that a slower worker shows as CPU, a waiting one as wall only)."""
+    sys.path.insert(0, str(HERE.parent))
+    import numpy as np
+
+    from optimizer.api import load
+    from optimizer.data import prepare
+    from optimizer.model import build_model
+    from optimizer.solve.decomposed import _groups
+    from optimizer.solve.decomposition_build import from_data
+    from optimizer.solve.decomposition_pool import DaskPool, LocalPool, local_client
+
+    loaded = load(sampled_scenario(goods, suppliers, months, futures - 1, seed))
+    data = prepare(loaded.scenario)
+    layout = build_model(loaded.scenario, data, layout_only=True)
+    gof, cog = _groups(data.K, 25, 0)
+    stage, chunks = from_data(loaded.scenario, layout, gof, cog, "profile-local")
+    top = np.minimum(stage.upper, stage.artificial_upper)
+    xs = [stage.lower + f * (top - stage.lower) * 0.01 for f in (0.0, 1.0)]
+    out = []
+
+    def rounds_of(pool, name):
+        for i in range(rounds):
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = pool.evaluate(xs[i % 2])
+            out.append(
+                {
+                    "pool": name,
+                    "round": i,
+                    "wall_s": time.perf_counter() - t0,
+                    "client_cpu_s": time.process_time() - c0,
+                    "chunks_wall_s": sum(r.seconds for r in res),
+                    "chunks_cpu_s": sum(r.cpu_seconds for r in res),
+                    "iterations": sum(r.iterations for r in res),
+                }
+            )
+            print(json.dumps(out[-1]), file=sys.stderr, flush=True)
+
+    local = LocalPool(chunks)
+    rounds_of(local, "local")
+    local.close()
+    for c in chunks:
+        c.token = "profile-dask"
+    with local_client(workers=2) as client:
+        pool = DaskPool(client, chunks)
+        rounds_of(pool, "dask-2")
+        pool.close()
+    return out
 
 
 def _run_in_process(args: argparse.Namespace, futures: int, mode: str) -> dict:
@@ -112,7 +226,11 @@ def _run_in_process(args: argparse.Namespace, futures: int, mode: str) -> dict:
         str(args.months),
         "--seed",
         str(args.seed),
+        "--keep-solvers",
+        args.keep_solvers,
     ]
+    if args.sampled:
+        cmd.append("--sampled")
     if args.scheduler:
         cmd += ["--scheduler", args.scheduler]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -131,20 +249,21 @@ def table(rows: list[dict]) -> str:
     the extensive form's at the same K."""
     ext = {r["K"]: r.get("objective") for r in rows if r["mode"] == "extensive"}
     head = (
-        "| K | mode | columns | solve s | CPU s | subproblems s | master its | peak MB "
-        "| workers MB | objective | rel. diff |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| K | mode | columns | solve s | CPU s | subproblems s | chunks CPU s | master its "
+        "| peak MB | workers MB | objective | rel. diff |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     out = [head]
     for r in rows:
         if r.get("status") == "failed":
-            out.append(f"| {r['K']} | {r['mode']} | failed | | | | | | | | |")
+            out.append(f"| {r['K']} | {r['mode']} | failed | | | | | | | | | |")
             continue
         z = ext.get(r["K"])
         diff = None if not z or r["mode"] == "extensive" else (r["objective"] - z) / abs(z)
         out.append(
             f"| {r['K']} | {r['mode']} | {r['columns']:,} | {r['solve_s']:.1f} | "
             f"{r['cpu_s']:.1f} | {_fmt(r.get('subproblem_s'), '.1f')} | "
+            f"{_fmt(r.get('chunks_cpu_s'), '.1f')} | "
             f"{_fmt(r.get('master_iterations'), 'd')} | {r['peak_rss_mb']:.0f} | "
             f"{r['workers_rss_mb']:.0f} | {r['objective']:.10g} | {_fmt(diff, '.1e')} |"
         )
@@ -162,8 +281,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--json", type=Path)
     p.add_argument("--scheduler", help="address of a running Dask scheduler (decomposed-remote)")
+    p.add_argument(
+        "--keep-solvers",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="keep one HiGHS object per chunk between iterations (no: only its basis)",
+    )
+    p.add_argument(
+        "--sampled",
+        action="store_true",
+        help="draw K - 1 futures from a risk model (sampled_scenario) instead of writing "
+        "K - 1 disruptions into the scenario",
+    )
+    p.add_argument(
+        "--profile-pools",
+        action="store_true",
+        help="time the subproblem rounds in-process against 2 Dask workers (profile_pools)",
+    )
     p.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.profile_pools:
+        rows = profile_pools(args.goods, args.suppliers, args.months, args.futures[0], args.seed)
+        print(json.dumps(rows))
+        return 0
     if args.one:
         row = _case(
             args.goods,
@@ -173,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             args.one,
             args.seed,
             args.scheduler,
+            args.keep_solvers,
+            args.sampled,
         )
         print(json.dumps(row))
         return 0

@@ -447,3 +447,38 @@ def origin_availability(severity: np.ndarray, origin: dict, J: int) -> np.ndarra
     weighted = origin["origin_share"][:, None, None] * links.transpose(1, 0, 2)
     np.add.at(cut, origin["origin_supplier"], weighted)
     return (1.0 - own) * (1.0 - np.minimum(1.0, cut.transpose(1, 0, 2)))
+
+
+def futures_subset(data: ModelData, start: int, stop: int) -> ModelData:
+    """The same data restricted to the futures ``start .. stop - 1`` (in model order), for
+    building one chunk of the L-shaped method from the data (``optimizer.solve``'s
+    decomposition) instead of splitting the whole model.
+
+    Probabilities are kept as they are (not renormalised), so every probability-weighted cost
+    of a future is the one it has in the whole model; the cells and supplier cells of those
+    futures keep their order (the whole model's order restricted to the range). Goods,
+    suppliers and first-stage data are shared, not copied.
+    """
+    import dataclasses  # here, so that this helper stays one self-contained addition
+
+    start, stop = max(0, int(start)), min(data.K, int(stop))
+    lo, hi = np.searchsorted(data.cell_k, [start, stop])  # cells are sorted by future
+    slo, shi = np.searchsorted(data.sc_cell, [lo, hi])  # supplier cells sorted by cell
+    per_future = {
+        "scenarios": data.scenarios[start:stop],
+        "probability": data.probability[start:stop],
+        "disrupted": data.disrupted[start:stop],
+        "price_mult": data.price_mult[start:stop],
+        "demand_mult": data.demand_mult[start:stop],
+        "avail": data.avail[start:stop],
+        "spot_ok": data.spot_ok[start:stop],
+        "cell_k": data.cell_k[lo:hi] - start,
+        "cell_g": data.cell_g[lo:hi],
+        "cell_t0": data.cell_t0[lo:hi],
+        "cell_len": data.cell_len[lo:hi],
+        "sc_cell": data.sc_cell[slo:shi] - lo,
+        "sc_j": data.sc_j[slo:shi],
+    }
+    if data.origin_severity.shape[0] == data.K:
+        per_future["origin_severity"] = data.origin_severity[start:stop]
+    return dataclasses.replace(data, **per_future)

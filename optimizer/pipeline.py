@@ -17,7 +17,7 @@ from typing import Any
 from optimizer.config import Config
 from optimizer.data import ModelData, prepare
 from optimizer.model import BuiltModel, build_model
-from optimizer.model.size import check_size, estimate_size, size_warning
+from optimizer.model.size import check_size, decomposed_estimate, estimate_size, size_warning
 from optimizer.results import portfolio
 from optimizer.results.portfolio import baseline_summary
 from optimizer.results.run import RunResult
@@ -25,7 +25,12 @@ from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenar
 from optimizer.solve import PYOMO_MAX_COLUMNS, SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface, SolveResult
 from optimizer.solve.baseline import solve_doing_nothing
-from optimizer.solve.decomposed import choose_method, solve_decomposed
+from optimizer.solve.decomposed import (
+    AUTO_MIN_FUTURES,
+    choose_method,
+    may_decompose,
+    solve_decomposed,
+)
 
 
 @dataclass(frozen=True)
@@ -118,12 +123,16 @@ def run(
     A solve that does not end optimal is *not* raised: check ``result.status``.
     """
     config = config or RunConfig()
-    loaded, data, built, seconds = _build(scenario, config, overrides, on_note)
-    method, why = choose_method(built, "extensive" if config.warm_resolves else config.method)
+    asked = "extensive" if config.warm_resolves else config.method
+    loaded, data, built, seconds, (method, why) = _build(
+        scenario, config, overrides, on_note, asked
+    )
     solver = None
     if method == "decomposed":
         interface = "decomposed"
-        result = solve_decomposed(built, config.solver_options(built.lp.is_mip))
+        result = solve_decomposed(
+            built, config.solver_options(built.lp.is_mip), scenario=loaded.scenario
+        )
         seconds.update(result.seconds)
     else:
         interface = choose_interface(built.lp, config.interface, config.pyomo_max_columns)
@@ -140,14 +149,19 @@ def _build(
     config: RunConfig,
     overrides: tuple[str, ...] | list[str],
     on_note: Callable[[str], None] | None,
-) -> tuple[LoadedScenario, ModelData, BuiltModel, dict[str, float]]:
-    """The stages before the solve: load, check the size, prepare, build (seconds of each)."""
+    asked: str = "extensive",
+) -> tuple[LoadedScenario, ModelData, BuiltModel, dict[str, float], tuple[str, str]]:
+    """The stages before the solve: load, check the size, prepare, build (seconds of each),
+    and the solution method for ``asked`` (``auto``, ``extensive``, ``decomposed``) with why.
+    A model that will be decomposed is built as a layout only (no matrix)."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     loaded = load(scenario, overrides)
     seconds["load"] = time.perf_counter() - t
 
     estimate = estimate_size(loaded.scenario)
+    if may_decompose(loaded.scenario, asked, estimate.futures):
+        estimate = decomposed_estimate(estimate)  # built chunk by chunk, never whole
     check_size(estimate, yes=config.large_model_ok)
     note = size_warning(estimate)
     if note and on_note is not None:
@@ -158,10 +172,17 @@ def _build(
     seconds["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    built = build_model(loaded.scenario, data)
-    _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
+    # a model that may be decomposed is built as a layout first: the decomposition builds its
+    # chunks of futures from the data, never the whole matrix (docs/model.md, "Decomposition")
+    layout = asked == "decomposed" or (asked == "auto" and data.K >= AUTO_MIN_FUTURES)
+    built = build_model(loaded.scenario, data, layout_only=layout)
+    method, why = choose_method(built, asked, scenario=loaded.scenario if layout else None)
+    if layout and method != "decomposed":
+        built = build_model(loaded.scenario, data)
+    if method != "decomposed":
+        _ = built.lp.matrix  # assemble the sparse matrix here, so that it is timed as build
     seconds["build"] = time.perf_counter() - t
-    return loaded, data, built, seconds
+    return loaded, data, built, seconds, (method, why)
 
 
 def _solve_seconds(
@@ -224,6 +245,8 @@ def _baseline(loaded: LoadedScenario, built, config: RunConfig, objective) -> di
             "reason": f"the model has {n:,} columns, over {config.baseline_max_columns:,}: "
             "the extra solve was not spent",
         }
+    if built.lp.layout_only:  # decomposed from the data: the baseline needs the whole LP
+        built = build_model(loaded.scenario, built.data)
     base = solve_doing_nothing(built, config.solver_options(is_mip=False))
     return baseline_summary(loaded.scenario, built, base, objective)
 
@@ -339,5 +362,5 @@ def pyomo_model(
     holding every future), whatever ``config.method`` says.
     """
     config = config or RunConfig()
-    loaded, data, built, seconds = _build(scenario, config, overrides, None)
+    loaded, data, built, seconds, _ = _build(scenario, config, overrides, None)
     return PyomoModel(loaded, data, built, config, seconds)

@@ -13,9 +13,11 @@ from optimizer.model.terms import LEVERS, BuiltModel
 from optimizer.scenario.schema import Scenario
 
 
-def build_model(scenario: Scenario, data: ModelData) -> BuiltModel:
-    """The whole model of ``scenario`` from its prepared arrays ``data``."""
-    m = terms.build(data)
+def build_model(scenario: Scenario, data: ModelData, layout_only: bool = False) -> BuiltModel:
+    """The whole model of ``scenario`` from its prepared arrays ``data``; ``layout_only``: its
+    blocks, bounds, costs and maps without the matrix (for a model built in pieces, see
+    :attr:`~optimizer.model.lp.LinearProgram.layout_only`)."""
+    m = terms.build(data, layout_only)
     chains.add_inputs(m)
     constraints.add_all(m, scenario)
     limits.add_limits(m, scenario)

@@ -50,6 +50,12 @@ class LinearProgram:
     _coef_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _matrix: sp.csc_matrix | None = None
     _cost: np.ndarray | None = None
+    layout_only: bool = False
+    """Keep the blocks, bounds and costs but no matrix coefficient (:meth:`add_terms` drops
+    them): the layout of a model too large to hold whole, whose rows are built in pieces (the
+    decomposition builds each chunk of futures from the data). ``matrix`` is then empty."""
+    nonzeros: int | None = None
+    """With ``layout_only``: the whole matrix's nonzeros, when its builder counted them."""
 
     # building ------------------------------------------------------------------------------
     def add_variables(
@@ -99,6 +105,8 @@ class LinearProgram:
             np.asarray(cols, dtype=np.int64),
             np.asarray(coefs, dtype=float),
         )
+        if self.layout_only:
+            return
         keep = coefs != 0
         self._coef_parts.append((rows[keep].copy(), cols[keep].copy(), coefs[keep].copy()))
         self._matrix = None
@@ -125,6 +133,8 @@ class LinearProgram:
     @property
     def matrix(self) -> sp.csc_matrix:
         """The constraint matrix (rows x cols), duplicates summed."""
+        if self.layout_only:
+            raise RuntimeError("a layout-only model has no matrix: build the model whole")
         if self._matrix is None:
             if self._coef_parts:
                 r = np.concatenate([p[0] for p in self._coef_parts])
@@ -223,6 +233,6 @@ class LinearProgram:
         return {
             "variables": self.n_cols,
             "constraints": self.n_rows,
-            "nonzeros": int(self.matrix.nnz),
+            "nonzeros": int(self.nonzeros if self.layout_only else self.matrix.nnz),
             "integer_variables": int(self.integrality.sum()),
         }

@@ -93,9 +93,10 @@ def _aligned(n: int, where: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return out
 
 
-def build(data: ModelData) -> BuiltModel:
-    """Build every term of the model except the user-switched constraints and CVaR."""
-    lp = LinearProgram()
+def build(data: ModelData, layout_only: bool = False) -> BuiltModel:
+    """Build every term of the model except the user-switched constraints and CVaR
+    (``layout_only``: without the matrix, see :attr:`LinearProgram.layout_only`)."""
+    lp = LinearProgram(layout_only=layout_only)
     cash = CashLedger(constant=np.zeros((data.G, len(LEVERS))))
     m = BuiltModel(lp=lp, data=data, cash=cash)
     add_stockpile_first_stage(m)

@@ -34,15 +34,14 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.data import futures_subset
+from optimizer.model import build_model
 from optimizer.model.terms import BuiltModel
+from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
+from optimizer.solve.decomposition_build import StageOne, from_data, from_model
 from optimizer.solve.decomposition_pool import DaskPool, LocalPool, Pool, local_client
-from optimizer.solve.decomposition_split import (
-    NotDecomposable,
-    Split,
-    make_chunks,
-    split_model,
-)
+from optimizer.solve.decomposition_split import NotDecomposable, split_model
 from optimizer.solve.decomposition_worker import ChunkResult
 
 _INF = highspy.kHighsInf
@@ -68,6 +67,14 @@ AUTO_MIN_FUTURES = 500
 AUTO_CUT_GROUPS = 400
 
 
+#: Above this many columns of the extensive form, the chunks' HiGHS objects are not kept between
+#: iterations (only their bases): HiGHS's copies of the LP would hold the whole extensive form
+#: in memory (benchmarks/README.md, "Decomposition"). Measured at 34 goods x 5 x 60, K = 1,000
+#: (468,000 columns, one process): kept 799 MB peak, 13.1 CPU s; bases only 488 MB, 18.7 CPU s
+#: (same simplex iterations: the warm start holds).
+KEEP_SOLVERS_MAX_COLUMNS = 1_000_000
+
+
 @dataclass(frozen=True)
 class DecompositionOptions:
     """How the L-shaped method runs.
@@ -80,7 +87,10 @@ class DecompositionOptions:
     fastest on the synthetic cases (benchmarks/README.md);
     ``max_iterations``: of the master loop; ``workers``: local processes for the subproblems
     (1: in this process, no Dask); ``scheduler``: an existing Dask scheduler's address
-    (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead.
+    (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead;
+    ``keep_solvers``: keep one HiGHS object per chunk between iterations (else only its
+    basis, and the chunk's LP is passed to HiGHS again each time; None: keep them below
+    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form).
     """
 
     gap: float | None = None
@@ -91,6 +101,7 @@ class DecompositionOptions:
     workers: int = 1
     scheduler: str | None = None
     client: object | None = None
+    keep_solvers: bool | None = None
 
 
 @dataclass
@@ -114,16 +125,12 @@ class _Master:
     """The master LP/MIP in HiGHS: columns ``x`` (first stage), ``theta`` (one per cut group)
     and, for the level projection, ``t`` (the weighted infinity-norm distance)."""
 
-    def __init__(
-        self, m: BuiltModel, split: Split, n_groups: int, options: SolverOptions, level: bool
-    ):
-        lp = m.lp
+    def __init__(self, split: StageOne, n_groups: int, options: SolverOptions, level: bool):
         n1 = len(split.first)
         self.n1, self.ng, self.level = n1, n_groups, level
-        self.c1 = lp.cost[split.first]
+        self.c1 = split.cost
         self.upper = np.minimum(split.upper, split.artificial_upper)
-        integer = lp.integrality[split.first] != 0
-        self.integer = np.flatnonzero(integer)
+        self.integer = np.flatnonzero(split.integer)
         ncol = n1 + n_groups + (1 if level else 0)
         with quiet_stdout():
             self.h = h = highspy.Highs()
@@ -144,11 +151,9 @@ class _Master:
                 k, self.integer.astype(np.int32), np.array([highspy.HighsVarType.kInteger] * k)
             )
         rows = split.master_rows
-        self.row_scale = lp.row_scales()[rows]
-        A = (sp.diags(self.row_scale) @ lp.matrix.tocsr()[rows][:, split.first]).tocsr()
-        self._add_rows(
-            lp.row_lower[rows] * self.row_scale, lp.row_upper[rows] * self.row_scale, A, ncol
-        )
+        self.row_scale = split.row_scale
+        A = (sp.diags(self.row_scale) @ split.A).tocsr()
+        self._add_rows(split.row_lower * self.row_scale, split.row_upper * self.row_scale, A, ncol)
         self.n_master_rows = len(rows)
         if level:
             # level row: c1 x + sum theta <= level; proximity: w (x - centre) in [-t, t]
@@ -268,6 +273,7 @@ def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.nda
 
 
 def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, np.ndarray, int]:
+    """Status, values and gradients of every cut group, simplex iterations."""
     bad = [r for r in results if r.status != "Optimal"]
     if bad:
         return bad[0].status, np.zeros(0), np.zeros((0, n1)), 0
@@ -276,18 +282,23 @@ def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, np.nd
     return "Optimal", value, grad, sum(r.iterations for r in results)
 
 
-def _at_artificial(x: np.ndarray, split: Split, upper: np.ndarray) -> np.ndarray:
+def _at_artificial(x: np.ndarray, split: StageOne, upper: np.ndarray) -> np.ndarray:
     art = np.isfinite(split.artificial_upper)
     return np.flatnonzero(art & (x >= upper - 1e-9 * np.maximum(1.0, np.abs(upper))))
 
 
 def choose_method(
-    m: BuiltModel, method: str = "auto", min_futures: int = AUTO_MIN_FUTURES
+    m: BuiltModel,
+    method: str = "auto",
+    min_futures: int = AUTO_MIN_FUTURES,
+    scenario: Scenario | None = None,
 ) -> tuple[str, str]:
     """``extensive`` or ``decomposed`` for ``method`` ``auto | extensive | decomposed``, and
     why. ``auto`` decomposes from ``min_futures`` futures on, when the model allows it
     (:class:`NotDecomposable` otherwise: the reason is returned). ``decomposed`` on a model
-    that does not allow it raises :class:`NotDecomposable`."""
+    that does not allow it raises :class:`NotDecomposable`. With ``scenario``, the structure
+    is read from a model of the first two futures built from ``m.data`` (``m`` may then be a
+    layout-only model)."""
     if method not in ("auto", "extensive", "decomposed"):
         raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
     if method == "extensive":
@@ -296,7 +307,10 @@ def choose_method(
     if method == "auto" and futures < min_futures:  # small: no need to look at the structure
         return "extensive", f"{futures} futures < {min_futures}"
     try:
-        split_model(m)
+        if scenario is not None:
+            split_model(build_model(scenario, futures_subset(m.data, 0, 2)))
+        else:
+            split_model(m)
     except NotDecomposable as exc:
         if method == "decomposed":
             raise
@@ -306,12 +320,31 @@ def choose_method(
     return "decomposed", f"{futures} futures >= {min_futures}"
 
 
+def may_decompose(scenario: Scenario, method: str = "auto", futures: int = 0) -> bool:
+    """Whether a run of ``scenario`` with ``futures`` futures will likely be decomposed under
+    ``method``, read from the scenario alone (before any array is built, for the memory
+    estimate): not asked extensive, enough futures for ``auto``, no CVaR limit, no
+    ``max_shortfall`` (the rows the method refuses)."""
+    if method == "extensive" or (method == "auto" and futures < AUTO_MIN_FUTURES):
+        return False
+    cvar = scenario.risk.cvar
+    if cvar is not None and cvar.limit is not None:
+        return False
+    return all(g.max_shortfall is None for g in scenario.goods.values())
+
+
 def solve_decomposed(
     m: BuiltModel,
     options: SolverOptions | None = None,
     decomposition: DecompositionOptions | None = None,
+    scenario: Scenario | None = None,
 ) -> DecomposedResult:
     """Solve the built model ``m`` by the L-shaped method (see the module's docstring).
+
+    With ``scenario``, the chunks are built from the data, chunk by chunk
+    (:func:`~optimizer.solve.decomposition_build.from_data`): ``m`` may then be the model's
+    layout only (``build_model(..., layout_only=True)``), its matrix is never read. Without,
+    the whole model ``m`` is split.
 
     Raises :class:`NotDecomposable` (with the reason) for a model the method does not handle:
     solve its extensive form instead. Otherwise never raises for the outcome: the status is
@@ -322,31 +355,44 @@ def solve_decomposed(
     options = options or SolverOptions()
     dec = decomposition or DecompositionOptions()
     t_start = time.perf_counter()
-    split = split_model(m)
-    lp = m.lp
-    is_mip = lp.is_mip
-    gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
-    group_of_future, chunk_of_group = _groups(split.K, dec.futures_per_chunk, dec.cut_groups)
+    group_of_future, chunk_of_group = _groups(m.data.K, dec.futures_per_chunk, dec.cut_groups)
     token = uuid.uuid4().hex
-    chunks = make_chunks(m, split, group_of_future, chunk_of_group, token)
+    if scenario is None:
+        split, chunks = from_model(m, group_of_future, chunk_of_group, token)
+    else:
+        split, chunks = from_data(scenario, m, group_of_future, chunk_of_group, token)
+    is_mip = split.is_mip
+    gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
     n1, ng = len(split.first), len(chunk_of_group)
-    seconds = {"hand_over": time.perf_counter() - t_start, "subproblems": 0.0, "master": 0.0}
-    master = _Master(m, split, ng, options, level=False)
-    proj = _Master(m, split, ng, options, level=True) if dec.level > 0 else None
-    const = float(lp.objective_constant)
+    seconds = {
+        "hand_over": time.perf_counter() - t_start,
+        "subproblems": 0.0,
+        "chunks_wall": 0.0,  # summed over the chunks, inside the processes that solved them
+        "chunks_cpu": 0.0,
+        "master": 0.0,
+    }
+    master = _Master(split, ng, options, level=False)
+    proj = _Master(split, ng, options, level=True) if dec.level > 0 else None
+    const = split.constant
 
     def fail(status, text) -> DecomposedResult:
         seconds["solve"] = time.perf_counter() - t_start
         return DecomposedResult(status, text, False, seconds=seconds, chunks=len(chunks))
 
-    with _pool(dec, chunks, options.threads) as pool:
+    keep = dec.keep_solvers
+    if keep is None:
+        keep = split.n_cols < KEEP_SOLVERS_MAX_COLUMNS
+    with _pool(dec, chunks, options.threads, keep) as pool:
         iterations = 0
 
         def evaluate(x: np.ndarray) -> tuple[str, float]:
             nonlocal iterations
             t = time.perf_counter()
-            status, value, grad, its = _gather(pool.evaluate(x), n1)
+            results = pool.evaluate(x)
+            status, value, grad, its = _gather(results, n1)
             seconds["subproblems"] += time.perf_counter() - t
+            seconds["chunks_wall"] += sum(r.seconds for r in results)
+            seconds["chunks_cpu"] += sum(r.cpu_seconds for r in results)
             iterations += its
             if status != "Optimal":
                 return status, np.nan
@@ -427,18 +473,20 @@ def solve_decomposed(
         seconds["subproblems"] += time.perf_counter() - t
         workers = pool.workers
         resends = getattr(pool, "resends", 0)
-    x = np.zeros(lp.n_cols)
+    x = np.zeros(split.n_cols)
     x[split.first] = best_x
-    row_dual = np.zeros(lp.n_rows)
+    row_dual = np.zeros(split.n_rows)
+    second_stage = 0.0
     for c, r in zip(chunks, results):
         x[c.cols] = r.x
         row_dual[c.rows] = r.row_dual
+        second_stage += float(r.value.sum())
     master_duals = master.row_duals_at(best_x)
     if master_duals is None:
         row_dual = None
     else:
         row_dual[split.master_rows] = master_duals
-    objective = float(lp.cost @ x + const)
+    objective = float(split.cost @ best_x + second_stage + const)
     gap = (objective - lb) / max(1.0, abs(objective))
     seconds["solve"] = time.perf_counter() - t_start
     return DecomposedResult(
@@ -466,20 +514,20 @@ def solve_decomposed(
 class _pool:
     """The pool named by the options, closed (and its cluster stopped) on exit."""
 
-    def __init__(self, dec: DecompositionOptions, chunks, threads: int):
-        self.dec, self.chunks, self.threads = dec, chunks, threads
+    def __init__(self, dec: DecompositionOptions, chunks, threads: int, keep: bool):
+        self.dec, self.chunks, self.threads, self.keep = dec, chunks, threads, keep
         self._cm = None
 
     def __enter__(self) -> Pool:
         dec = self.dec
         if dec.client is not None:
-            self.pool = DaskPool(dec.client, self.chunks, self.threads)
+            self.pool = DaskPool(dec.client, self.chunks, self.threads, self.keep)
         elif dec.scheduler or dec.workers > 1:
             self._cm = local_client(dec.workers, dec.scheduler)
             client = self._cm.__enter__()
-            self.pool = DaskPool(client, self.chunks, self.threads)
+            self.pool = DaskPool(client, self.chunks, self.threads, self.keep)
         else:
-            self.pool = LocalPool(self.chunks, self.threads)
+            self.pool = LocalPool(self.chunks, self.threads, self.keep)
         return self.pool
 
     def __exit__(self, *exc) -> None:

@@ -39,13 +39,15 @@ class Pool(Protocol):
 class LocalPool:
     """Every chunk solved in this process, in order."""
 
-    def __init__(self, chunks: Sequence[ChunkData], threads: int = 0):
+    def __init__(self, chunks: Sequence[ChunkData], threads: int = 0, keep_solvers: bool = True):
         self.chunks = list(chunks)
         self.threads = threads
+        self.keep_solvers = keep_solvers
         self.workers = 1
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
-        return [evaluate_chunk(c, x, want_primal, self.threads) for c in self.chunks]
+        keep = self.keep_solvers
+        return [evaluate_chunk(c, x, want_primal, self.threads, keep) for c in self.chunks]
 
     def close(self) -> None:
         if self.chunks:
@@ -58,10 +60,17 @@ class DaskPool:
     chunk costs a scheduler round trip each, which on a loaded machine took longer than the
     solves)."""
 
-    def __init__(self, client: Any, chunks: Sequence[ChunkData], threads: int = 0):
+    def __init__(
+        self,
+        client: Any,
+        chunks: Sequence[ChunkData],
+        threads: int = 0,
+        keep_solvers: bool = True,
+    ):
         self.client = client
         self.chunks = list(chunks)
         self.threads = threads
+        self.keep_solvers = keep_solvers
         self.resends = 0
         self._data: dict[int, Any] = {}
         self._home: dict[int, str] = {}
@@ -99,6 +108,7 @@ class DaskPool:
                     x,
                     want_primal,
                     self.threads,
+                    self.keep_solvers,
                     workers=[w],
                     allow_other_workers=True,
                     pure=False,
@@ -146,15 +156,22 @@ def local_client(workers: int | None = None, scheduler: str | None = None) -> It
         finally:
             client.close()
         return
+    import dask
+
     n = max(1, int(workers or os.cpu_count() or 1))
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=50,
-    )
+    # one thread per library in a worker, as Dask's default, but without its
+    # MALLOC_TRIM_THRESHOLD_=65536: that frequent trimming cost HiGHS 20-30 % more CPU per
+    # chunk here (benchmarks/README.md, "2 workers against 1")
+    environ = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        )
     try:
         client = Client(cluster, set_as_default=False)
         try:

@@ -21,9 +21,11 @@ from optimizer.solve.decomposition_split import ChunkData
 
 _INF = highspy.kHighsInf
 
-#: (token, chunk index) -> (HiGHS object, group-sum matrix, rows holding first-stage columns);
-#: one per chunk held by a process.
-_CACHE: dict[tuple[str, int], tuple[highspy.Highs, sp.csr_matrix, np.ndarray]] = {}
+#: (token, chunk index) -> (HiGHS object or None, group-sum matrix, rows holding first-stage
+#: columns, last optimal basis or None); one per chunk held by a process. Without the HiGHS
+#: object (``keep_solver=False``) only the basis is kept and the LP is passed again at the
+#: next call, warm-started from it: a few bytes per column instead of HiGHS's copy of the LP.
+_CACHE: dict[tuple[str, int], tuple[highspy.Highs | None, sp.csr_matrix, np.ndarray, object]] = {}
 
 
 @dataclass
@@ -42,6 +44,9 @@ class ChunkResult:
     gradient: np.ndarray | None = None
     iterations: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the solving thread for this chunk (``seconds`` is wall time): on a shared
+    machine the two differ by the time the thread waited for a core."""
     x: np.ndarray | None = None
     row_dual: np.ndarray | None = None
     built: bool = False
@@ -52,6 +57,7 @@ def _finite(a: np.ndarray) -> np.ndarray:
 
 
 def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix, np.ndarray]:
+    """The chunk's LP in a new HiGHS object, its group-sum matrix and its linked rows."""
     with quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -80,16 +86,26 @@ def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix
 
 
 def evaluate_chunk(
-    chunk: ChunkData, x: np.ndarray, want_primal: bool = False, threads: int = 0
+    chunk: ChunkData,
+    x: np.ndarray,
+    want_primal: bool = False,
+    threads: int = 0,
+    keep_solver: bool = True,
 ) -> ChunkResult:
     """Solve the chunk's second stage with the first stage fixed at ``x`` (first-stage columns
-    in :attr:`Split.first` order) and return its cut data (see :class:`ChunkResult`)."""
-    t0 = time.perf_counter()
+    in :attr:`Split.first` order) and return its cut data (see :class:`ChunkResult`).
+    ``keep_solver``: keep the HiGHS object for the next call (else only its basis)."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     key = (chunk.token, chunk.index)
-    built = key not in _CACHE
+    cached = _CACHE.get(key)
+    built = cached is None or cached[0] is None
     if built:
-        _CACHE[key] = _build(chunk, threads)
-    h, groups, linked = _CACHE[key]
+        h, groups, linked = _build(chunk, threads)
+        if cached is not None and cached[3] is not None:
+            h.setBasis(cached[3])
+    else:
+        h, groups, linked, _ = cached
+    _CACHE[key] = (h if keep_solver else None, groups, linked, None)
     shift = chunk.T[linked] @ x  # only rows holding first-stage columns move
     lo = chunk.row_lower[linked] - shift
     up = chunk.row_upper[linked] - shift
@@ -99,6 +115,8 @@ def evaluate_chunk(
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     its = int(max(info.simplex_iteration_count, 0))
+    if not keep_solver and status == "Optimal":
+        _CACHE[key] = (None, groups, linked, h.getBasis())
     if status != "Optimal":
         return ChunkResult(chunk.index, status, iterations=its, built=built)
     sol = h.getSolution()
@@ -114,6 +132,7 @@ def evaluate_chunk(
         gradient=gradient,
         iterations=its,
         seconds=time.perf_counter() - t0,
+        cpu_seconds=time.thread_time() - c0,
         built=built,
     )
     if want_primal:
@@ -123,10 +142,14 @@ def evaluate_chunk(
 
 
 def evaluate_chunks(
-    chunks: list[ChunkData], x: np.ndarray, want_primal: bool = False, threads: int = 0
+    chunks: list[ChunkData],
+    x: np.ndarray,
+    want_primal: bool = False,
+    threads: int = 0,
+    keep_solver: bool = True,
 ) -> list[ChunkResult]:
     """:func:`evaluate_chunk` for several chunks in turn (one task per worker and iteration)."""
-    return [evaluate_chunk(c, x, want_primal, threads) for c in chunks]
+    return [evaluate_chunk(c, x, want_primal, threads, keep_solver) for c in chunks]
 
 
 def forget(token: str) -> int:
