@@ -36,6 +36,11 @@ class SolverConfig(_Strict):
     lower and an upper bound that meet within 1e-6 (LP). ``auto`` (default): decomposed from
     500 futures on when the model allows it (measured: ahead from about 1,000 futures, 10.8x
     less CPU at 5,000; benchmarks/README.md), extensive otherwise."""
+    workers: int = Field(0, ge=0)
+    """Local worker processes (a Dask cluster on this machine) for the futures' subproblems of
+    a decomposed run: 0 (default) one per core, 1 in the run's own process. An extensive
+    solve ignores it. ``stockpile run --workers`` overrides it; ``--scheduler`` runs the
+    subproblems on an existing Dask cluster instead."""
     pyomo_max_columns: int = Field(0, ge=0)
     """With ``interface: auto``, the largest model (in columns) sent through Pyomo; 0
     (default): none, every model goes to highspy directly."""

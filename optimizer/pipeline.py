@@ -8,6 +8,7 @@ for user code. Nothing here computes anything of its own: each concept lives in 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from optimizer.solve.base import Interface, SolveResult
 from optimizer.solve.baseline import solve_doing_nothing
 from optimizer.solve.decomposed import (
     AUTO_MIN_FUTURES,
+    DecompositionOptions,
     choose_method,
     may_decompose,
     solve_decomposed,
@@ -54,6 +56,12 @@ class RunConfig:
     method: str = "auto"
     """``auto | extensive | decomposed`` (``solver.method`` in config.yaml); a run re-solved
     warm (``warm_resolves``) is always extensive."""
+    workers: int = 1
+    """Local processes for a decomposed run's subproblems (1: this process, no Dask);
+    ``from_config`` turns ``solver.workers: 0`` into one per core."""
+    scheduler: str | None = None
+    """An existing Dask scheduler (``tcp://HOST:PORT``) for a decomposed run's subproblems;
+    ``workers`` is then ignored."""
     baseline: bool = True
     """Also solve the scenario with no lever (``portfolio.json``'s ``baseline``: the cost of
     doing nothing), one extra solve; sweeps turn it off."""
@@ -73,6 +81,7 @@ class RunConfig:
             threads=s.threads,
             interface=s.interface,
             method=s.method,
+            workers=s.workers or os.cpu_count() or 1,
             pyomo_max_columns=s.pyomo_max_columns,
             algorithm=s.algorithm,
             pricing=s.pricing,
@@ -131,7 +140,10 @@ def run(
     if method == "decomposed":
         interface = "decomposed"
         result = solve_decomposed(
-            built, config.solver_options(built.lp.is_mip), scenario=loaded.scenario
+            built,
+            config.solver_options(built.lp.is_mip),
+            decomposition=DecompositionOptions(workers=config.workers, scheduler=config.scheduler),
+            scenario=loaded.scenario,
         )
         seconds.update(result.seconds)
     else:
@@ -226,6 +238,7 @@ def _finish(
             upper_bound=result.upper_bound,
             gap=result.gap,
             master_iterations=result.master_iterations,
+            workers=result.workers,
         )
     if config.baseline and result.has_solution:
         t = time.perf_counter()

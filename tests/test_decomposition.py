@@ -348,3 +348,61 @@ def test_cli_method_decomposed_on_a_model_it_cannot_solve_exits_1(tmp_path):
     assert r.exit_code == 1, r.output
     assert "--method extensive" in r.output and "Traceback" not in r.output
     assert not out.exists()
+
+
+def test_cli_decomposed_run_on_two_local_workers(tmp_path, monkeypatch):
+    """`stockpile run --method decomposed --workers 2`: the futures' subproblems go to a local
+    Dask cluster of 2 processes and the answer is the hand-worked one above (objective 2800,
+    60 bought); portfolio.json says how many workers held chunks (one future per chunk here,
+    so both futures' chunks are spread over the 2 workers)."""
+    import functools
+    import json
+
+    import optimizer.pipeline as pipeline
+
+    one_per_chunk = functools.partial(pipeline.DecompositionOptions, futures_per_chunk=1)
+    monkeypatch.setattr(pipeline, "DecompositionOptions", one_per_chunk)
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(one_good(0.3)))
+    out = tmp_path / "out"
+    args = ["run", str(path), "--method", "decomposed", "--workers", "2", "--out", str(out)]
+    r = CliRunner().invoke(app, [*args, "--formats", "json", "-q"])
+    assert r.exit_code == 0, r.output
+    pf = json.loads((out / "portfolio.json").read_text())
+    assert pf["objective"] == pytest.approx(2800.0, rel=1e-7)
+    assert pf["goods"][G]["stockpile"]["buy"] == pytest.approx(60.0, rel=1e-7)
+    assert pf["solver"]["method"]["used"] == "decomposed"
+    assert pf["solver"]["method"]["workers"] == 2
+
+
+def test_cli_unreachable_scheduler_exits_6_before_solving(tmp_path):
+    """A --scheduler nobody listens on is reported in one line (exit 6, nothing written); a
+    value that is not an address is a usage error (exit 2); --workers with --scheduler too."""
+    import socket
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(one_good(0.3)))
+    out = tmp_path / "out"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = ["run", str(path), "--out", str(out)]
+    r = CliRunner().invoke(app, [*run, "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert r.exit_code == 6, r.output
+    assert "--scheduler" in r.output and "Traceback" not in r.output
+    assert not out.exists()
+    r = CliRunner().invoke(app, [*run, "--scheduler", "127.0.0.1:8786"])
+    assert r.exit_code == 2 and "must be an address" in r.output
+    r = CliRunner().invoke(app, [*run, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
+    assert r.exit_code == 2 and "not both" in r.output

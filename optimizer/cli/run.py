@@ -14,8 +14,10 @@ from rich.table import Table
 from optimizer.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
+    EXIT_INTERNAL,
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
+    EXIT_USAGE,
     ConfigOption,
     FormatsOption,
     InterfaceOption,
@@ -253,6 +255,24 @@ def run(
     ] = None,
     interface: InterfaceOption = None,
     method: MethodOption = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Local worker processes for the futures of a decomposed run (1: in this "
+            "process). Default: solver.workers in config.yaml (one per core).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Solve a decomposed run's futures on an existing Dask cluster: tcp://HOST:PORT "
+            "(start one with `dask scheduler` and `dask worker`).",
+        ),
+    ] = None,
     compress: Annotated[
         Optional[bool],
         typer.Option(
@@ -314,6 +334,23 @@ def run(
     from optimizer.solve.decomposed import NotDecomposable
 
     cfg = read_config(config)
+    if scheduler is not None and workers is not None:
+        err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
+        raise typer.Exit(EXIT_USAGE)
+    if scheduler is not None and "://" not in scheduler:
+        err.print(
+            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
+            f"{_esc(repr(scheduler))}[/]"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    if scheduler is not None:
+        from optimizer.studies.workers import BatchRunError, probe_scheduler
+
+        try:
+            probe_scheduler(scheduler, cfg.batch.connect_timeout)
+        except BatchRunError as exc:
+            err.print(f"[red]--scheduler: {_esc(str(exc))}[/]")
+            raise typer.Exit(EXIT_INTERNAL) from None
     rc = RunConfig.from_config(
         cfg,
         time_limit=time_limit,
@@ -321,6 +358,8 @@ def run(
         threads=threads,
         interface=interface,
         method=method,
+        workers=workers,
+        scheduler=scheduler,
         compress_time=compress,
         large_model_ok=yes or None,
     )
