@@ -169,3 +169,28 @@ def test_memory_estimate_when_decomposed():
     assert not may_decompose(sc, "extensive", 10_000)
     limited = load(one_good(0.3, cvar={"alpha": 0.8, "limit": 5000})).scenario
     assert not may_decompose(limited, "decomposed", 10_000)
+
+
+def test_a_priced_benchmark_decomposes_like_the_extensive_form():
+    """A CRMA-style benchmark (at most 50 % of each good from the first supplier's country,
+    5 % of the damage per unit over it) adds ``limit_over_*`` columns: second stage of the
+    no_disruption future (future 0), whose limit rows only chunk 0 holds. One future per chunk
+    (so chunks 1.. drop the rows and the columns), from the whole model and from the data: the
+    same chunks field by field, and the extensive form's objective to 1e-6."""
+    raw = synthetic_scenario(4, 3, 12, 8, seed=1)
+    raw["risk"] = dict(raw.get("risk") or {})
+    raw["risk"]["limits"] = {"crma": {"max_share": "50%", "per_country": True, "benchmark": 1000}}
+    ext = extensive(raw)
+    assert ext.portfolio["limits"]["crma"]["units_over"] > 0  # the benchmark is exceeded
+    sc = ext.loaded.scenario
+    data = prepare(sc)
+    (s1, c1), (s2, c2), layout = _both(sc, data, 1)
+    for a, b in zip(c1, c2):
+        for f in a.__dataclass_fields__:
+            _same(getattr(a, f), getattr(b, f), f"chunk {a.index} {f}")
+    for use_data in (False, True):
+        built = layout if use_data else build_model(sc, data)
+        dec = DecompositionOptions(gap=1e-8, futures_per_chunk=1)
+        d = solve_decomposed(built, EXACT, dec, scenario=sc if use_data else None)
+        assert d.status == "optimal"
+        assert d.objective == pytest.approx(ext.objective, rel=1e-6)

@@ -198,7 +198,7 @@ def from_data(
     whole = layout.lp
     if set(col_sizes[0]) != set(whole.variables) or set(row_sizes[0]) != set(whole.constraints):
         raise NotDecomposable("a chunk's model has other blocks than the whole model")
-    col_off, _ = _offsets(col_sizes, whole.variables, "variable")
+    col_off, shared_cols = _offsets(col_sizes, whole.variables, "variable")
     row_off, shared_rows = _offsets(row_sizes, whole.constraints, "constraint")
     first = None
     for c, chunk in enumerate(chunks):
@@ -213,6 +213,13 @@ def from_data(
                 blk = row_maps[c][0][name]
                 shared[blk.start : blk.start + blk.size] = True
             _keep_rows(chunk, ~shared[chunk.rows])
+            # and so do a shared block's second-stage columns (a benchmark's units over its
+            # limit): only chunk 0 holds them; here they sat in the rows just dropped
+            shared = np.zeros(col_maps[c][1], dtype=bool)
+            for name in shared_cols:
+                blk = col_maps[c][0][name]
+                shared[blk.start : blk.start + blk.size] = True
+            _keep_cols(chunk, ~shared[chunk.cols])
         chunk.cols = cmap[chunk.cols]
         chunk.rows = rmap[chunk.rows]
         if c == 0:
@@ -240,6 +247,18 @@ def _keep_rows(chunk: ChunkData, keep: np.ndarray) -> None:
     chunk.row_upper = chunk.row_upper[keep]
     chunk.row_scale = chunk.row_scale[keep]
     chunk.row_group = chunk.row_group[keep]
+
+
+def _keep_cols(chunk: ChunkData, keep: np.ndarray) -> None:
+    """Keep only the chunk's columns where ``keep`` (in place)."""
+    if keep.all():
+        return
+    chunk.cols = chunk.cols[keep]
+    chunk.W = chunk.W.tocsc()[:, keep]
+    chunk.cost = chunk.cost[keep]
+    chunk.col_lower = chunk.col_lower[keep]
+    chunk.col_upper = chunk.col_upper[keep]
+    chunk.col_group = chunk.col_group[keep]
 
 
 def _copy_block(b: Block) -> Block:

@@ -98,6 +98,11 @@ def _col_future(m: BuiltModel) -> np.ndarray:
     xi = m.cols.get("cvar_excess_loss")
     if xi is not None:
         out[xi] = np.arange(d.K)
+    for name, block in lp.variables.items():
+        if name.startswith("limit_over_"):
+            # a benchmark's units over its limit: limits act on the no_disruption future's
+            # supply, future 0 (optimizer/model/limits.py)
+            out[block.index] = 0
     unknown = np.flatnonzero(out == -2)
     if len(unknown):
         names = sorted({b.name for b in lp.variables.values() if unknown[0] in b.index})
