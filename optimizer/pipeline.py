@@ -58,7 +58,8 @@ class RunConfig:
     warm (``warm_resolves``) is always extensive."""
     workers: int = 1
     """Local processes for a decomposed run's subproblems (1: this process, no Dask);
-    ``from_config`` turns ``solver.workers: 0`` into one per core."""
+    ``from_config`` turns ``solver.workers: 0`` into one per core. A script that sets it above
+    1 needs the usual ``if __name__ == "__main__":`` guard of Python's process start."""
     scheduler: str | None = None
     """An existing Dask scheduler (``tcp://HOST:PORT``) for a decomposed run's subproblems;
     ``workers`` is then ignored."""
