@@ -142,6 +142,25 @@ def _run_to(tmp_path, data: dict, name: str):
 # --- statistics ---------------------------------------------------------------------------------
 
 
+def test_cvar_of_by_hand_and_against_the_pairwise_definition():
+    """Losses 0, 100, 300 with probabilities 0.5, 0.3, 0.2, alpha 0.75: the worst 25 % is
+    0.2 at 300 and 0.05 at 100, so CVaR = (0.2 * 300 + 0.05 * 100) / 0.25 = 260. Ties and
+    random weighted lists give the pairwise formula's value (min over eta in the losses of
+    eta + sum_j p_j (l_j - eta)+ / (1 - alpha)) to 1e-9."""
+    import numpy as np
+
+    assert cvar_of(np.array([300.0, 0.0, 100.0]), np.array([0.2, 0.5, 0.3]), 0.75) == approx(260.0)
+    rng = np.random.default_rng(7)
+    for k in (1, 2, 5, 50, 400):
+        loss = np.round(rng.exponential(100.0, k), 0)  # rounding makes ties
+        p = rng.random(k)
+        p /= p.sum()
+        for alpha in (0.5, 0.9, 0.95, 0.99):
+            pairwise = np.maximum(loss[None, :] - loss[:, None], 0.0) @ p
+            want = float(np.min(loss + pairwise / (1.0 - alpha)))
+            assert cvar_of(loss, p, alpha) == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
 def test_var_and_cvar_of_a_weighted_loss_list_by_hand():
     """Losses 0, 10, 50, 100 with probabilities 0.5, 0.3, 0.15, 0.05 (cumulative 0.5, 0.8,
     0.95, 1). At 90 %: VaR = 50 (first loss with P(L <= l) >= 0.9), CVaR = 50 + 0.05 * (100 -

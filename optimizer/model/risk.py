@@ -69,8 +69,13 @@ def cvar_of(losses: np.ndarray, probs: np.ndarray, alpha: float) -> float:
     ``1 - alpha`` of probability (``min_eta eta + E[(L - eta)+] / (1 - alpha)``)."""
     if len(losses) == 0:
         return 0.0
-    order = np.argsort(losses)
+    order = np.argsort(losses, kind="stable")
     loss, p = losses[order], probs[order]
-    # the minimum of the piecewise-linear function is reached at one of the losses
-    excess = np.maximum(loss[None, :] - loss[:, None], 0.0) @ p
+    # the minimum of the piecewise-linear function is reached at one of the losses; at the
+    # i-th smallest, E[(L - l_i)+] = sum_{j > i} p_j l_j - l_i sum_{j > i} p_j (ties add 0),
+    # from reversed cumulative sums: O(K log K) time and O(K) memory (a K x K matrix of the
+    # differences took 6 GB at 20,000 futures)
+    tail_p = np.concatenate([np.cumsum(p[::-1])[::-1][1:], [0.0]])
+    tail_pl = np.concatenate([np.cumsum((p * loss)[::-1])[::-1][1:], [0.0]])
+    excess = np.maximum(tail_pl - loss * tail_p, 0.0)
     return float(np.min(loss + excess / (1.0 - alpha)))
