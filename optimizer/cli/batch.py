@@ -203,15 +203,7 @@ def batch(
 
     out, err = cli.out, cli.err
     cfg = cli.read_config(config)
-    if scheduler is not None and workers is not None:
-        err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
-        raise typer.Exit(cli.EXIT_USAGE)
-    if scheduler is not None and "://" not in scheduler:
-        err.print(
-            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
-            f"{cli._esc(repr(scheduler))}[/]"
-        )
-        raise typer.Exit(cli.EXIT_USAGE)
+    cli.check_cluster_options(workers, scheduler)
     chosen = cli.parse_formats(formats, cfg.output.formats)
     rc = RunConfig.from_config(
         cfg,

@@ -238,6 +238,20 @@ def write_or_exit(write: Callable[[], object], target: Path) -> None:
 _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    """``--workers`` and ``--scheduler`` of a command that can use Dask: not both, and a
+    scheduler given as an address (``tcp://HOST:PORT``); otherwise exit 2 with the reason."""
+    if scheduler is not None and workers is not None:
+        err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
+        raise typer.Exit(EXIT_USAGE)
+    if scheduler is not None and "://" not in scheduler:
+        err.print(
+            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
+            f"{_esc(repr(scheduler))}[/]"
+        )
+        raise typer.Exit(EXIT_USAGE)
+
+
 def _esc(text: object) -> str:
     """User text (names, paths, messages) to print literally inside rich markup: markup
     escaped, control characters other than tab and line feed shown as ``\\xNN`` (an escape

@@ -17,7 +17,6 @@ from optimizer.cli.common import (
     EXIT_INTERNAL,
     EXIT_SOLVER,
     EXIT_TIME_LIMIT,
-    EXIT_USAGE,
     ConfigOption,
     FormatsOption,
     InterfaceOption,
@@ -28,6 +27,7 @@ from optimizer.cli.common import (
     _money,
     _money_or_dash,
     _print_issues,
+    check_cluster_options,
     check_seconds,
     check_threads,
     err,
@@ -334,15 +334,7 @@ def run(
     from optimizer.solve.decomposed import NotDecomposable
 
     cfg = read_config(config)
-    if scheduler is not None and workers is not None:
-        err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
-        raise typer.Exit(EXIT_USAGE)
-    if scheduler is not None and "://" not in scheduler:
-        err.print(
-            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
-            f"{_esc(repr(scheduler))}[/]"
-        )
-        raise typer.Exit(EXIT_USAGE)
+    check_cluster_options(workers, scheduler)
     if scheduler is not None:
         from optimizer.studies.workers import BatchRunError, probe_scheduler
 

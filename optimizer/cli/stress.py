@@ -152,15 +152,7 @@ def stress(
     from optimizer.studies.stress import StressError, StressSolveError, run_stress
 
     out, err = cli.out, cli.err
-    if scheduler is not None and workers is not None:
-        err.print("[red]give either --workers (a local cluster) or --scheduler, not both[/]")
-        raise typer.Exit(cli.EXIT_USAGE)
-    if scheduler is not None and "://" not in scheduler:
-        err.print(
-            "[red]--scheduler must be an address such as tcp://HOST:8786, got "
-            f"{cli._esc(repr(scheduler))}[/]"
-        )
-        raise typer.Exit(cli.EXIT_USAGE)
+    cli.check_cluster_options(workers, scheduler)
     cfg = cli.read_config(config)
     try:
         check_output_target(out_dir)  # before any work: never replace a folder of the user's
