@@ -196,12 +196,9 @@ def route_line(pf: dict) -> str:
     """One sentence on the shipping routes (empty without routes): per good whose normal
     supply passes a route, the share through each, such as ``rare_earth_magnets 90%
     through red_sea``."""
-    parts = [
-        f"{g} {share:.0%} through {r}"
-        for g, v in pf.get("goods", {}).items()
-        for r, share in (v.get("route_shares") or {}).items()
-        if share > 0.005
-    ]
+    from optimizer.results.routes import notable_route_shares
+
+    parts = [f"{g} {share:.0%} through {r}" for g, r, share in notable_route_shares(pf)]
     return f"Normal supply through shipping routes: {'; '.join(parts)}." if parts else ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from optimizer.results.html import fmt_money, fmt_qty, num
+from optimizer.results.routes import notable_route_shares
 
 
 class _Findings:
@@ -59,12 +60,10 @@ class _Findings:
         in one sentence; nothing without routes."""
         names = self.res.get("routes") or {}
         parts = []
-        for g, v in (self.pf.get("goods") or {}).items():
-            for r, share in (v.get("route_shares") or {}).items():
-                if share > 0.005:
-                    route = (names.get(r) or {}).get("name") or r
-                    fig = num(f"{share:.0%}", ["goods", g, "route_shares", r], share)
-                    parts.append(f"{escape(self.good_label(g))} {fig} through {escape(route)}")
+        for g, r, share in notable_route_shares(self.pf):
+            route = (names.get(r) or {}).get("name") or r
+            fig = num(f"{share:.0%}", ["goods", g, "route_shares", r], share)
+            parts.append(f"{escape(self.good_label(g))} {fig} through {escape(route)}")
         if not parts:
             return ""
         return (

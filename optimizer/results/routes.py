@@ -42,3 +42,15 @@ def route_shares_by_good(d: ModelData, purchase: np.ndarray, produce: np.ndarray
         passes = d.supplier_route[d.supplier_good == g].any(axis=0)
         out[good] = {d.routes[r]: float(round(share[g, r], 12)) for r in np.flatnonzero(passes)}
     return out
+
+
+def notable_route_shares(pf: dict, least: float = 0.005) -> list[tuple[str, str, float]]:
+    """``(good, route, share)`` for each route share of ``portfolio.json`` above ``least``
+    (half a percent), in the portfolio's order: what the terminal and the report put in one
+    sentence."""
+    return [
+        (g, r, share)
+        for g, v in (pf.get("goods") or {}).items()
+        for r, share in (v.get("route_shares") or {}).items()
+        if share > least
+    ]
