@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from optimizer.solve.cluster import start_local_cluster
 from optimizer.solve.decomposition_split import ChunkData
 from optimizer.solve.decomposition_worker import (
     ChunkResult,
@@ -146,7 +147,7 @@ class DaskPool:
 def local_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
     """A Dask client on ``workers`` new local processes (one thread each, loopback, no
     dashboard) or on the existing scheduler at ``scheduler`` (``tcp://host:port``)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         client = Client(scheduler, timeout="20s", set_as_default=False)
@@ -156,22 +157,8 @@ def local_client(workers: int | None = None, scheduler: str | None = None) -> It
         finally:
             client.close()
         return
-    import dask
-
     n = max(1, int(workers or os.cpu_count() or 1))
-    # one thread per library in a worker, as Dask's default, but without its
-    # MALLOC_TRIM_THRESHOLD_=65536: that frequent trimming cost HiGHS 20-30 % more CPU per
-    # chunk here (benchmarks/README.md, "2 workers against 1")
-    environ = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=50,
-        )
+    cluster = start_local_cluster(n)
     try:
         client = Client(cluster, set_as_default=False)
         try:

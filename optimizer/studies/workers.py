@@ -54,7 +54,9 @@ def dask_client(
     cluster before it is recorded as ``worker_lost`` (a remote scheduler keeps its own
     setting). ``preload``: modules each local worker imports as it starts (the solver's
     imports take seconds: better while the cluster starts than in the first run)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
+
+    from optimizer.solve.cluster import start_local_cluster
 
     if scheduler:
         probe_scheduler(scheduler, connect_timeout)
@@ -78,12 +80,8 @@ def dask_client(
         return
     n = max(1, int(workers or os.cpu_count() or 1))
     try:
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
+        cluster = start_local_cluster(
+            n,
             silence_logs=logging.CRITICAL,
             scheduler_kwargs={"allowed_failures": allowed_failures},
             preload=list(preload),
