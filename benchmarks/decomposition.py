@@ -84,6 +84,7 @@ def _case(
     scheduler: str | None = None,
     keep_solvers: str = "auto",
     sampled: bool = False,
+    tuning: dict | None = None,
 ) -> dict:
     """Run one mode on one size in this process; returns its measurements."""
     sys.path.insert(0, str(HERE))
@@ -108,7 +109,7 @@ def _case(
     if mode == "extensive":
         _ = m.lp.matrix
     build_s = time.perf_counter() - t0
-    options = RunConfig().solver_options(m.lp.is_mip)
+    options = RunConfig(threads=int((tuning or {}).pop("threads", 0))).solver_options(m.lp.is_mip)
     c0, t0 = time.process_time(), time.perf_counter()
     row: dict = {
         "K": data.K,
@@ -127,10 +128,11 @@ def _case(
         from optimizer.solve.decomposed import DecompositionOptions, solve_decomposed
 
         keep = {"auto": None, "yes": True, "no": False}[keep_solvers]
+        tuning = tuning or {}
         if mode == "decomposed-remote":
-            dec = DecompositionOptions(scheduler=scheduler, keep_solvers=keep)
+            dec = DecompositionOptions(scheduler=scheduler, keep_solvers=keep, **tuning)
         else:
-            dec = DecompositionOptions(workers=int(mode.split("-")[1]), keep_solvers=keep)
+            dec = DecompositionOptions(workers=int(mode.split("-")[1]), keep_solvers=keep, **tuning)
         res = solve_decomposed(m, options, dec, scenario=loaded.scenario)
         row.update(
             iterations=res.iterations,
@@ -231,6 +233,8 @@ def _run_in_process(args: argparse.Namespace, futures: int, mode: str) -> dict:
     ]
     if args.sampled:
         cmd.append("--sampled")
+    cmd += ["--cuts", args.cuts, "--cut-groups", str(args.cut_groups), "--level", str(args.level)]
+    cmd += ["--start-futures", str(args.start_futures), "--threads", str(args.threads)]
     if args.scheduler:
         cmd += ["--scheduler", args.scheduler]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -298,6 +302,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time the subproblem rounds in-process against 2 Dask workers (profile_pools)",
     )
+    p.add_argument(
+        "--cuts",
+        choices=("by-good", "by-future"),
+        default="by-good",
+        help="one cut per (group of futures, good component), the default, or per group of "
+        "futures (all goods summed, as before)",
+    )
+    p.add_argument("--cut-groups", type=int, default=0, help="groups of futures (0: the default)")
+    p.add_argument("--level", type=float, default=0.0, help="level stabilisation (0: none)")
+    p.add_argument(
+        "--start-futures", type=int, default=0, help="start from the optimum on this many futures"
+    )
+    p.add_argument("--threads", type=int, default=0, help="HiGHS threads per process (0: HiGHS)")
     p.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.profile_pools:
@@ -315,6 +332,20 @@ def main(argv: list[str] | None = None) -> int:
             args.scheduler,
             args.keep_solvers,
             args.sampled,
+            {
+                "by_good": args.cuts == "by-good",
+                "cut_groups": args.cut_groups,
+                "level": args.level,
+                "start_futures": args.start_futures,
+                "threads": args.threads,
+            },
+        )
+        row.update(
+            cuts=args.cuts,
+            cut_groups=args.cut_groups,
+            level=args.level,
+            start_futures=args.start_futures,
+            threads=args.threads,
         )
         print(json.dumps(row))
         return 0

@@ -152,3 +152,47 @@ def quiet_stdout():
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def pass_lp(
+    h,
+    A,
+    cost: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    offset: float = 0.0,
+    integrality: np.ndarray | None = None,
+) -> None:
+    """Hand an LP to the HiGHS object ``h`` as arrays, with ``passModel``'s pointer form.
+
+    ``A``: a SciPy CSC matrix (rows x columns); bounds may be infinite; ``integrality``: 1 for
+    an integer column (None: all continuous). Filling a ``HighsLp`` field by field converts
+    every number through Python (measured 26 ms against 0.2 ms for 20,000 columns and 100,000
+    nonzeros): per subproblem call of the decomposition that was more than the solve."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    n_row, n_col = A.shape
+    if integrality is None:
+        integrality = np.zeros(n_col, dtype=np.int32)
+    status = h.passModel(
+        int(n_col),
+        int(n_row),
+        int(A.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(offset),
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.clip(np.asarray(col_lower, dtype=np.float64), -inf, inf),
+        np.clip(np.asarray(col_upper, dtype=np.float64), -inf, inf),
+        np.clip(np.asarray(row_lower, dtype=np.float64), -inf, inf),
+        np.clip(np.asarray(row_upper, dtype=np.float64), -inf, inf),
+        A.indptr[:-1].astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(np.float64),
+        np.ascontiguousarray(integrality, dtype=np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the LP handed to it")

@@ -41,7 +41,8 @@ from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
 from optimizer.solve.decomposition_build import StageOne, from_data, from_model
 from optimizer.solve.decomposition_pool import DaskPool, LocalPool, Pool, local_client
-from optimizer.solve.decomposition_split import NotDecomposable, split_model
+from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods, split_model
+from optimizer.solve.decomposition_start import sample_start
 from optimizer.solve.decomposition_worker import ChunkResult
 
 _INF = highspy.kHighsInf
@@ -90,7 +91,9 @@ class DecompositionOptions:
     (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead;
     ``keep_solvers``: keep one HiGHS object per chunk between iterations (else only its
     basis, and the chunk's LP is passed to HiGHS again each time; None: keep them below
-    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form).
+    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form); ``by_good``: split each
+    cut group further by good component (:func:`~optimizer.solve.decomposition_split.
+    split_by_goods`): one ``theta`` per (group of futures, component).
     """
 
     gap: float | None = None
@@ -102,6 +105,8 @@ class DecompositionOptions:
     scheduler: str | None = None
     client: object | None = None
     keep_solvers: bool | None = None
+    by_good: bool = True
+    start_futures: int = 0
 
 
 @dataclass
@@ -188,20 +193,26 @@ class _Master:
             A.data.astype(np.float64),
         )
 
-    def add_cuts(self, value: np.ndarray, gradient: np.ndarray, at: np.ndarray) -> None:
-        """``theta[g] - s_g x >= Q_g(x^) - s_g x^`` for every group, rows scaled by powers of
-        two (coefficients of euros per unit can reach 1e8)."""
-        ng, n1 = gradient.shape
+    def add_cuts(self, value: np.ndarray, gradient: sp.csr_matrix, at: np.ndarray) -> None:
+        """``theta[g] - s_g x >= Q_g(x^) - s_g x^`` for every group (``gradient``: the sparse
+        ``s_g``, groups x first-stage columns), rows scaled by powers of two (coefficients of
+        euros per unit can reach 1e8)."""
+        ng = gradient.shape[0]
+        gradient = sp.csr_matrix(gradient)
+        gradient.eliminate_zeros()
         rhs = value - gradient @ at
-        coef = np.hstack([-gradient, np.eye(ng)])
-        big = np.abs(coef).max(axis=1)
-        masked = np.where(coef != 0, np.abs(coef), np.inf)
-        small = masked.min(axis=1)
-        scale = np.exp2(-np.round(np.log2(np.sqrt(big * small))))
-        A = sp.csr_matrix(coef * scale[:, None])
         ncol = self.n1 + self.ng + (1 if self.level else 0)
-        A = sp.csr_matrix((A.data, A.indices, A.indptr), shape=(ng, ncol))
-        self._add_rows(rhs * scale, np.full(ng, _INF), A, ncol)
+        coef = sp.hstack(
+            [-gradient, sp.identity(ng, format="csr"), sp.csr_matrix((ng, ncol - self.n1 - ng))],
+            format="csr",
+        )
+        absval = np.abs(coef.data)
+        starts = coef.indptr[:-1]  # every row holds its theta: never empty
+        big = np.maximum.reduceat(absval, starts)
+        small = np.minimum.reduceat(absval, starts)
+        scale = np.exp2(-np.round(np.log2(np.sqrt(big * small))))
+        coef.data *= np.repeat(scale, np.diff(coef.indptr))
+        self._add_rows(rhs * scale, np.full(ng, _INF), coef, ncol)
 
     def set_level(self, level: float, centre: np.ndarray) -> None:
         h = self.h
@@ -230,6 +241,15 @@ class _Master:
             # a warm start after new rows can end "Not Set" in HiGHS 1.16: solve again cold
             h.clearSolver()
             h.run()
+            status = h.modelStatusToString(h.getModelStatus())
+        if status not in ("Optimal", "Infeasible"):
+            # HiGHS 1.16's MIP can end "Solve error" when its presolved optimum violates a cut
+            # by 2e-6 in the original space (seen on the random MIP cases of
+            # tests/test_decomposition.py); without presolve the same master solves
+            h.clearSolver()
+            h.setOptionValue("presolve", "off")
+            h.run()
+            h.setOptionValue("presolve", "choose")
             status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
         if info.primal_solution_status != 2:
@@ -272,13 +292,13 @@ def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.nda
     return group_of_future, chunk_of_group
 
 
-def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, np.ndarray, int]:
+def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, sp.csr_matrix, int]:
     """Status, values and gradients of every cut group, simplex iterations."""
     bad = [r for r in results if r.status != "Optimal"]
     if bad:
-        return bad[0].status, np.zeros(0), np.zeros((0, n1)), 0
+        return bad[0].status, np.zeros(0), sp.csr_matrix((0, n1)), 0
     value = np.concatenate([r.value for r in results])
-    grad = np.vstack([r.gradient for r in results])
+    grad = sp.vstack([r.gradient for r in results], format="csr")
     return "Optimal", value, grad, sum(r.iterations for r in results)
 
 
@@ -361,9 +381,13 @@ def solve_decomposed(
         split, chunks = from_model(m, group_of_future, chunk_of_group, token)
     else:
         split, chunks = from_data(scenario, m, group_of_future, chunk_of_group, token)
+    if dec.by_good:
+        split_by_goods(chunks, m.data.G)
+    for c in chunks:
+        c.col_good = None  # read by split_by_goods only: not sent to the workers
     is_mip = split.is_mip
     gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
-    n1, ng = len(split.first), len(chunk_of_group)
+    n1, ng = len(split.first), sum(c.n_groups for c in chunks)
     seconds = {
         "hand_over": time.perf_counter() - t_start,
         "subproblems": 0.0,
@@ -416,6 +440,12 @@ def solve_decomposed(
         )
         master.h.clearSolver()  # that basis has theta fixed: start the real master cold
         best_x = sol[:n1].copy()
+        if dec.start_futures > 0 and scenario is not None:
+            t = time.perf_counter()
+            start = sample_start(scenario, m.data, dec.start_futures, options, n1)
+            seconds["start"] = time.perf_counter() - t
+            if start is not None:
+                best_x = np.clip(start, split.lower, master.upper)
         status, ub = evaluate(best_x)
         if status != "Optimal":
             return fail("error", f"a future's second stage ended {status}")

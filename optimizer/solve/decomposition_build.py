@@ -259,6 +259,8 @@ def _keep_cols(chunk: ChunkData, keep: np.ndarray) -> None:
     chunk.col_lower = chunk.col_lower[keep]
     chunk.col_upper = chunk.col_upper[keep]
     chunk.col_group = chunk.col_group[keep]
+    if chunk.col_good is not None:
+        chunk.col_good = chunk.col_good[keep]
 
 
 def _copy_block(b: Block) -> Block:

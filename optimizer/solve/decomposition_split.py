@@ -228,6 +228,99 @@ class ChunkData:
     row_scale: np.ndarray
     col_group: np.ndarray
     row_group: np.ndarray
+    col_good: np.ndarray | None = None
+    """The good of each column (-1 where the model does not tie the column to one good, e.g. a
+    future's CVaR excess): read by :func:`split_by_goods`, then dropped."""
+
+
+def col_goods(m: BuiltModel) -> np.ndarray:
+    """The good of every column of ``m``: purchases by their supplier's good, the cell blocks
+    (stock, release, refill, produce, reduce, shortfall) by their cell's good, first-stage
+    columns of a good (buy, build, plant, modules, prepare; reserve and contract by their
+    supplier's good); -1 for the rest."""
+    d = m.data
+    out = np.full(m.lp.n_cols, -1, dtype=np.int64)
+    purchase = m.cols.get("purchase")
+    if purchase is not None and len(purchase):
+        out[purchase] = d.supplier_good[d.sc_j]
+    for name in _CELL_BLOCKS:
+        cols = m.cols.get(name)
+        if cols is not None:
+            where = cols >= 0
+            out[cols[where]] = d.cell_g[where]
+    for name, owner in (("reserve", d.supplier_good), ("contract", d.supplier_good)):
+        cols = m.cols.get(name)
+        if cols is not None:
+            where = cols >= 0
+            out[cols[where]] = owner[where]
+    for name in ("buy", "build", "plant", "modules", "prepare"):
+        cols = m.cols.get(name)
+        if cols is not None:
+            where = cols >= 0
+            out[cols[where]] = np.arange(d.G)[where]
+    return out
+
+
+def split_by_goods(chunks: list[ChunkData], G: int) -> int:
+    """Refine every chunk's cut groups by *good component* (in place); returns the number of
+    components.
+
+    Within a future the second stage falls apart into one LP per good, unless rows tie goods
+    together (a bill of materials, a benchmark over several goods, a future's CVaR excess,
+    which holds every good's loss). Goods tied in any chunk form one component
+    (:func:`scipy.sparse.csgraph.connected_components` on the chunks' rows, columns and
+    goods). A cut group of futures is split into one group per component: its value is a sum
+    of independent LPs, so each part is a convex function of the first stage with its own
+    subgradient, nonzero only on that component's first-stage columns. The master then models
+    each good's cost of the futures apart instead of their sum (docs/model.md,
+    "Decomposition": fewer iterations, sparse cuts)."""
+    from scipy.sparse.csgraph import connected_components
+
+    parent = np.arange(G)
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    labels = []
+    for ch in chunks:
+        n_r, n_c = ch.W.shape
+        good = ch.col_good if ch.col_good is not None else np.full(n_c, -1)
+        known = np.flatnonzero(good >= 0)
+        # nodes: rows, columns, goods; edges: W's nonzeros, column -> its good
+        W = ch.W.tocoo()
+        r = np.concatenate([W.row, n_r + known])
+        c = np.concatenate([n_r + W.col, n_r + n_c + good[known]])
+        n = n_r + n_c + G
+        graph = sp.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
+        _, label = connected_components(graph, directed=False)
+        good_label = label[n_r + n_c :]
+        labels.append(label[: n_r + n_c])
+        order = np.argsort(good_label, kind="stable")
+        same = good_label[order][1:] == good_label[order][:-1]
+        for a, b in zip(order[:-1][same], order[1:][same]):
+            ra, rb = find(int(a)), find(int(b))
+            if ra != rb:
+                parent[rb] = ra
+    roots = np.array([find(g) for g in range(G)], dtype=np.int64)
+    _, comp_of_good = np.unique(roots, return_inverse=True)
+    n_comp = int(comp_of_good.max()) + 1 if G else 1
+    for ch, label in zip(chunks, labels):
+        n_r, n_c = ch.W.shape
+        good = ch.col_good if ch.col_good is not None else np.full(n_c, -1)
+        # component of each local label: that of any good in it (0 for a label without one)
+        comp_of_label = np.zeros(int(label.max()) + 1 if len(label) else 0, dtype=np.int64)
+        known = np.flatnonzero(good >= 0)
+        comp_of_label[label[n_r + known]] = comp_of_good[good[known]]
+        row_comp = comp_of_label[label[:n_r]]
+        col_comp = comp_of_label[label[n_r:]]
+        ch.row_group = ch.row_group * n_comp + row_comp
+        ch.col_group = ch.col_group * n_comp + col_comp
+        ch.n_groups = ch.n_groups * n_comp
+        ch.col_good = None
+    return n_comp
 
 
 def make_chunks(
@@ -243,6 +336,7 @@ def make_chunks(
     cost = lp.cost
     cl, cu = lp.col_lower, lp.col_upper
     rl, ru = lp.row_lower, lp.row_upper
+    good = col_goods(m)
     col_group = np.where(split.col_future >= 0, group_of_future[split.col_future], -1)
     row_group = np.where(split.row_future >= 0, group_of_future[split.row_future], -1)
     col_order = np.argsort(col_group, kind="stable")
@@ -276,6 +370,7 @@ def make_chunks(
                 row_scale=s,
                 col_group=col_group[cols] - g0,
                 row_group=row_group[rows] - g0,
+                col_good=good[cols],
             )
         )
     return chunks

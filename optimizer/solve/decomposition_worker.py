@@ -16,7 +16,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.solve.base import WARM_RESOLVE_OPTIONS, prepare_scheduler, quiet_stdout
+from optimizer.solve.base import WARM_RESOLVE_OPTIONS, pass_lp, prepare_scheduler, quiet_stdout
 from optimizer.solve.decomposition_split import ChunkData
 
 _INF = highspy.kHighsInf
@@ -34,14 +34,15 @@ class ChunkResult:
 
     ``value[g]``: the second-stage cost of cut group ``g`` (probability-weighted euros, the
     objective's own units); ``gradient[g]``: its subgradient with respect to the first-stage
-    columns (``-T' pi`` over the group's rows). With ``primal``: the chunk's column values and
-    row duals (unscaled, HiGHS's sign), for assembling the extensive form's solution.
+    columns (``-T' pi`` over the group's rows), a sparse matrix (groups x first-stage
+    columns). With ``primal``: the chunk's column values and row duals (unscaled, HiGHS's
+    sign), for assembling the extensive form's solution.
     """
 
     index: int
     status: str
     value: np.ndarray | None = None
-    gradient: np.ndarray | None = None
+    gradient: sp.csr_matrix | None = None
     iterations: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
@@ -56,33 +57,26 @@ def _finite(a: np.ndarray) -> np.ndarray:
     return np.clip(a, -_INF, _INF)
 
 
-def _build(chunk: ChunkData, threads: int) -> tuple[highspy.Highs, sp.csr_matrix, np.ndarray]:
-    """The chunk's LP in a new HiGHS object, its group-sum matrix and its linked rows."""
+def _build(chunk: ChunkData, threads: int) -> highspy.Highs:
+    """The chunk's LP in a new HiGHS object."""
     with quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    lp = highspy.HighsLp()
-    W = chunk.W
-    lp.num_col_ = W.shape[1]
-    lp.num_row_ = W.shape[0]
-    lp.col_cost_ = chunk.cost
-    lp.col_lower_ = _finite(chunk.col_lower)
-    lp.col_upper_ = _finite(chunk.col_upper)
-    lp.row_lower_ = _finite(chunk.row_lower)
-    lp.row_upper_ = _finite(chunk.row_upper)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = W.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = W.indices.astype(np.int32)
-    lp.a_matrix_.value_ = W.data.astype(np.float64)
-    h.passModel(lp)
+    W = chunk.W.tocsc()
+    pass_lp(h, W, chunk.cost, chunk.col_lower, chunk.col_upper, chunk.row_lower, chunk.row_upper)
     for key, value in WARM_RESOLVE_OPTIONS.items():
         h.setOptionValue(key, value)
     if threads:
         h.setOptionValue("threads", int(threads))
-    n = W.shape[0]
+    return h
+
+
+def _maps(chunk: ChunkData) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The chunk's group-sum matrix (groups x rows) and its rows holding first-stage columns."""
+    n = chunk.W.shape[0]
     groups = sp.csr_matrix((np.ones(n), (chunk.row_group, np.arange(n))), shape=(chunk.n_groups, n))
     linked = np.flatnonzero(np.diff(chunk.T.indptr) > 0).astype(np.int32)
-    return h, groups, linked
+    return groups, linked
 
 
 def evaluate_chunk(
@@ -99,12 +93,16 @@ def evaluate_chunk(
     key = (chunk.token, chunk.index)
     cached = _CACHE.get(key)
     built = cached is None or cached[0] is None
+    if cached is None:
+        groups, linked = _maps(chunk)
+    else:
+        groups, linked = cached[1], cached[2]
     if built:
-        h, groups, linked = _build(chunk, threads)
+        h = _build(chunk, threads)
         if cached is not None and cached[3] is not None:
             h.setBasis(cached[3])
     else:
-        h, groups, linked, _ = cached
+        h = cached[0]
     _CACHE[key] = (h if keep_solver else None, groups, linked, None)
     shift = chunk.T[linked] @ x  # only rows holding first-stage columns move
     lo = chunk.row_lower[linked] - shift
@@ -123,8 +121,9 @@ def evaluate_chunk(
     y = np.asarray(sol.col_value, dtype=float)
     pi = np.asarray(sol.row_dual, dtype=float)  # of the scaled rows
     value = np.bincount(chunk.col_group, weights=chunk.cost * y, minlength=chunk.n_groups)
-    # d value / d x = -T' pi, summed over each group's rows
-    gradient = -np.asarray((groups @ sp.diags(pi) @ chunk.T).todense())
+    # d value / d x = -T' pi, summed over each group's rows (sparse: a group of one good's
+    # futures touches that good's first-stage columns only)
+    gradient = (groups @ sp.diags(-pi) @ chunk.T).tocsr()
     result = ChunkResult(
         chunk.index,
         status,

@@ -17,6 +17,7 @@ from optimizer.model.lp import LinearProgram
 from optimizer.solve.base import (
     SolveResult,
     SolverOptions,
+    pass_lp,
     prepare_scheduler,
     quiet_stdout,
     status_from_highs,
@@ -43,28 +44,20 @@ class DirectHighs:
         self.h.setOptionValue("output_flag", bool(options.log))
         self.row_scale = lp.row_scales()
         A = (sp.diags(self.row_scale) @ lp.matrix).tocsc()
-        model = highspy.HighsLp()
-        model.num_col_ = lp.n_cols
-        model.num_row_ = lp.n_rows
-        model.col_cost_ = lp.cost
-        model.col_lower_ = _finite(lp.col_lower)
-        model.col_upper_ = _finite(lp.col_upper)
-        model.row_lower_ = _finite(lp.row_lower * self.row_scale)
-        model.row_upper_ = _finite(lp.row_upper * self.row_scale)
-        model.offset_ = float(lp.objective_constant)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = A.indptr.astype(np.int32)
-        model.a_matrix_.index_ = A.indices.astype(np.int32)
-        model.a_matrix_.value_ = A.data.astype(np.float64)
         self._integer = np.flatnonzero(lp.integrality)
-        self.h.passModel(model)
-        if len(self._integer):  # only the integer columns: no list over every column
-            n = len(self._integer)
-            self.h.changeColsIntegrality(
-                n,
-                self._integer.astype(np.int32),
-                np.array([highspy.HighsVarType.kInteger] * n),
-            )
+        pass_lp(
+            self.h,
+            A,
+            lp.cost,
+            lp.col_lower,
+            lp.col_upper,
+            lp.row_lower * self.row_scale,
+            lp.row_upper * self.row_scale,
+            offset=float(lp.objective_constant),
+            integrality=(np.asarray(lp.integrality) != 0).astype(np.int32)
+            if len(self._integer)
+            else None,
+        )
         for key, value in options.highs_options().items():
             self.h.setOptionValue(key, value)
         self.hand_over_seconds = time.perf_counter() - t0
