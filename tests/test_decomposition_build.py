@@ -196,3 +196,60 @@ def test_a_priced_benchmark_decomposes_like_the_extensive_form():
         d = solve_decomposed(built, EXACT, dec, scenario=sc if use_data else None)
         assert d.status == "optimal"
         assert d.objective == pytest.approx(ext.objective, rel=1e-6)
+
+
+def test_a_chunk_built_again_is_the_chunk_first_built():
+    """``ChunkSource.one(c)`` (what a pool calls when the worker holding chunk ``c`` was lost,
+    the client keeping no chunk) gives exactly the arrays ``all()`` gave for ``c``, cut
+    groups split by good included: here a budget and the concentration cap (seed 2) with
+    integer first-stage columns, no CVaR (so one component per good: 4 goods)."""
+    from optimizer.solve.decomposition_build import ChunkSource
+    from optimizer.solve.decomposition_split import split_by_goods
+
+    data = synthetic_scenario(4, 3, 12, 8, seed=2, integer=True)
+    data["risk"].pop("cvar", None)
+    sc = load(data).scenario
+    d = prepare(sc)
+    layout = build_model(sc, d, layout_only=True)
+    gof, cog = _groups(d.K, 3, 0)
+    source = ChunkSource(sc, layout, gof, cog, "again")
+    _, chunks = source.all()
+    source.goods = split_by_goods(chunks, d.G)
+    assert source.goods[1] == 4
+    for c, first in enumerate(chunks):
+        again = source.one(c)
+        for name in vars(first):
+            _same(getattr(first, name), getattr(again, name), f"chunk {c} {name}")
+
+
+def test_lost_worker_s_chunks_are_built_again_from_the_data():
+    """With a ``rebuild`` function the Dask pool keeps no chunk in this process; after a
+    worker is killed its chunks are built again from the data and sent elsewhere: the same
+    cut values as in-process, ``resends`` > 0."""
+    import contextlib
+    import os
+
+    from optimizer.solve.decomposition_build import ChunkSource
+    from optimizer.solve.decomposition_pool import DaskPool, LocalPool, local_client
+
+    sc = load(synthetic_scenario(3, 2, 12, 6, seed=3, integer=False)).scenario
+    d = prepare(sc)
+    layout = build_model(sc, d, layout_only=True)
+    gof, cog = _groups(d.K, 2, 0)
+    source = ChunkSource(sc, layout, gof, cog, "rebuilt")
+    stage, chunks = source.all()
+    x = np.minimum(stage.lower + 1.0, np.minimum(stage.upper, stage.artificial_upper))
+    local = LocalPool(chunks)
+    want = local.evaluate(x)
+    local.close()
+    with local_client(workers=2) as client:
+        pool = DaskPool(client, chunks, rebuild=source.one)
+        assert pool.chunks is None
+        victim = sorted(client.scheduler_info()["workers"])[0]
+        with contextlib.suppress(Exception):  # the worker dies before it can answer
+            client.run(os._exit, 1, workers=[victim])
+        got = pool.evaluate(x)
+        pool.close()
+    assert pool.resends > 0
+    for a, b in zip(want, got):
+        np.testing.assert_allclose(b.value, a.value, rtol=1e-9, atol=1e-6)

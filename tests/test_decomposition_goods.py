@@ -31,7 +31,7 @@ def components(data: dict, per_chunk: int = 1) -> tuple[int, list]:
     m = res.model
     gof, cog = _groups(m.data.K, per_chunk, 0)
     _, chunks = from_model(m, gof, cog, "components")
-    return split_by_goods(chunks, m.data.G), chunks
+    return split_by_goods(chunks, m.data.G)[1], chunks
 
 
 def test_two_goods_by_hand_with_a_shared_budget():

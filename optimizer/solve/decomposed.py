@@ -39,7 +39,7 @@ from optimizer.model import build_model
 from optimizer.model.terms import BuiltModel
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
-from optimizer.solve.decomposition_build import StageOne, from_data, from_model
+from optimizer.solve.decomposition_build import ChunkSource, StageOne, from_model
 from optimizer.solve.decomposition_pool import DaskPool, LocalPool, Pool, local_client
 from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods, split_model
 from optimizer.solve.decomposition_start import sample_start
@@ -377,17 +377,24 @@ def solve_decomposed(
     t_start = time.perf_counter()
     group_of_future, chunk_of_group = _groups(m.data.K, dec.futures_per_chunk, dec.cut_groups)
     token = uuid.uuid4().hex
+    source = None
     if scenario is None:
         split, chunks = from_model(m, group_of_future, chunk_of_group, token)
     else:
-        split, chunks = from_data(scenario, m, group_of_future, chunk_of_group, token)
+        source = ChunkSource(scenario, m, group_of_future, chunk_of_group, token)
+        split, chunks = source.all()
     if dec.by_good:
-        split_by_goods(chunks, m.data.G)
+        goods = split_by_goods(chunks, m.data.G)
+        if source is not None:
+            source.goods = goods
     for c in chunks:
         c.col_good = None  # read by split_by_goods only: not sent to the workers
+    places = [(c.cols, c.rows) for c in chunks]
+    n_chunks = len(chunks)
     is_mip = split.is_mip
     gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
     n1, ng = len(split.first), sum(c.n_groups for c in chunks)
+    rebuild = source.one if source is not None else None
     seconds = {
         "hand_over": time.perf_counter() - t_start,
         "subproblems": 0.0,
@@ -401,12 +408,16 @@ def solve_decomposed(
 
     def fail(status, text) -> DecomposedResult:
         seconds["solve"] = time.perf_counter() - t_start
-        return DecomposedResult(status, text, False, seconds=seconds, chunks=len(chunks))
+        return DecomposedResult(status, text, False, seconds=seconds, chunks=n_chunks)
 
     keep = dec.keep_solvers
     if keep is None:
         keep = split.n_cols < KEEP_SOLVERS_MAX_COLUMNS
-    with _pool(dec, chunks, options.threads, keep) as pool:
+    pool_cm = _pool(dec, chunks, options.threads, keep, rebuild)
+    # the pool holds the chunks now; on Dask workers, with a source to build a lost worker's
+    # chunks again, this process keeps none of their matrices
+    del chunks
+    with pool_cm as pool:
         iterations = 0
 
         def evaluate(x: np.ndarray) -> tuple[str, float]:
@@ -507,9 +518,9 @@ def solve_decomposed(
     x[split.first] = best_x
     row_dual = np.zeros(split.n_rows)
     second_stage = 0.0
-    for c, r in zip(chunks, results):
-        x[c.cols] = r.x
-        row_dual[c.rows] = r.row_dual
+    for (cols, rows), r in zip(places, results):
+        x[cols] = r.x
+        row_dual[rows] = r.row_dual
         second_stage += float(r.value.sum())
     master_duals = master.row_duals_at(best_x)
     if master_duals is None:
@@ -535,29 +546,32 @@ def solve_decomposed(
         gap=float(gap),
         master_iterations=len(history),
         history=history,
-        chunks=len(chunks),
+        chunks=n_chunks,
         workers=workers,
         resends=resends,
     )
 
 
 class _pool:
-    """The pool named by the options, closed (and its cluster stopped) on exit."""
+    """The pool named by the options, closed (and its cluster stopped) on exit. ``rebuild``:
+    builds chunk ``c`` again (a Dask pool then keeps no chunk in this process)."""
 
-    def __init__(self, dec: DecompositionOptions, chunks, threads: int, keep: bool):
+    def __init__(self, dec: DecompositionOptions, chunks, threads: int, keep: bool, rebuild=None):
         self.dec, self.chunks, self.threads, self.keep = dec, chunks, threads, keep
+        self.rebuild = rebuild
         self._cm = None
 
     def __enter__(self) -> Pool:
         dec = self.dec
+        chunks, self.chunks = self.chunks, None
         if dec.client is not None:
-            self.pool = DaskPool(dec.client, self.chunks, self.threads, self.keep)
+            self.pool = DaskPool(dec.client, chunks, self.threads, self.keep, self.rebuild)
         elif dec.scheduler or dec.workers > 1:
             self._cm = local_client(dec.workers, dec.scheduler)
             client = self._cm.__enter__()
-            self.pool = DaskPool(client, self.chunks, self.threads, self.keep)
+            self.pool = DaskPool(client, chunks, self.threads, self.keep, self.rebuild)
         else:
-            self.pool = LocalPool(self.chunks, self.threads, self.keep)
+            self.pool = LocalPool(chunks, self.threads, self.keep)
         return self.pool
 
     def __exit__(self, *exc) -> None:

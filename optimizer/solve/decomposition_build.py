@@ -149,6 +149,118 @@ def _offsets(
     return out, shared
 
 
+class ChunkSource:
+    """Chunks built from ``layout.data``, chunk by chunk (see the module's docstring):
+    :meth:`all` builds the master's data and every chunk; :meth:`one` builds chunk ``c`` again,
+    the same arrays, after a worker holding it was lost (so that the client need not keep
+    every chunk's matrix once the workers hold them). ``layout`` is the whole model built with
+    ``layout_only=True`` (or a whole model: its matrix is not read)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        layout: BuiltModel,
+        group_of_future: np.ndarray,
+        chunk_of_group: np.ndarray,
+        token: str,
+    ):
+        self.scenario, self.layout, self.token = scenario, layout, token
+        self.group_of_future = group_of_future
+        n_chunks = int(chunk_of_group.max()) + 1 if len(chunk_of_group) else 0
+        self.n_chunks = n_chunks
+        self.first_group = np.searchsorted(chunk_of_group, np.arange(n_chunks + 1))
+        self.future_start = np.searchsorted(group_of_future, self.first_group)
+        self.col_off: list[dict[str, int]] = []
+        self.row_off: list[dict[str, int]] = []
+        self.shared_cols: set[str] = set()
+        self.shared_rows: set[str] = set()
+        self.goods: tuple[np.ndarray, int] | None = None
+        """(component of each good, components) once the groups are split by good."""
+
+    def _local(self, c: int) -> tuple[ChunkData, LinearProgram, Split]:
+        """Chunk ``c`` in its own model's numbering, and that model."""
+        k0, k1 = int(self.future_start[c]), int(self.future_start[c + 1])
+        g0 = int(self.first_group[c])
+        mc = build_model(self.scenario, futures_subset(self.layout.data, k0, k1))
+        split = split_model(mc)
+        (chunk,) = make_chunks(
+            mc,
+            split,
+            self.group_of_future[k0:k1] - g0,
+            np.zeros(int(self.first_group[c + 1]) - g0, dtype=np.int64),
+            self.token,
+        )
+        chunk.index = c
+        return chunk, mc.lp, split
+
+    def _renumber(self, c: int, chunk: ChunkData, lp: LinearProgram | _BlockSizes) -> None:
+        """Into the extensive form's numbering (in place); drops what chunk 0 holds alone."""
+        whole = self.layout.lp
+        cmap = _local_to_global(lp.variables, whole.variables, self.col_off[c], lp.n_cols)
+        rmap = _local_to_global(lp.constraints, whole.constraints, self.row_off[c], lp.n_rows)
+        if c > 0:
+            # a shared block's rows with second-stage columns belong to no_disruption (the
+            # first future, in chunk 0): in a later chunk's model they hold that chunk's first
+            # future instead, and are dropped
+            _keep_rows(chunk, ~_members(lp.constraints, self.shared_rows, lp.n_rows)[chunk.rows])
+            # and so do a shared block's second-stage columns (a benchmark's units over its
+            # limit): only chunk 0 holds them; here they sat in the rows just dropped
+            _keep_cols(chunk, ~_members(lp.variables, self.shared_cols, lp.n_cols)[chunk.cols])
+        chunk.cols = cmap[chunk.cols]
+        chunk.rows = rmap[chunk.rows]
+
+    def one(self, c: int) -> ChunkData:
+        """Chunk ``c`` built again, as :meth:`all` made it (cut groups split by good too)."""
+        from optimizer.solve.decomposition_split import apply_goods
+
+        chunk, lp, _ = self._local(c)
+        self._renumber(c, chunk, lp)
+        if self.goods is not None:
+            apply_goods(chunk, *self.goods)
+        chunk.col_good = None
+        return chunk
+
+    def all(self) -> tuple[StageOne, list[ChunkData]]:
+        """Master and chunks: the same arrays as :func:`from_model` on the whole model."""
+        chunks: list[ChunkData] = []
+        lps: list[_BlockSizes] = []
+        split0: Split | None = None
+        for c in range(self.n_chunks):
+            chunk, lp, split = self._local(c)
+            chunks.append(chunk)
+            lps.append(_sizes_only(lp))
+            if c == 0:
+                split0, master_lp = split, lp
+        whole = self.layout.lp
+        if set(lps[0].variables) != set(whole.variables) or set(lps[0].constraints) != set(
+            whole.constraints
+        ):
+            raise NotDecomposable("a chunk's model has other blocks than the whole model")
+        col_sizes = [{n: b.size for n, b in lp.variables.items()} for lp in lps]
+        row_sizes = [{n: b.size for n, b in lp.constraints.items()} for lp in lps]
+        self.col_off, self.shared_cols = _offsets(col_sizes, whole.variables, "variable")
+        self.row_off, self.shared_rows = _offsets(row_sizes, whole.constraints, "constraint")
+        assert split0 is not None
+        master_local, first_local = split0.master_rows, split0.first
+        cmap0 = _local_to_global(
+            master_lp.variables, whole.variables, self.col_off[0], lps[0].n_cols
+        )
+        rmap0 = _local_to_global(
+            master_lp.constraints, whole.constraints, self.row_off[0], lps[0].n_rows
+        )
+        first, master_rows = cmap0[first_local], rmap0[master_local]
+        for c, chunk in enumerate(chunks):
+            self._renumber(c, chunk, lps[c])
+        order = np.argsort(master_rows, kind="stable")
+        if not np.array_equal(first, np.sort(first)):
+            raise NotDecomposable("the first-stage columns are not in the whole model's order")
+        split = _layout_split(self.layout, first, master_rows[order])
+        stage = stage_one(whole, split, master_lp, master_local[order], first_local)
+        if whole.layout_only:  # the whole matrix's nonzeros, for the results' model statistics
+            whole.nonzeros = int(stage.A.nnz + sum(ch.W.nnz + ch.T.nnz for ch in chunks))
+        return stage, chunks
+
+
 def from_data(
     scenario: Scenario,
     layout: BuiltModel,
@@ -156,84 +268,38 @@ def from_data(
     chunk_of_group: np.ndarray,
     token: str,
 ) -> tuple[StageOne, list[ChunkData]]:
-    """Master and chunks built chunk by chunk from ``layout.data`` (see the module's
-    docstring); ``layout`` is the whole model built with ``layout_only=True`` (or a whole
-    model: its matrix is not read). Same arrays as :func:`from_model` on the whole model."""
-    d = layout.data
-    n_chunks = int(chunk_of_group.max()) + 1 if len(chunk_of_group) else 0
-    first_group = np.searchsorted(chunk_of_group, np.arange(n_chunks + 1))
-    future_start = np.searchsorted(group_of_future, first_group)
-    chunks: list[ChunkData] = []
-    col_sizes: list[dict[str, int]] = []
-    row_sizes: list[dict[str, int]] = []
-    col_maps: list[tuple[dict[str, Block], int]] = []
-    row_maps: list[tuple[dict[str, Block], int]] = []
-    master_lp: LinearProgram | None = None
-    master_local = np.zeros(0, np.int64)
-    first_local = np.zeros(0, np.int64)
-    for c in range(n_chunks):
-        k0, k1 = int(future_start[c]), int(future_start[c + 1])
-        g0 = int(first_group[c])
-        mc = build_model(scenario, futures_subset(d, k0, k1))
-        split = split_model(mc)
-        made = make_chunks(
-            mc,
-            split,
-            group_of_future[k0:k1] - g0,
-            np.zeros(int(first_group[c + 1]) - g0, dtype=np.int64),
-            token,
-        )
-        (chunk,) = made
-        chunk.index = c
-        chunks.append(chunk)
-        lp = mc.lp
-        col_sizes.append({n: b.size for n, b in lp.variables.items()})
-        row_sizes.append({n: b.size for n, b in lp.constraints.items()})
-        col_maps.append(({n: _copy_block(b) for n, b in lp.variables.items()}, lp.n_cols))
-        row_maps.append(({n: _copy_block(b) for n, b in lp.constraints.items()}, lp.n_rows))
-        if c == 0:
-            master_lp = lp
-            master_local = split.master_rows
-            first_local = split.first
-    whole = layout.lp
-    if set(col_sizes[0]) != set(whole.variables) or set(row_sizes[0]) != set(whole.constraints):
-        raise NotDecomposable("a chunk's model has other blocks than the whole model")
-    col_off, shared_cols = _offsets(col_sizes, whole.variables, "variable")
-    row_off, shared_rows = _offsets(row_sizes, whole.constraints, "constraint")
-    first = None
-    for c, chunk in enumerate(chunks):
-        cmap = _local_to_global(col_maps[c][0], whole.variables, col_off[c], col_maps[c][1])
-        rmap = _local_to_global(row_maps[c][0], whole.constraints, row_off[c], row_maps[c][1])
-        if c > 0:
-            # a shared block's rows with second-stage columns belong to no_disruption (the
-            # first future, in chunk 0): in a later chunk's model they hold that chunk's first
-            # future instead, and are dropped
-            shared = np.zeros(row_maps[c][1], dtype=bool)
-            for name in shared_rows:
-                blk = row_maps[c][0][name]
-                shared[blk.start : blk.start + blk.size] = True
-            _keep_rows(chunk, ~shared[chunk.rows])
-            # and so do a shared block's second-stage columns (a benchmark's units over its
-            # limit): only chunk 0 holds them; here they sat in the rows just dropped
-            shared = np.zeros(col_maps[c][1], dtype=bool)
-            for name in shared_cols:
-                blk = col_maps[c][0][name]
-                shared[blk.start : blk.start + blk.size] = True
-            _keep_cols(chunk, ~shared[chunk.cols])
-        chunk.cols = cmap[chunk.cols]
-        chunk.rows = rmap[chunk.rows]
-        if c == 0:
-            first = cmap[first_local]
-            master_rows = rmap[master_local]
-    assert first is not None and master_lp is not None
-    order = np.argsort(master_rows, kind="stable")
-    if not np.array_equal(first, np.sort(first)):
-        raise NotDecomposable("the first-stage columns are not in the whole model's order")
-    split = _layout_split(layout, first, master_rows[order])
-    stage = stage_one(whole, split, master_lp, master_local[order], first_local)
-    if whole.layout_only:  # the whole matrix's nonzeros, for the results' model statistics
-        whole.nonzeros = int(stage.A.nnz + sum(ch.W.nnz + ch.T.nnz for ch in chunks))
-    return stage, chunks
+    """Master and chunks built chunk by chunk from ``layout.data``
+    (:meth:`ChunkSource.all`)."""
+    return ChunkSource(scenario, layout, group_of_future, chunk_of_group, token).all()
+
+
+@dataclass
+class _BlockSizes:
+    """A chunk model's blocks (positions and sizes only), kept to renumber it once every
+    chunk is built, without keeping the model."""
+
+    variables: dict[str, Block]
+    constraints: dict[str, Block]
+    n_cols: int
+    n_rows: int
+
+
+def _sizes_only(lp: LinearProgram) -> _BlockSizes:
+    return _BlockSizes(
+        {n: _copy_block(b) for n, b in lp.variables.items()},
+        {n: _copy_block(b) for n, b in lp.constraints.items()},
+        lp.n_cols,
+        lp.n_rows,
+    )
+
+
+def _members(blocks: dict[str, Block], names: set[str], n: int) -> np.ndarray:
+    """Mask of the members of the blocks ``names``."""
+    out = np.zeros(n, dtype=bool)
+    for name in names:
+        b = blocks[name]
+        out[b.start : b.start + b.size] = True
+    return out
 
 
 def _keep_rows(chunk: ChunkData, keep: np.ndarray) -> None:

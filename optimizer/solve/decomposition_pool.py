@@ -3,15 +3,16 @@
 :class:`LocalPool` calls :func:`evaluate_chunk` here, one chunk after the other (tests, one
 core). :class:`DaskPool` scatters each chunk's arrays to the workers once; per iteration only
 the first-stage vector goes out and the cut data come back. A chunk whose worker died is sent
-again from this process (which keeps every chunk) and solved elsewhere: a lost worker costs its
-tasks, not the run. No Pyomo object and no HiGHS object ever crosses a process boundary.
+again from this process (which keeps every chunk, or, given a ``rebuild`` function, builds the
+lost ones again from the data) and solved elsewhere: a lost worker costs its tasks, not the
+run. No Pyomo object and no HiGHS object ever crosses a process boundary.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -67,16 +68,22 @@ class DaskPool:
         chunks: Sequence[ChunkData],
         threads: int = 0,
         keep_solvers: bool = True,
+        rebuild: Callable[[int], ChunkData] | None = None,
     ):
         self.client = client
-        self.chunks = list(chunks)
+        self.chunks: list[ChunkData] | None = list(chunks)
+        self.n = len(chunks)
+        self.token = chunks[0].token if chunks else ""
         self.threads = threads
         self.keep_solvers = keep_solvers
+        self.rebuild = rebuild
         self.resends = 0
         self._data: dict[int, Any] = {}
         self._home: dict[int, str] = {}
-        self._scatter(range(len(self.chunks)))
+        self._scatter(range(self.n))
         self.workers = max(1, len(set(self._home.values())))
+        if rebuild is not None:
+            self.chunks = None  # the workers hold them; a lost worker's are built again
 
     def _scatter(self, which) -> None:
         """Send chunks to the workers, round-robin (each chunk to one worker)."""
@@ -88,14 +95,16 @@ class DaskPool:
             mine = which[w_i :: len(workers)]
             if not mine:
                 continue
-            futs = self.client.scatter([self.chunks[i] for i in mine], workers=[w], hash=False)
+            data = [self.chunks[i] if self.chunks is not None else self.rebuild(i) for i in mine]
+            futs = self.client.scatter(data, workers=[w], hash=False)
+            del data
             for i, f in zip(mine, futs):
                 self._data[i] = f
                 self._home[i] = w
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
         x = np.asarray(x, dtype=float)
-        pending = list(range(len(self.chunks)))
+        pending = list(range(self.n))
         results: dict[int, ChunkResult] = {}
         tries = 0
         while pending:
@@ -133,12 +142,12 @@ class DaskPool:
             self.resends += len(failed)
             self._scatter(failed)
             pending = failed
-        return [results[i] for i in range(len(self.chunks))]
+        return [results[i] for i in range(self.n)]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            if self.chunks:
-                self.client.run(forget, self.chunks[0].token)
+            if self.n:
+                self.client.run(forget, self.token)
         with contextlib.suppress(Exception):
             self.client.cancel(list(self._data.values()))
 

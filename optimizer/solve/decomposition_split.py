@@ -261,9 +261,10 @@ def col_goods(m: BuiltModel) -> np.ndarray:
     return out
 
 
-def split_by_goods(chunks: list[ChunkData], G: int) -> int:
-    """Refine every chunk's cut groups by *good component* (in place); returns the number of
-    components.
+def split_by_goods(chunks: list[ChunkData], G: int) -> tuple[np.ndarray, int]:
+    """Refine every chunk's cut groups by *good component* (in place); returns the component
+    of each good and the number of components (for :func:`apply_goods` on a chunk built
+    again).
 
     Within a future the second stage falls apart into one LP per good, unless rows tie goods
     together (a bill of materials, a benchmark over several goods, a future's CVaR excess,
@@ -274,8 +275,6 @@ def split_by_goods(chunks: list[ChunkData], G: int) -> int:
     subgradient, nonzero only on that component's first-stage columns. The master then models
     each good's cost of the futures apart instead of their sum (docs/model.md,
     "Decomposition": fewer iterations, sparse cuts)."""
-    from scipy.sparse.csgraph import connected_components
-
     parent = np.arange(G)
 
     def find(a: int) -> int:
@@ -286,18 +285,8 @@ def split_by_goods(chunks: list[ChunkData], G: int) -> int:
 
     labels = []
     for ch in chunks:
-        n_r, n_c = ch.W.shape
-        good = ch.col_good if ch.col_good is not None else np.full(n_c, -1)
-        known = np.flatnonzero(good >= 0)
-        # nodes: rows, columns, goods; edges: W's nonzeros, column -> its good
-        W = ch.W.tocoo()
-        r = np.concatenate([W.row, n_r + known])
-        c = np.concatenate([n_r + W.col, n_r + n_c + good[known]])
-        n = n_r + n_c + G
-        graph = sp.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
-        _, label = connected_components(graph, directed=False)
-        good_label = label[n_r + n_c :]
-        labels.append(label[: n_r + n_c])
+        label, good_label = _labels(ch, G)
+        labels.append(label)
         order = np.argsort(good_label, kind="stable")
         same = good_label[order][1:] == good_label[order][:-1]
         for a, b in zip(order[:-1][same], order[1:][same]):
@@ -306,21 +295,47 @@ def split_by_goods(chunks: list[ChunkData], G: int) -> int:
                 parent[rb] = ra
     roots = np.array([find(g) for g in range(G)], dtype=np.int64)
     _, comp_of_good = np.unique(roots, return_inverse=True)
+    comp_of_good = comp_of_good.reshape(-1).astype(np.int64)
     n_comp = int(comp_of_good.max()) + 1 if G else 1
     for ch, label in zip(chunks, labels):
-        n_r, n_c = ch.W.shape
-        good = ch.col_good if ch.col_good is not None else np.full(n_c, -1)
-        # component of each local label: that of any good in it (0 for a label without one)
-        comp_of_label = np.zeros(int(label.max()) + 1 if len(label) else 0, dtype=np.int64)
-        known = np.flatnonzero(good >= 0)
-        comp_of_label[label[n_r + known]] = comp_of_good[good[known]]
-        row_comp = comp_of_label[label[:n_r]]
-        col_comp = comp_of_label[label[n_r:]]
-        ch.row_group = ch.row_group * n_comp + row_comp
-        ch.col_group = ch.col_group * n_comp + col_comp
-        ch.n_groups = ch.n_groups * n_comp
-        ch.col_good = None
-    return n_comp
+        apply_goods(ch, comp_of_good, n_comp, label)
+    return comp_of_good, n_comp
+
+
+def _labels(ch: ChunkData, G: int) -> tuple[np.ndarray, np.ndarray]:
+    """Connected-component label of each row and column of the chunk (rows first), and of
+    each good, in the graph of W's nonzeros and of each column to its good."""
+    from scipy.sparse.csgraph import connected_components
+
+    n_r, n_c = ch.W.shape
+    good = ch.col_good if ch.col_good is not None else np.full(n_c, -1)
+    known = np.flatnonzero(good >= 0)
+    W = ch.W.tocoo()
+    r = np.concatenate([W.row, n_r + known])
+    c = np.concatenate([n_r + W.col, n_r + n_c + good[known]])
+    n = n_r + n_c + G
+    graph = sp.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    return label[: n_r + n_c], label[n_r + n_c :]
+
+
+def apply_goods(
+    ch: ChunkData, comp_of_good: np.ndarray, n_comp: int, label: np.ndarray | None = None
+) -> None:
+    """Split the chunk's cut groups by the good components ``comp_of_good`` (in place);
+    ``label``: the chunk's component labels (:func:`_labels`) when already known."""
+    n_r, n_c = ch.W.shape
+    if label is None:
+        label, _ = _labels(ch, len(comp_of_good))
+    good = ch.col_good if ch.col_good is not None else np.full(n_c, -1)
+    # component of each local label: that of any good in it (0 for a label without one)
+    comp_of_label = np.zeros(int(label.max()) + 1 if len(label) else 0, dtype=np.int64)
+    known = np.flatnonzero(good >= 0)
+    comp_of_label[label[n_r + known]] = comp_of_good[good[known]]
+    ch.row_group = ch.row_group * n_comp + comp_of_label[label[:n_r]]
+    ch.col_group = ch.col_group * n_comp + comp_of_label[label[n_r:]]
+    ch.n_groups = ch.n_groups * n_comp
+    ch.col_good = None
 
 
 def make_chunks(
