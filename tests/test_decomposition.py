@@ -406,3 +406,16 @@ def test_cli_unreachable_scheduler_exits_6_before_solving(tmp_path):
     assert r.exit_code == 2 and "must be an address" in r.output
     r = CliRunner().invoke(app, [*run, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
     assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_one_highs_thread_in_this_process():
+    """``solver.threads: 1`` with the subproblems in this process: the master's HiGHS object is
+    told the same thread count as the chunks' (it used HiGHS's default pool while the
+    scheduler was recorded as 1 thread, and every chunk then ended "Not Set"). The hand case
+    of the first test: objective 2800."""
+    ext = extensive(one_good(0.3))
+    d = solve_decomposed(ext.model, SolverOptions(mip_gap=1e-9, threads=1), TIGHT)
+    assert d.status == "optimal"
+    assert d.objective == pytest.approx(2800.0, rel=1e-7)
+    back = solve_decomposed(ext.model, EXACT, TIGHT)  # and back to HiGHS's own choice
+    assert back.objective == pytest.approx(2800.0, rel=1e-7)

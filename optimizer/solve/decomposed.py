@@ -140,6 +140,8 @@ class _Master:
         with quiet_stdout():
             self.h = h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+        if options.threads:  # as prepare_scheduler is told in solve(): the pool's size
+            h.setOptionValue("threads", int(options.threads))
         cost = np.zeros(ncol)
         if level:
             cost[-1] = 1.0
