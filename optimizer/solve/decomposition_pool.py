@@ -90,21 +90,30 @@ class DaskPool:
             self.chunks = None  # the workers hold them; a lost worker's are built again
 
     def _scatter(self, which) -> None:
-        """Send chunks to the workers, round-robin (each chunk to one worker)."""
+        """Send chunks to the workers, each chunk to one worker, balanced by size: largest
+        first to the worker with the fewest nonzeros so far (the chunks of futures with more
+        disruptions are larger and slower; round-robin left one worker waiting for the other
+        at the end of every round)."""
         which = list(which)
         workers = sorted(self.client.scheduler_info().get("workers", {}))
         if not workers:
             raise RuntimeError("no Dask worker is available for the subproblems")
-        for w_i, w in enumerate(workers):
-            mine = which[w_i :: len(workers)]
-            if not mine:
+        data = {i: self.chunks[i] if self.chunks is not None else self.rebuild(i) for i in which}
+        load = dict.fromkeys(workers, 0)
+        mine: dict[str, list[int]] = {w: [] for w in workers}
+        for i in sorted(which, key=lambda i: -data[i].W.nnz):
+            w = min(workers, key=lambda w: load[w])
+            mine[w].append(i)
+            load[w] += data[i].W.nnz
+        for w, ids in mine.items():
+            if not ids:
                 continue
-            data = [self.chunks[i] if self.chunks is not None else self.rebuild(i) for i in mine]
-            futs = self.client.scatter(data, workers=[w], hash=False)
-            del data
-            for i, f in zip(mine, futs):
+            ids.sort()
+            futs = self.client.scatter([data[i] for i in ids], workers=[w], hash=False)
+            for i, f in zip(ids, futs):
                 self._data[i] = f
                 self._home[i] = w
+        data.clear()
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
         x = np.asarray(x, dtype=float)
