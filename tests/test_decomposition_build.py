@@ -253,3 +253,28 @@ def test_lost_worker_s_chunks_are_built_again_from_the_data():
     assert pool.resends > 0
     for a, b in zip(want, got):
         np.testing.assert_allclose(b.value, a.value, rtol=1e-9, atol=1e-6)
+
+
+def test_a_sampled_start_changes_where_the_method_begins_not_where_it_ends():
+    """``start_futures``: the first first stage is the extensive optimum on the first futures.
+    The one-good case (optimum 2800 with 60 bought, by hand in tests/test_decomposition.py)
+    with its ban (0.3) written as two identical bans of 0.15: three futures, the same optimum.
+    A start on the first two (no_disruption 0.7 and one ban 0.15, scaled to 0.82 and 0.18):
+    a unit in stock nets 22 - 0.82 * 10 - 0.18 * 100 < 0, so 60 are bought, the optimum
+    itself: the first upper bound is 2800 already. From the cheapest first stage (nothing
+    bought) the first upper bound is 3700 (0.7 * 1000 + 0.3 * 100 * 100). Both end at 2800."""
+    from optimizer.solve.decomposition_start import sample_start
+
+    data = one_good(0.15)
+    data["disruptions"]["ban_b"] = data["disruptions"]["ban"]
+    sc = load(data).scenario
+    d = prepare(sc)
+    assert d.K == 3
+    layout = build_model(sc, d, layout_only=True)
+    start = sample_start(sc, d, 2, EXACT, 1)
+    assert start is not None and start[0] == pytest.approx(60.0, rel=1e-9)
+    for futures, first_upper in ((0, 3700.0), (2, 2800.0)):
+        dec = DecompositionOptions(gap=1e-9, futures_per_chunk=1, start_futures=futures)
+        res = solve_decomposed(layout, EXACT, dec, scenario=sc)
+        assert res.objective == pytest.approx(2800.0, rel=1e-7)
+        assert res.history[0][1] == pytest.approx(first_upper, rel=1e-7)

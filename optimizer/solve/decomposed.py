@@ -106,7 +106,7 @@ class DecompositionOptions:
     client: object | None = None
     keep_solvers: bool | None = None
     by_good: bool = True
-    start_futures: int = 0
+    start_futures: int = 200
 
 
 @dataclass
@@ -453,7 +453,12 @@ def solve_decomposed(
         )
         master.h.clearSolver()  # that basis has theta fixed: start the real master cold
         best_x = sol[:n1].copy()
-        if dec.start_futures > 0 and scenario is not None:
+        if (
+            dec.start_futures > 0
+            and scenario is not None
+            and not is_mip
+            and dec.start_futures < m.data.K
+        ):
             t = time.perf_counter()
             start = sample_start(scenario, m.data, dec.start_futures, options, n1)
             seconds["start"] = time.perf_counter() - t
