@@ -278,3 +278,14 @@ def test_a_sampled_start_changes_where_the_method_begins_not_where_it_ends():
         res = solve_decomposed(layout, EXACT, dec, scenario=sc)
         assert res.objective == pytest.approx(2800.0, rel=1e-7)
         assert res.history[0][1] == pytest.approx(first_upper, rel=1e-7)
+
+
+def test_chunks_are_placed_on_workers_by_size():
+    """Largest first to the least loaded worker. Sizes 10, 7, 5, 4, 3 on two workers: 10 -> A,
+    7 -> B, 5 -> B (7 < 10; B 12), 4 -> A (10 < 12; A 14), 3 -> B (12 < 14; B 15): A holds
+    chunks 0 and 3 (14), B 1, 2 and 4 (15), where round-robin gave 18 against 11."""
+    from optimizer.solve.decomposition_pool import place_by_size
+
+    placed = place_by_size({0: 10, 1: 7, 2: 5, 3: 4, 4: 3}, ["A", "B"])
+    assert placed == {"A": [0, 3], "B": [1, 2, 4]}
+    assert place_by_size({0: 5}, ["A", "B"]) == {"A": [0], "B": []}

@@ -99,16 +99,10 @@ class DaskPool:
         if not workers:
             raise RuntimeError("no Dask worker is available for the subproblems")
         data = {i: self.chunks[i] if self.chunks is not None else self.rebuild(i) for i in which}
-        load = dict.fromkeys(workers, 0)
-        mine: dict[str, list[int]] = {w: [] for w in workers}
-        for i in sorted(which, key=lambda i: -data[i].W.nnz):
-            w = min(workers, key=lambda w: load[w])
-            mine[w].append(i)
-            load[w] += data[i].W.nnz
-        for w, ids in mine.items():
+        placed = place_by_size({i: data[i].W.nnz for i in which}, workers)
+        for w, ids in placed.items():
             if not ids:
                 continue
-            ids.sort()
             futs = self.client.scatter([data[i] for i in ids], workers=[w], hash=False)
             for i, f in zip(ids, futs):
                 self._data[i] = f
@@ -163,6 +157,18 @@ class DaskPool:
                 self.client.run(forget, self.token)
         with contextlib.suppress(Exception):
             self.client.cancel(list(self._data.values()))
+
+
+def place_by_size(sizes: dict[int, int], workers: list[str]) -> dict[str, list[int]]:
+    """Chunks (index -> size, e.g. nonzeros) to workers: largest first, each to the worker with
+    the least placed so far (ties: the first worker); each worker's chunks in index order."""
+    load = dict.fromkeys(workers, 0)
+    mine: dict[str, list[int]] = {w: [] for w in workers}
+    for i in sorted(sizes, key=lambda i: (-sizes[i], i)):
+        w = min(workers, key=lambda w: load[w])
+        mine[w].append(i)
+        load[w] += sizes[i]
+    return {w: sorted(ids) for w, ids in mine.items()}
 
 
 @contextlib.contextmanager
