@@ -13,9 +13,15 @@ it is a view of, if any: a view keeps its whole base alive) and their total. Wit
 it also builds the model's layout (``build_model(..., layout_only=True)``) and reports the same.
 Run one size per process: ``ru_maxrss`` never goes down.
 
+The synthetic scenario has neither origin links nor inputs; ``--origin`` gives every third
+supplier an origin link to one or two other countries (40 % and 50 % of its material) and
+``--inputs`` makes every odd-numbered good use 0.5 units of the good before it, so that those
+paths of ``prepare`` (availability with links, chain-aligned time blocks) are measured too.
+
 Usage::
 
     python benchmarks/mem_prepare.py 5000 [--goods 34 --suppliers 5 --months 60] [--layout]
+        [--origin] [--inputs]
 """
 
 from __future__ import annotations
@@ -63,6 +69,27 @@ def stage(name: str, fn):
     return out
 
 
+def add_origin_links(data: dict) -> None:
+    """Every third supplier (in file order) depends on one or two other countries' material:
+    40 % from the first, 50 % from the second."""
+    countries = list(data["countries"])
+    i = 0
+    for good in data["goods"].values():
+        for sup in good["suppliers"].values():
+            i += 1
+            if i % 3 == 0:
+                others = [c for c in countries if c != sup["country"]][: 1 + i % 2]
+                sup["origin"] = {c: f"{40 + 10 * n}%" for n, c in enumerate(others)}
+
+
+def add_inputs(data: dict) -> None:
+    """Every odd-numbered good (1, 3, ...) uses 0.5 units of the good before it per unit
+    produced at home."""
+    goods = list(data["goods"])
+    for n in range(1, len(goods), 2):
+        data["goods"][goods[n]]["inputs"] = {goods[n - 1]: 0.5}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("samples", type=int, help="sampled futures K (K - 1 draws + no_disruption)")
@@ -70,16 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suppliers", type=int, default=5)
     ap.add_argument("--months", type=int, default=60)
     ap.add_argument("--layout", action="store_true", help="also build the model's layout")
+    ap.add_argument("--origin", action="store_true", help="origin links on every 3rd supplier")
+    ap.add_argument("--inputs", action="store_true", help="odd goods use the good before")
     args = ap.parse_args(argv)
 
-    scenario = stage(
-        "load",
-        lambda: (
-            load(
-                sampled_scenario(args.goods, args.suppliers, args.months, args.samples - 1, 1)
-            ).scenario
-        ),
-    )
+    data = sampled_scenario(args.goods, args.suppliers, args.months, args.samples - 1, 1)
+    if args.origin:
+        add_origin_links(data)
+    if args.inputs:
+        add_inputs(data)
+    scenario = stage("load", lambda: load(data).scenario)
     data = stage("prepare", lambda: prepare(scenario))
     print(f"K = {data.K:,} futures, {data.C:,} cells")
     total = 0

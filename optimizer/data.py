@@ -215,10 +215,11 @@ def prepare(
     demand_mult = futures.demand_mult
     origin = origin_arrays(scenario, goods, countries)
     J = len(sup_names)
-    # a copy, not a view: a view would keep the whole (K, J + V, T) severity alive
-    origin["origin_severity"] = futures.severity[:, J:, :].copy()
     # the futures drawn here are not seen outside: their severity's storage becomes avail
     avail = origin_availability(futures.severity, origin, J, in_place=drawn_here)
+    # a copy, not a view: a view would keep the whole (K, J + V, T) severity alive (in place
+    # above only when V = 0, so these V rows are still the links' severities)
+    origin["origin_severity"] = futures.severity[:, J:, :].copy()
     del futures  # with the severity: only the arrays taken from it stay
 
     sup_lead_a = np.array(sup_lead, dtype=np.int64)
@@ -469,21 +470,23 @@ def origin_availability(
 
     ``in_place``: ``severity`` is not used afterwards; without origin links its storage
     becomes the availability (no second (K, J, T) array). Memory otherwise: the availability
-    and one (K, L, T) sum for the L suppliers that have links."""
+    and one (K, T) sum at a time (a loop over the suppliers that have links, and over their
+    links, each vectorised over every future and period)."""
     own = severity[:, :J, :]
     if severity.shape[1] == J:
         if in_place:
             return np.subtract(1.0, severity, out=severity)
         return 1.0 - own
     avail = 1.0 - own
-    sup = origin["origin_supplier"]
-    linked, row = np.unique(sup, return_inverse=True)
-    cut = np.zeros((severity.shape[0], len(linked), severity.shape[2]))
-    for v in range(len(sup)):  # a loop over origin links (few), each over every future
-        cut[:, row[v], :] += origin["origin_share"][v] * severity[:, J + v, :]
-    np.minimum(cut, 1.0, out=cut)
-    np.subtract(1.0, cut, out=cut)
-    avail[:, linked, :] *= cut
+    sup, share = origin["origin_supplier"], origin["origin_share"]
+    cut = np.empty((severity.shape[0], severity.shape[2]))
+    for j in np.unique(sup):
+        cut.fill(0.0)
+        for v in np.flatnonzero(sup == j):  # the supplier's links, in link order
+            cut += share[v] * severity[:, J + v, :]
+        np.minimum(cut, 1.0, out=cut)
+        np.subtract(1.0, cut, out=cut)
+        avail[:, j, :] *= cut
     return avail
 
 
