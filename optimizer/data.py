@@ -199,32 +199,32 @@ def prepare(
     sup_country_a = np.array(sup_country, dtype=np.int64)
 
     # futures -------------------------------------------------------------------------------
+    drawn_here = futures is None
     if futures is None:
         futures = scenario_futures(scenario, samples, seed)
     names = futures.names
+    sampling = (
+        None
+        if futures.drawn is None
+        else {"drawn": futures.drawn, "distinct": futures.distinct, "seed": futures.seed}
+    )
     K = futures.K
     probs = futures.probability
     disrupted = futures.disrupted
     price_mult = futures.price_mult
     demand_mult = futures.demand_mult
     origin = origin_arrays(scenario, goods, countries)
-    avail = origin_availability(futures.severity, origin, len(sup_names))
-    origin["origin_severity"] = futures.severity[:, len(sup_names) :, :]
-    sampling = (
-        None
-        if futures.drawn is None
-        else {"drawn": futures.drawn, "distinct": futures.distinct, "seed": futures.seed}
-    )
+    J = len(sup_names)
+    # the futures drawn here are not seen outside: their severity's storage becomes avail
+    avail = origin_availability(futures.severity, origin, J, in_place=drawn_here)
+    # a copy, not a view: a view would keep the whole (K, J + V, T) severity alive (in place
+    # above only when V = 0, so these V rows are still the links' severities)
+    origin["origin_severity"] = futures.severity[:, J:, :].copy()
+    del futures  # with the severity: only the arrays taken from it stay
 
-    # spot lead time: periods elapsed since the current disrupted stretch of the good began
-    t = np.arange(T)
-    began = disrupted & ~np.concatenate([np.zeros((K, G, 1), bool), disrupted[:, :, :-1]], axis=2)
-    last_start = np.maximum.accumulate(np.where(began, t, 0), axis=2)
-    elapsed = t - last_start  # only meaningful where disrupted
     sup_lead_a = np.array(sup_lead, dtype=np.int64)
-    spot_ok = ~disrupted[:, sup_good_a, :] | (
-        elapsed[:, sup_good_a, :] >= sup_lead_a[None, :, None]
-    )
+    spot_ok = spot_access(disrupted, sup_good_a, sup_lead_a)
+    t = np.arange(T)
     online = t[None, :] >= lead[:, None]  # (G, T)
 
     cells = _time_blocks(
@@ -302,10 +302,34 @@ def prepare(
         sc_j=sc_j,
         sampling=sampling,
         routes=list(lay.routes),
-        supplier_route=lay.supplier_routes[: len(sup_names)],
+        supplier_route=lay.supplier_routes[: len(sup_names)].copy(),  # not a view of (J + V, R)
         **bom,
         **origin,
     )
+
+
+def spot_access(disrupted: np.ndarray, sup_good: np.ndarray, sup_lead: np.ndarray) -> np.ndarray:
+    """(K, J, T) bool: supplier ``j`` can deliver extra (spot) in period ``t`` of future ``k``:
+    its good is not disrupted then, or has been for at least ``sup_lead[j]`` periods (the
+    periods elapsed since the current disrupted stretch of the good began).
+
+    Memory: one (K, G, T) comparison per distinct lead time (few), copied to the rows of the
+    suppliers with that lead, instead of a (K, J, T) int64 of elapsed periods."""
+    K, G, T = disrupted.shape
+    t = np.arange(T, dtype=np.int32 if T < 2**31 else np.int64)
+    began = disrupted.copy()
+    began[:, :, 1:] &= ~disrupted[:, :, :-1]
+    last_start = np.where(began, t, t.dtype.type(0))
+    np.maximum.accumulate(last_start, axis=2, out=last_start)
+    elapsed = np.subtract(t, last_start, out=last_start)  # only meaningful where disrupted
+    del began
+    calm = ~disrupted
+    spot_ok = np.empty((K, len(sup_good), T), dtype=bool)
+    for lead in np.unique(sup_lead):
+        js = np.flatnonzero(sup_lead == lead)
+        ok = calm | (elapsed >= int(lead))  # (K, G, T)
+        spot_ok[:, js, :] = ok[:, sup_good[js], :]
+    return spot_ok
 
 
 def _time_blocks(
@@ -334,13 +358,14 @@ def _time_blocks(
             | (demand_mult[:, :, 1:] != demand_mult[:, :, :-1])
             | (online[None, :, 1:] != online[None, :, :-1])
         )
-        sup_change = (avail[:, :, 1:] != avail[:, :, :-1]) | (
-            spot_ok[:, :, 1:] != spot_ok[:, :, :-1]
-        )
-        if sup_change.size:
-            # fold the supplier changes onto their goods: any change of a supplier splits its good
-            js = np.nonzero(sup_change)
-            change[js[0], sup_good[js[1]], js[2] + 1] = True
+        # fold the supplier changes onto their goods: any change of a supplier splits its good
+        # (one good at a time: temporaries of its suppliers only, not (K, J, T) ones)
+        for g in np.unique(sup_good):
+            js = np.flatnonzero(sup_good == g)
+            a, s = avail[:, js, :], spot_ok[:, js, :]
+            sup_change = a[:, :, 1:] != a[:, :, :-1]
+            sup_change |= s[:, :, 1:] != s[:, :, :-1]
+            change[:, g, 1:] |= sup_change.any(axis=1)
         change[:, :, 0] = True
     else:
         change = np.ones((K, G, T), dtype=bool)
@@ -435,18 +460,34 @@ def origin_arrays(scenario: Scenario, goods: list[str], countries: list[str]) ->
     }
 
 
-def origin_availability(severity: np.ndarray, origin: dict, J: int) -> np.ndarray:
+def origin_availability(
+    severity: np.ndarray, origin: dict, J: int, *, in_place: bool = False
+) -> np.ndarray:
     """Availability (K, J, T) of the suppliers from the severities (K, J + V, T) of the
     suppliers followed by their V origin links: ``(1 - severity of the supplier's own
-    country) * (1 - sum over its links of share * severity of the link's country)``."""
+    country) * (1 - min(1, sum over its links of share * severity of the link's country))``
+    (the links of a supplier added in link order).
+
+    ``in_place``: ``severity`` is not used afterwards; without origin links its storage
+    becomes the availability (no second (K, J, T) array). Memory otherwise: the availability
+    and one (K, T) sum at a time (a loop over the suppliers that have links, and over their
+    links, each vectorised over every future and period)."""
     own = severity[:, :J, :]
-    links = severity[:, J:, :]
-    if links.shape[1] == 0:
+    if severity.shape[1] == J:
+        if in_place:
+            return np.subtract(1.0, severity, out=severity)
         return 1.0 - own
-    cut = np.zeros((J, own.shape[0], own.shape[2]))
-    weighted = origin["origin_share"][:, None, None] * links.transpose(1, 0, 2)
-    np.add.at(cut, origin["origin_supplier"], weighted)
-    return (1.0 - own) * (1.0 - np.minimum(1.0, cut.transpose(1, 0, 2)))
+    avail = 1.0 - own
+    sup, share = origin["origin_supplier"], origin["origin_share"]
+    cut = np.empty((severity.shape[0], severity.shape[2]))
+    for j in np.unique(sup):
+        cut.fill(0.0)
+        for v in np.flatnonzero(sup == j):  # the supplier's links, in link order
+            cut += share[v] * severity[:, J + v, :]
+        np.minimum(cut, 1.0, out=cut)
+        np.subtract(1.0, cut, out=cut)
+        avail[:, j, :] *= cut
+    return avail
 
 
 def futures_subset(data: ModelData, start: int, stop: int) -> ModelData:

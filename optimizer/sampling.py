@@ -356,63 +356,72 @@ def materialise(
 ) -> tuple[np.ndarray, ...]:
     """The arrays (severity (K, J, T), disrupted, price_mult, demand_mult (K, G, T)) of the
     futures ``draws`` (K draw indices, in that order; -1 for a future without occurrence),
-    with the hand-written overlap rules:
-    largest severity per (supplier, period), largest multipliers per (good, period).
+    with the overlap rules of ``docs/model.md``: per (supplier, period) the largest severity
+    of the occurrences covering it (0 if none), per (good, period) the largest price and
+    demand multipliers (1 if none).
 
-    Vectorised in two steps: per event, the (K, T) layer of its largest severity and
-    multipliers (occurrences sorted by future, then ``maximum.reduceat``); then suppliers (and
-    goods) hit by the same set of events share one layer, the largest over those events,
-    copied into place with one ``take``."""
+    Vectorised per event (a loop over events, none over futures or draws): the event's
+    occurrences sorted by future give, with ``maximum.reduceat``, its (futures it occurs in, T)
+    layer of largest severity and multipliers; each layer is raised with ``np.maximum`` into
+    the rows of the suppliers (goods) it hits, in place in the (K, N, T) outputs. Memory: the
+    four outputs and per event a few arrays of its futures only (an event occurs in a few % of
+    them), not one (K, T) layer per event."""
     lay = lay or layout(scenario)
     draws = np.asarray(draws, dtype=np.int64)
     K, T = len(draws), lay.T
     events = list((scenario.risk_model.events if scenario.risk_model else {}).values())
-    E = len(events)
-    sev = np.zeros((E, K, T))
-    hit = np.zeros((E, K, T), dtype=bool)
-    price = np.ones((E, K, T))
-    demand = np.ones((E, K, T))
+    severity = np.zeros((K, lay.J, T))
+    disrupted = np.zeros((K, lay.G, T), dtype=bool)
+    # multipliers are above 0: 0 marks "no occurrence yet", set to 1 (neutral) at the end
+    price_mult = np.zeros((K, lay.G, T))
+    demand_mult = np.zeros((K, lay.G, T))
     slot = np.full(occ.draws, -1, dtype=np.int64)
     real = draws >= 0  # -1: a future without occurrence (no_disruption)
     slot[draws[real]] = np.arange(K)[real]
     k_all = slot[occ.draw]
+    mine = np.flatnonzero(k_all >= 0)
+    mine = mine[np.lexsort((k_all[mine], occ.event[mine]))]  # by event, then future
+    bounds = np.searchsorted(occ.event[mine], np.arange(len(events) + 1))
     t = np.arange(T)
-    hit_j = np.zeros((E, lay.J), dtype=bool)
-    hit_g = np.zeros((E, lay.G), dtype=bool)
     for e, event in enumerate(events):
-        hit_j[e], hit_g[e] = _hit_masks(lay, event.countries, event.goods)
-        sel = np.nonzero((k_all >= 0) & (occ.event == e))[0]
+        sel = mine[bounds[e] : bounds[e + 1]]
         if not len(sel):
             continue
-        sel = sel[np.argsort(k_all[sel], kind="stable")]
+        hit_j, hit_g = _hit_masks(lay, event.countries, event.goods)
         k = k_all[sel]
         s = occ.start[sel]
         on = (t[None, :] >= s[:, None]) & (t[None, :] < (s + occ.length[sel])[:, None])  # (m, T)
         uk, first = np.unique(k, return_index=True)
-        sev[e, uk] = np.maximum.reduceat(np.where(on, occ.severity[sel][:, None], 0.0), first)
-        hit[e, uk] = np.logical_or.reduceat(on, first)
-        price[e, uk] = np.maximum.reduceat(np.where(on, occ.price[sel][:, None], 1.0), first)
-        demand[e, uk] = np.maximum.reduceat(np.where(on, occ.demand[sel][:, None], 1.0), first)
-    severity = _spread_layers(sev, hit_j, 0.0)
-    disrupted = _spread_layers(hit, hit_g, False)
-    price_mult = _spread_layers(price, hit_g, 1.0)
-    demand_mult = _spread_layers(demand, hit_g, 1.0)
+        jj, gg = np.flatnonzero(hit_j), np.flatnonzero(hit_g)
+        if len(jj):
+            layer = np.maximum.reduceat(np.where(on, occ.severity[sel][:, None], 0.0), first)
+            _raise_rows(severity, uk, jj, layer)
+        if len(gg):
+            _raise_rows(disrupted, uk, gg, np.logical_or.reduceat(on, first))
+            layer = np.maximum.reduceat(np.where(on, occ.price[sel][:, None], 0.0), first)
+            _raise_rows(price_mult, uk, gg, layer)
+            layer = np.maximum.reduceat(np.where(on, occ.demand[sel][:, None], 0.0), first)
+            _raise_rows(demand_mult, uk, gg, layer)
+    calm = ~disrupted  # no occurrence covers the (good, period): neutral multipliers
+    price_mult[calm] = 1.0
+    demand_mult[calm] = 1.0
     return severity, disrupted, price_mult, demand_mult
 
 
-def _spread_layers(layers: np.ndarray, hits: np.ndarray, neutral: float | bool) -> np.ndarray:
-    """(K, N, T): for each of N suppliers (or goods) the largest of the (K, T) ``layers`` of
-    the events that hit it (``hits`` (E, N)), ``neutral`` where none does."""
-    E, K, T = layers.shape
-    N = hits.shape[1]
-    if N == 0:
-        return np.full((K, 0, T), neutral, dtype=layers.dtype)
-    sets, which = np.unique(hits.T, axis=0, return_inverse=True)  # (S, E), (N,)
-    per_set = np.full((K, len(sets), T), neutral, dtype=layers.dtype)
-    for i, members in enumerate(sets):
-        if members.any():
-            per_set[:, i, :] = layers[members].max(axis=0)
-    return np.take(per_set, which.reshape(-1), axis=1)
+#: Elements (futures x rows x periods) raised at once by :func:`_raise_rows`: bounds its
+#: temporaries (~8 bytes each, twice) whatever the number of futures an event occurs in.
+_RAISE_BLOCK = 1 << 21
+
+
+def _raise_rows(out: np.ndarray, ks: np.ndarray, rows: np.ndarray, layer: np.ndarray) -> None:
+    """``out[k, r, :] = max(out[k, r, :], layer[i, :])`` for ``k = ks[i]`` and every ``r`` of
+    ``rows`` (``out`` (K, N, T); ``ks`` distinct; logical or for a bool ``out``), in blocks of
+    futures so that the gathered (futures, rows, T) temporaries stay small."""
+    step = max(1, _RAISE_BLOCK // max(1, len(rows) * out.shape[2]))
+    raise_ = np.logical_or if out.dtype == bool else np.maximum
+    for lo in range(0, len(ks), step):
+        cells = np.ix_(ks[lo : lo + step], rows)
+        out[cells] = raise_(out[cells], layer[lo : lo + step, None, :])
 
 
 def sample_names(count: int) -> list[str]:
