@@ -187,10 +187,10 @@ def hand_written_futures(scenario: Scenario, lay: Layout | None = None) -> Futur
             span = slice(start, stop)
             severity[k, hit_j, span] = np.maximum(severity[k, hit_j, span], hit.severity)
             disrupted[k, hit_g, span] = True
-            price_mult[k, hit_g, span] = np.maximum(price_mult[k, hit_g, span], d.price_multiplier)
-            demand_mult[k, hit_g, span] = np.maximum(
-                demand_mult[k, hit_g, span], d.demand_multiplier
-            )
+            # the hits of one disruption share its multipliers: a hit covering a (good,
+            # period) sets them, a multiplier below 1 included (demand falling, say)
+            price_mult[k, hit_g, span] = d.price_multiplier
+            demand_mult[k, hit_g, span] = d.demand_multiplier
     return Futures(names, probs, severity, disrupted, price_mult, demand_mult)
 
 

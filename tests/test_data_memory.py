@@ -374,3 +374,60 @@ def test_model_data_holds_no_hidden_memory(origin):
             seen[id(root)] = (held, shown + value.nbytes)
     hidden = {r.shape: r.nbytes - shown for r, shown in seen.values() if r.nbytes > shown}
     assert not hidden
+
+
+def test_multipliers_below_one_count_in_hand_written_and_sampled_futures():
+    """A disruption whose demand multiplier is 0.5 halves the demand while it lasts (design:
+    the largest multiplier of the hits covering a (good, period), 1 where none; before, a
+    hand-written multiplier below 1 was raised to 1). One good, demand 100 a year, cn (CN) at
+    10 and jp (JP) at 30 with capacity 1000 each; ``slump`` (p 0.3, one year) cuts CN and
+    halves demand: 50 bought from jp at 30. Objective 0.7 * 100 * 10 + 0.3 * 50 * 30 =
+    700 + 450 = 1150 (1600 if the 0.5 were ignored). The same future drawn from a risk model
+    (one event, probability 1, covering the whole year) has the same demand multiplier."""
+    from optimizer.api import RunConfig, run
+    from optimizer.sampling import draw_futures
+    from optimizer.scenario import load_scenario_dict
+
+    data = {
+        "name": "slump",
+        "window": {"years": 1, "period": "year"},
+        "countries": {"CN": {}, "JP": {}},
+        "goods": {
+            "gallium": {
+                "demand": 100,
+                "damage": 100,
+                "suppliers": {
+                    "cn": {"country": "CN", "unit_cost": 10, "capacity": 1000},
+                    "jp": {"country": "JP", "unit_cost": 30, "capacity": 1000},
+                },
+            }
+        },
+        "disruptions": {
+            "slump": {
+                "probability": 0.3,
+                "duration": "1 year",
+                "demand_multiplier": 0.5,
+                "hits": [{"countries": ["CN"], "severity": 1.0}],
+            }
+        },
+    }
+    res = run(data, config=RunConfig(interface="direct", baseline=False))
+    assert res.objective == pytest.approx(1150.0, rel=1e-9)
+    sampled = {k: v for k, v in data.items() if k != "disruptions"}
+    sampled["risk_model"] = {
+        "samples": 10,
+        "seed": 1,
+        "events": {
+            "slump": {
+                "probability": 1.0,
+                "countries": ["CN"],
+                "severity": 1.0,
+                "start": "0 years",
+                "duration": "1 year",
+                "demand_multiplier": 0.5,
+            }
+        },
+    }
+    futures = draw_futures(load_scenario_dict(sampled).scenario, 10, 1)
+    assert futures.names[0] == "no_disruption" and futures.probability[0] == 0
+    np.testing.assert_allclose(futures.demand_mult[1:], 0.5)
