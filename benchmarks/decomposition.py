@@ -8,7 +8,8 @@ peak memory is that process's own ``ru_maxrss``:
 - ``decomposed-1``: :func:`optimizer.solve.decomposed.solve_decomposed`, subproblems in the
   same process;
 - ``decomposed-2``: the same with the subproblems on 2 local Dask worker processes (the
-  workers' peak memory is reported apart: ``workers_rss_mb``, the largest of them);
+  workers' peak memory is reported apart: ``workers_rss_mb``, the largest of them, and
+  ``all_processes_mb``, the client's peak plus every worker's);
 - ``decomposed-remote`` (with ``--scheduler tcp://127.0.0.1:PORT``): on the workers of an
   existing ``dask scheduler`` (e.g. one ``dask worker`` started beside it on loopback).
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import subprocess
 import sys
@@ -145,6 +147,7 @@ def _case(
             lower_bound=res.lower_bound,
             gap=res.gap,
             workers=res.workers,
+            worker_peak_mb=res.worker_peak_mb,
         )
     row.update(
         status=res.status,
@@ -152,7 +155,11 @@ def _case(
         solve_s=time.perf_counter() - t0,
         cpu_s=time.process_time() - c0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        workers_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
+        # each worker's own peak, read by the pool before it closed (RUSAGE_CHILDREN counted
+        # the processes Dask forks from this one at its size, not what the workers used)
+        workers_rss_mb=max(row.get("worker_peak_mb") or [0.0]),
+        all_processes_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        + sum(row.get("worker_peak_mb") or []),
     )
     return row
 
@@ -250,26 +257,43 @@ def _fmt(v, spec: str) -> str:
 
 def table(rows: list[dict]) -> str:
     """The rows as a Markdown table, with each decomposed objective's relative difference from
-    the extensive form's at the same K."""
+    the extensive form's at the same K, then per mode the exponent of the whole time and of
+    the memory of every process against K (fitted on its smallest and largest K)."""
     ext = {r["K"]: r.get("objective") for r in rows if r["mode"] == "extensive"}
     head = (
-        "| K | mode | columns | solve s | CPU s | subproblems s | chunks CPU s | master its "
-        "| peak MB | workers MB | objective | rel. diff |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| K | mode | columns | whole s | solve s | CPU s | subproblems s | chunks CPU s "
+        "| master its | gap | peak MB | workers MB | all processes MB | objective | rel. diff |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     out = [head]
+    ok = [r for r in rows if r.get("status") not in ("failed", None)]
     for r in rows:
-        if r.get("status") == "failed":
-            out.append(f"| {r['K']} | {r['mode']} | failed | | | | | | | | | |")
+        if r.get("status") in ("failed", None):
+            out.append(f"| {r['K']} | {r['mode']} | failed |" + " |" * 12)
             continue
         z = ext.get(r["K"])
         diff = None if not z or r["mode"] == "extensive" else (r["objective"] - z) / abs(z)
         out.append(
-            f"| {r['K']} | {r['mode']} | {r['columns']:,} | {r['solve_s']:.1f} | "
-            f"{r['cpu_s']:.1f} | {_fmt(r.get('subproblem_s'), '.1f')} | "
+            f"| {r['K']} | {r['mode']} | {r['columns']:,} | {r['build_s'] + r['solve_s']:.1f} | "
+            f"{r['solve_s']:.1f} | {r['cpu_s']:.1f} | {_fmt(r.get('subproblem_s'), '.1f')} | "
             f"{_fmt(r.get('chunks_cpu_s'), '.1f')} | "
-            f"{_fmt(r.get('master_iterations'), 'd')} | {r['peak_rss_mb']:.0f} | "
-            f"{r['workers_rss_mb']:.0f} | {r['objective']:.10g} | {_fmt(diff, '.1e')} |"
+            f"{_fmt(r.get('master_iterations'), 'd')} | {_fmt(r.get('gap'), '.1e')} | "
+            f"{r['peak_rss_mb']:.0f} | {r['workers_rss_mb']:.0f} | "
+            f"{r.get('all_processes_mb', r['peak_rss_mb']):.0f} | {r['objective']:.10g} | "
+            f"{_fmt(diff, '.1e')} |"
+        )
+    for mode in dict.fromkeys(r["mode"] for r in ok):
+        mine = sorted((r for r in ok if r["mode"] == mode), key=lambda r: r["K"])
+        if len(mine) < 2 or mine[0]["K"] == mine[-1]["K"]:
+            continue
+        a, b = mine[0], mine[-1]
+        span = math.log(b["K"] / a["K"])
+        t = math.log((b["build_s"] + b["solve_s"]) / (a["build_s"] + a["solve_s"])) / span
+        mem_a = a.get("all_processes_mb", a["peak_rss_mb"])
+        mem_b = b.get("all_processes_mb", b["peak_rss_mb"])
+        out.append(
+            f"\n{mode}: whole time ~ K^{t:.2f}, memory of every process ~ "
+            f"K^{math.log(mem_b / mem_a) / span:.2f} (K = {a['K']:,} to {b['K']:,})"
         )
     return "\n".join(out)
 

@@ -114,7 +114,8 @@ class DecomposedResult(SolveResult):
     """A :class:`SolveResult` with the method's certificate: ``lower_bound`` and
     ``upper_bound`` (euros; the upper bound is the extensive form's objective at the returned
     first stage), ``gap`` (relative), the master iterations and the bounds after each
-    (``history``: lower, upper), the subproblem calls, workers and resent chunks."""
+    (``history``: lower, upper), the subproblem calls, workers, resent chunks and the workers'
+    peak memory."""
 
     lower_bound: float | None = None
     upper_bound: float | None = None
@@ -124,6 +125,9 @@ class DecomposedResult(SolveResult):
     chunks: int = 0
     workers: int = 1
     resends: int = 0
+    worker_peak_mb: list[float] = field(default_factory=list)
+    """Peak resident memory of each Dask worker process (MB, since it started), read when the
+    pool closed; empty when the subproblems ran in this process."""
 
 
 class _Master:
@@ -521,6 +525,7 @@ def solve_decomposed(
         seconds["subproblems"] += time.perf_counter() - t
         workers = pool.workers
         resends = getattr(pool, "resends", 0)
+    worker_peak_mb = list(getattr(pool, "peak_mb", []))
     x = np.zeros(split.n_cols)
     x[split.first] = best_x
     row_dual = np.zeros(split.n_rows)
@@ -556,6 +561,7 @@ def solve_decomposed(
         chunks=n_chunks,
         workers=workers,
         resends=resends,
+        worker_peak_mb=worker_peak_mb,
     )
 
 

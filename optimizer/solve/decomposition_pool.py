@@ -24,6 +24,7 @@ from optimizer.solve.decomposition_worker import (
     evaluate_chunk,
     evaluate_chunks,
     forget,
+    peak_rss_mb,
 )
 
 #: How often a chunk is sent again after its worker was lost, before the solve gives up.
@@ -82,6 +83,7 @@ class DaskPool:
         self.keep_solvers = keep_solvers
         self.rebuild = rebuild
         self.resends = 0
+        self.peak_mb: list[float] = []
         self._data: dict[int, Any] = {}
         self._home: dict[int, str] = {}
         self._scatter(range(self.n))
@@ -152,6 +154,9 @@ class DaskPool:
         return [results[i] for i in range(self.n)]
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):
+            peaks = self.client.run(peak_rss_mb)
+            self.peak_mb = [float(peaks[w]) for w in sorted(peaks)]
         with contextlib.suppress(Exception):
             if self.n:
                 self.client.run(forget, self.token)

@@ -157,3 +157,12 @@ def forget(token: str) -> int:
     for k in keys:
         del _CACHE[k]
     return len(keys)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, MB (Linux reports KiB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024.0**2 if sys.platform == "darwin" else peak / 1024.0
