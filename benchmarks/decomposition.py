@@ -241,7 +241,9 @@ def _run_in_process(args: argparse.Namespace, futures: int, mode: str) -> dict:
     if args.sampled:
         cmd.append("--sampled")
     cmd += ["--cuts", args.cuts, "--cut-groups", str(args.cut_groups), "--level", str(args.level)]
-    cmd += ["--start-futures", str(args.start_futures), "--threads", str(args.threads)]
+    cmd += ["--threads", str(args.threads)]
+    if args.start_futures is not None:
+        cmd += ["--start-futures", str(args.start_futures)]
     if args.scheduler:
         cmd += ["--scheduler", args.scheduler]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -336,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cut-groups", type=int, default=0, help="groups of futures (0: the default)")
     p.add_argument("--level", type=float, default=0.0, help="level stabilisation (0: none)")
     p.add_argument(
-        "--start-futures", type=int, default=0, help="start from the optimum on this many futures"
+        "--start-futures",
+        type=int,
+        default=None,
+        help="start from the optimum on this many futures (default: the library's, 200; 0: off)",
     )
     p.add_argument("--threads", type=int, default=0, help="HiGHS threads per process (0: HiGHS)")
     p.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
@@ -360,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 "by_good": args.cuts == "by-good",
                 "cut_groups": args.cut_groups,
                 "level": args.level,
-                "start_futures": args.start_futures,
+                **({} if args.start_futures is None else {"start_futures": args.start_futures}),
                 "threads": args.threads,
             },
         )

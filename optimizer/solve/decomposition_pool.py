@@ -30,6 +30,9 @@ from optimizer.solve.decomposition_worker import (
 #: How often a chunk is sent again after its worker was lost, before the solve gives up.
 MAX_RESENDS = 3
 
+#: Chunks sent to a worker per ``scatter`` call.
+SCATTER_BATCH = 16
+
 
 class Pool(Protocol):
     workers: int
@@ -103,13 +106,15 @@ class DaskPool:
         data = {i: self.chunks[i] if self.chunks is not None else self.rebuild(i) for i in which}
         placed = place_by_size({i: data[i].W.nnz for i in which}, workers)
         for w, ids in placed.items():
-            if not ids:
-                continue
-            futs = self.client.scatter([data[i] for i in ids], workers=[w], hash=False)
-            for i, f in zip(ids, futs):
-                self._data[i] = f
-                self._home[i] = w
-        data.clear()
+            # a few chunks per call: scatter serialises its whole list at once (at 20,000
+            # futures a worker's half of the chunks was 0.35 GB more at the client's peak)
+            for lo in range(0, len(ids), SCATTER_BATCH):
+                batch = ids[lo : lo + SCATTER_BATCH]
+                futs = self.client.scatter([data[i] for i in batch], workers=[w], hash=False)
+                for i, f in zip(batch, futs):
+                    self._data[i] = f
+                    self._home[i] = w
+                    del data[i]
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]:
         x = np.asarray(x, dtype=float)

@@ -160,9 +160,19 @@ def forget(token: str) -> int:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, MB (Linux reports KiB, macOS bytes)."""
+    """This process's peak resident memory so far, MB: Linux's ``VmHWM`` (the high-water mark
+    of this process's own memory; ``ru_maxrss`` is carried over ``exec`` from the process that
+    started it, so a Dask worker spawned from a 3 GB client reported 3 GB), else ``ru_maxrss``
+    (KiB on Linux, bytes on macOS)."""
     import resource
     import sys
 
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024.0**2 if sys.platform == "darwin" else peak / 1024.0
