@@ -300,6 +300,31 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def worker_ratios(rows: list[dict]) -> str:
+    """Per K and repetition, the subproblem phase on 1 worker over that on 2 (the issue's
+    "2 workers against 1"), and their median."""
+    out = []
+    for k in dict.fromkeys(r["K"] for r in rows):
+        ratios = []
+        for rep in dict.fromkeys(r.get("rep", 0) for r in rows):
+            one = [
+                r for r in rows if (r["K"], r.get("rep", 0), r["mode"]) == (k, rep, "decomposed-1")
+            ]
+            two = [
+                r for r in rows if (r["K"], r.get("rep", 0), r["mode"]) == (k, rep, "decomposed-2")
+            ]
+            if one and two and one[0].get("subproblem_s") and two[0].get("subproblem_s"):
+                ratios.append(one[0]["subproblem_s"] / two[0]["subproblem_s"])
+        if ratios:
+            ratios.sort()
+            listed = ", ".join(f"{r:.2f}x" for r in ratios)
+            out.append(
+                f"K = {k:,}: 2 workers against 1 on the subproblem phase {listed} "
+                f"(median {ratios[len(ratios) // 2]:.2f}x)"
+            )
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--futures", type=int, nargs="+", default=[1000, 5000])
@@ -344,6 +369,15 @@ def main(argv: list[str] | None = None) -> int:
         help="start from the optimum on this many futures (default: the library's, 200; 0: off)",
     )
     p.add_argument("--threads", type=int, default=0, help="HiGHS threads per process (0: HiGHS)")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="run every case this many times, interleaved"
+    )
+    p.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="after each repetition, what 2 processes give over 1 on this machine now "
+        "(benchmarks/parallel_ceiling.py)",
+    )
     p.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.profile_pools:
@@ -380,11 +414,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = []
     modes = [m for m in args.modes if m != "decomposed-remote" or args.scheduler]
-    for k in args.futures:
-        for mode in modes:
-            rows.append(_run_in_process(args, k, mode))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    for rep in range(args.repeat):
+        for k in args.futures:
+            for mode in modes:
+                rows.append({**_run_in_process(args, k, mode), "rep": rep})
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        if args.ceiling:
+            from parallel_ceiling import main as ceiling
+
+            ceiling(["--rounds", "1"])  # prints its own table
     print(table(rows))
+    print(worker_ratios(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return 0
