@@ -419,3 +419,30 @@ def test_one_highs_thread_in_this_process():
     assert d.objective == pytest.approx(2800.0, rel=1e-7)
     back = solve_decomposed(ext.model, EXACT, TIGHT)  # and back to HiGHS's own choice
     assert back.objective == pytest.approx(2800.0, rel=1e-7)
+
+
+def test_cli_profile_of_a_decomposed_run_counts_each_second_once(tmp_path):
+    """``stockpile run --method decomposed --profile``: the parts of the decomposed solve (the
+    subproblem rounds, the chunks' seconds summed over workers, the master) are listed under
+    ``solve`` and not added again to the total, and ``solve`` no longer holds the chunks'
+    building (``hand_over``), listed on its own row: the total is the sum of the stage rows.
+    Before, the table summed both, and the shipped risk file at 20,000 samples showed a total
+    of 371 s for a run of 95 s."""
+    import re
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(one_good(0.3)))
+    args = ["run", str(path), "--method", "decomposed", "--profile", "--out", str(tmp_path / "o")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    rows = dict(re.findall(r"│ +([a-z_ ']+?[a-z_]) +│ +([0-9.]+) │", r.output))
+    assert "of which subproblem rounds" in rows and "of which the master" in rows
+    stages = [k for k in rows if not k.startswith(("of which", "chunks'", "total"))]
+    assert "hand_over" in stages and "solve" in stages
+    total = float(rows["total"])
+    assert total == pytest.approx(sum(float(rows[k]) for k in stages), abs=0.01)

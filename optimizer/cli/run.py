@@ -202,14 +202,32 @@ def route_line(pf: dict) -> str:
     return f"Normal supply through shipping routes: {'; '.join(parts)}." if parts else ""
 
 
+#: Parts of a decomposed solve, shown under ``solve`` and not added to the total: the sampled
+#: start, the subproblem rounds (wall), the chunks' own wall and CPU seconds summed over the
+#: workers (more than the wall with 2 workers), the master.
+SOLVE_PARTS = {
+    "start": "of which the sampled start",
+    "subproblems": "of which subproblem rounds",
+    "chunks_wall": "  chunks' wall, summed over workers",
+    "chunks_cpu": "  chunks' CPU, summed over workers",
+    "master": "of which the master",
+}
+
+
 def _print_profile(pf: dict, seconds: dict[str, float]) -> None:
     t = Table(title="Where the time went", title_justify="left")
     t.add_column("stage")
     t.add_column("seconds", justify="right")
     t.add_column("share", justify="right")
-    total = sum(seconds.values()) or 1.0
+    total = sum(v for k, v in seconds.items() if k not in SOLVE_PARTS) or 1.0
     for k, v in seconds.items():
+        if k in SOLVE_PARTS:
+            continue
         t.add_row(k, f"{v:.3f}", f"{v / total:.0%}")
+        if k == "solve":
+            for part, label in SOLVE_PARTS.items():
+                if part in seconds:
+                    t.add_row(f"  [dim]{label}[/]", f"[dim]{seconds[part]:.3f}[/]", "")
     t.add_row("[bold]total[/]", f"{total:.3f}", "100%")
     err.print(t)
     model = pf["solver"]["model"]
