@@ -223,7 +223,8 @@ def test_a_chunk_built_again_is_the_chunk_first_built():
 
 
 def test_lost_worker_s_chunks_are_built_again_from_the_data():
-    """With a ``rebuild`` function the Dask pool keeps no chunk in this process; after a
+    """With a ``rebuild`` function the Dask pool keeps no chunk in this process (and its
+    workers run without Dask's profiler); after a
     worker is killed its chunks are built again from the data and sent elsewhere: the same
     cut values as in-process, ``resends`` > 0."""
     import contextlib
@@ -245,6 +246,11 @@ def test_lost_worker_s_chunks_are_built_again_from_the_data():
     with local_client(workers=2) as client:
         pool = DaskPool(client, chunks, rebuild=source.one)
         assert pool.chunks is None
+        # the workers run without Dask's statistical profiler (solve/cluster.WORKER_CONFIG)
+        profiled = client.run(
+            lambda: __import__("dask").config.get("distributed.worker.profile.enabled")
+        )
+        assert set(profiled.values()) == {False}
         victim = sorted(client.scheduler_info()["workers"])[0]
         with contextlib.suppress(Exception):  # the worker dies before it can answer
             client.run(os._exit, 1, workers=[victim])
