@@ -30,8 +30,14 @@ from optimizer.cli.common import (
     MipGapOption,
     _summary,
     check_seconds,
+    workers_option,
 )
 from optimizer.studies.progress import rich_bar
+
+WorkersOption = workers_option(
+    "Worker processes of the local Dask cluster, one HiGHS thread each "
+    "(default: the number of CPUs)."
+)
 
 
 class _Events:
@@ -127,16 +133,7 @@ def batch(
             "the batch file under output.folder of config.yaml (results/policy_batch).",
         ),
     ] = None,
-    workers: Annotated[
-        Optional[int],
-        typer.Option(
-            "--workers",
-            "-w",
-            min=1,
-            help="Worker processes of the local Dask cluster, one HiGHS thread each "
-            "(default: the number of CPUs).",
-        ),
-    ] = None,
+    workers: WorkersOption = None,
     scheduler: Annotated[
         Optional[str],
         typer.Option(

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn, Optional
+from typing import Annotated, Any, Literal, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -106,6 +106,16 @@ YesOption = Annotated[
         "cannot fit is refused anyway).",
     ),
 ]
+
+
+def workers_option(help: str) -> Any:
+    """The ``--workers`` / ``-w`` option (at least 1) of a command that solves on local worker
+    processes, with the command's own ``help``: run, batch and stress declare it alike."""
+    return Annotated[
+        Optional[int],
+        typer.Option("--workers", "-w", min=1, help=help, show_default=False),
+    ]
+
 
 MipGapOption = Annotated[
     Optional[float],

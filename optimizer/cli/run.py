@@ -38,9 +38,15 @@ from optimizer.cli.common import (
     read_config,
     refuse_large,
     refuse_output,
+    workers_option,
     write_or_exit,
 )
 from optimizer.format import quantity as _qty
+
+WorkersOption = workers_option(
+    "Local worker processes for the futures of a decomposed run (1: in this "
+    "process). Default: solver.workers in config.yaml (one per core)."
+)
 
 
 def print_summary(pf: dict, console: Console = out) -> None:
@@ -270,17 +276,7 @@ def run(
     ] = None,
     interface: InterfaceOption = None,
     method: MethodOption = None,
-    workers: Annotated[
-        Optional[int],
-        typer.Option(
-            "--workers",
-            "-w",
-            min=1,
-            help="Local worker processes for the futures of a decomposed run (1: in this "
-            "process). Default: solver.workers in config.yaml (one per core).",
-            show_default=False,
-        ),
-    ] = None,
+    workers: WorkersOption = None,
     scheduler: Annotated[
         Optional[str],
         typer.Option(

@@ -23,8 +23,12 @@ from typing import Annotated, Optional
 import typer
 
 from optimizer.cli import common as cli
-from optimizer.cli.common import ConfigOption
+from optimizer.cli.common import ConfigOption, workers_option
 from optimizer.studies.progress import rich_bar
+
+WorkersOption = workers_option(
+    "Worker processes of a local Dask cluster (default 1: in this process)."
+)
 
 
 class _Progress:
@@ -87,15 +91,7 @@ def stress(
         Optional[int],
         typer.Option(help="Seed of the fresh draws (default: the run's seed + 1)."),
     ] = None,
-    workers: Annotated[
-        Optional[int],
-        typer.Option(
-            "--workers",
-            "-w",
-            min=1,
-            help="Worker processes of a local Dask cluster (default 1: in this process).",
-        ),
-    ] = None,
+    workers: WorkersOption = None,
     scheduler: Annotated[
         Optional[str],
         typer.Option(help="Run on an existing Dask cluster: tcp://HOST:PORT."),
