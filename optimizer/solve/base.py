@@ -154,6 +154,13 @@ def quiet_stdout():
         os.close(devnull)
 
 
+def highs_bounds(a) -> np.ndarray:
+    """Bounds as HiGHS reads them: float64, infinite values at ``highspy.kHighsInf``."""
+    import highspy
+
+    return np.clip(np.asarray(a, dtype=np.float64), -highspy.kHighsInf, highspy.kHighsInf)
+
+
 def pass_lp(
     h,
     A,
@@ -173,7 +180,6 @@ def pass_lp(
     nonzeros): per subproblem call of the decomposition that was more than the solve."""
     import highspy
 
-    inf = highspy.kHighsInf
     n_row, n_col = A.shape
     if integrality is None:
         integrality = np.zeros(n_col, dtype=np.int32)
@@ -185,10 +191,10 @@ def pass_lp(
         int(highspy.ObjSense.kMinimize),
         float(offset),
         np.ascontiguousarray(cost, dtype=np.float64),
-        np.clip(np.asarray(col_lower, dtype=np.float64), -inf, inf),
-        np.clip(np.asarray(col_upper, dtype=np.float64), -inf, inf),
-        np.clip(np.asarray(row_lower, dtype=np.float64), -inf, inf),
-        np.clip(np.asarray(row_upper, dtype=np.float64), -inf, inf),
+        highs_bounds(col_lower),
+        highs_bounds(col_upper),
+        highs_bounds(row_lower),
+        highs_bounds(row_upper),
         A.indptr[:-1].astype(np.int32),
         A.indices.astype(np.int32),
         A.data.astype(np.float64),

@@ -38,9 +38,15 @@ from optimizer.data import futures_subset
 from optimizer.model import build_model
 from optimizer.model.terms import BuiltModel
 from optimizer.scenario.schema import Scenario
-from optimizer.solve.base import SolveResult, SolverOptions, prepare_scheduler, quiet_stdout
+from optimizer.solve.base import (
+    SolveResult,
+    SolverOptions,
+    highs_bounds,
+    prepare_scheduler,
+    quiet_stdout,
+)
 from optimizer.solve.decomposition_build import ChunkSource, StageOne, from_model
-from optimizer.solve.decomposition_pool import DaskPool, LocalPool, Pool, local_client
+from optimizer.solve.decomposition_pool import open_pool
 from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods, split_model
 from optimizer.solve.decomposition_start import sample_start
 from optimizer.solve.decomposition_worker import ChunkResult
@@ -154,7 +160,7 @@ class _Master:
             cost[n1 : n1 + n_groups] = 1.0
         lower = np.concatenate([split.lower, np.full(n_groups, -_INF), [0.0] * level])
         upper = np.concatenate([self.upper, np.full(n_groups, _INF), [_INF] * level])
-        h.addVars(ncol, np.clip(lower, -_INF, _INF), np.clip(upper, -_INF, _INF))
+        h.addVars(ncol, highs_bounds(lower), highs_bounds(upper))
         h.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), cost)
         if len(self.integer):
             k = len(self.integer)
@@ -191,8 +197,8 @@ class _Master:
             return
         self.h.addRows(
             A.shape[0],
-            np.clip(lo, -_INF, _INF),
-            np.clip(up, -_INF, _INF),
+            highs_bounds(lo),
+            highs_bounds(up),
             A.nnz,
             A.indptr[:-1].astype(np.int32),
             A.indices.astype(np.int32),
@@ -419,7 +425,9 @@ def solve_decomposed(
     keep = dec.keep_solvers
     if keep is None:
         keep = split.n_cols < KEEP_SOLVERS_MAX_COLUMNS
-    pool_cm = _pool(dec, chunks, options.threads, keep, rebuild)
+    pool_cm = open_pool(
+        dec.client, dec.scheduler, dec.workers, chunks, options.threads, keep, rebuild
+    )
     # the pool holds the chunks now; on Dask workers, with a source to build a lost worker's
     # chunks again, this process keeps none of their matrices
     del chunks
@@ -563,33 +571,3 @@ def solve_decomposed(
         resends=resends,
         worker_peak_mb=worker_peak_mb,
     )
-
-
-class _pool:
-    """The pool named by the options, closed (and its cluster stopped) on exit. ``rebuild``:
-    builds chunk ``c`` again (a Dask pool then keeps no chunk in this process)."""
-
-    def __init__(self, dec: DecompositionOptions, chunks, threads: int, keep: bool, rebuild=None):
-        self.dec, self.chunks, self.threads, self.keep = dec, chunks, threads, keep
-        self.rebuild = rebuild
-        self._cm = None
-
-    def __enter__(self) -> Pool:
-        dec = self.dec
-        chunks, self.chunks = self.chunks, None
-        if dec.client is not None:
-            self.pool = DaskPool(dec.client, chunks, self.threads, self.keep, self.rebuild)
-        elif dec.scheduler or dec.workers > 1:
-            self._cm = local_client(dec.workers, dec.scheduler)
-            client = self._cm.__enter__()
-            self.pool = DaskPool(client, chunks, self.threads, self.keep, self.rebuild)
-        else:
-            self.pool = LocalPool(chunks, self.threads, self.keep)
-        return self.pool
-
-    def __exit__(self, *exc) -> None:
-        try:
-            self.pool.close()
-        finally:
-            if self._cm is not None:
-                self._cm.__exit__(*exc)

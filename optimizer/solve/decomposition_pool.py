@@ -205,3 +205,43 @@ def local_client(workers: int | None = None, scheduler: str | None = None) -> It
             client.close()
     finally:
         cluster.close()
+
+
+class open_pool:
+    """The pool for a decomposed solve, closed (and a cluster it started stopped) on exit:
+    on the open Dask ``client``; else on the ``scheduler`` at ``tcp://HOST:PORT`` or on
+    ``workers`` > 1 new local processes; else in this process. ``rebuild`` builds chunk ``c``
+    again (a Dask pool then keeps no chunk in this process)."""
+
+    def __init__(
+        self,
+        client: Any,
+        scheduler: str | None,
+        workers: int,
+        chunks: list[ChunkData],
+        threads: int,
+        keep: bool,
+        rebuild: Callable[[int], ChunkData] | None = None,
+    ):
+        self.client, self.scheduler, self.n_workers = client, scheduler, workers
+        self.chunks, self.threads, self.keep, self.rebuild = chunks, threads, keep, rebuild
+        self._cm = None
+
+    def __enter__(self) -> Pool:
+        chunks, self.chunks = self.chunks, None
+        client = self.client
+        if client is None and (self.scheduler or self.n_workers > 1):
+            self._cm = local_client(self.n_workers, self.scheduler)
+            client = self._cm.__enter__()
+        if client is not None:
+            self.pool = DaskPool(client, chunks, self.threads, self.keep, self.rebuild)
+        else:
+            self.pool = LocalPool(chunks, self.threads, self.keep)
+        return self.pool
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.pool.close()
+        finally:
+            if self._cm is not None:
+                self._cm.__exit__(*exc)

@@ -16,10 +16,14 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.solve.base import WARM_RESOLVE_OPTIONS, pass_lp, prepare_scheduler, quiet_stdout
+from optimizer.solve.base import (
+    WARM_RESOLVE_OPTIONS,
+    highs_bounds,
+    pass_lp,
+    prepare_scheduler,
+    quiet_stdout,
+)
 from optimizer.solve.decomposition_split import ChunkData
-
-_INF = highspy.kHighsInf
 
 #: (token, chunk index) -> (HiGHS object or None, group-sum matrix, rows holding first-stage
 #: columns, last optimal basis or None); one per chunk held by a process. Without the HiGHS
@@ -51,10 +55,6 @@ class ChunkResult:
     x: np.ndarray | None = None
     row_dual: np.ndarray | None = None
     built: bool = False
-
-
-def _finite(a: np.ndarray) -> np.ndarray:
-    return np.clip(a, -_INF, _INF)
 
 
 def _build(chunk: ChunkData, threads: int) -> highspy.Highs:
@@ -107,7 +107,7 @@ def evaluate_chunk(
     shift = chunk.T[linked] @ x  # only rows holding first-stage columns move
     lo = chunk.row_lower[linked] - shift
     up = chunk.row_upper[linked] - shift
-    h.changeRowsBounds(len(linked), linked, _finite(lo), _finite(up))
+    h.changeRowsBounds(len(linked), linked, highs_bounds(lo), highs_bounds(up))
     prepare_scheduler(threads)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())

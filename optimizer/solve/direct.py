@@ -17,17 +17,12 @@ from optimizer.model.lp import LinearProgram
 from optimizer.solve.base import (
     SolveResult,
     SolverOptions,
+    highs_bounds,
     pass_lp,
     prepare_scheduler,
     quiet_stdout,
     status_from_highs,
 )
-
-_INF = highspy.kHighsInf
-
-
-def _finite(a: np.ndarray) -> np.ndarray:
-    return np.clip(a, -_INF, _INF)
 
 
 class DirectHighs:
@@ -73,7 +68,7 @@ class DirectHighs:
         scale = self.row_scale[rows]
         lower = np.asarray(lower, float) * scale
         upper = np.asarray(upper, float) * scale
-        self.h.changeRowsBounds(len(rows), rows, _finite(lower), _finite(upper))
+        self.h.changeRowsBounds(len(rows), rows, highs_bounds(lower), highs_bounds(upper))
 
     def update(self, lp: LinearProgram) -> bool:
         """Take the numbers of ``lp`` (a rebuild of the model with other data) in place, keeping
@@ -93,7 +88,7 @@ class DirectHighs:
         cols = np.flatnonzero((lo != old.col_lower) | (up != old.col_upper))
         if len(cols):
             h.changeColsBounds(
-                len(cols), cols.astype(np.int32), _finite(lo[cols]), _finite(up[cols])
+                len(cols), cols.astype(np.int32), highs_bounds(lo[cols]), highs_bounds(up[cols])
             )
         lo, up = lp.row_lower, lp.row_upper
         rows = np.flatnonzero((lo != old.row_lower) | (up != old.row_upper))
@@ -161,8 +156,8 @@ class DirectHighs:
         integrality and bounds are restored afterwards so the object can be re-solved."""
         h, idx = self.h, self._integer.astype(np.int32)
         n = len(idx)
-        lo = _finite(self.lp.col_lower[idx])
-        up = _finite(self.lp.col_upper[idx])
+        lo = highs_bounds(self.lp.col_lower[idx])
+        up = highs_bounds(self.lp.col_upper[idx])
         fixed = np.round(x[idx])
         cont = np.array([highspy.HighsVarType.kContinuous] * n)
         integ = np.array([highspy.HighsVarType.kInteger] * n)
