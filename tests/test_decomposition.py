@@ -311,6 +311,35 @@ def test_two_local_workers_and_a_lost_one():
     assert d.objective == pytest.approx(ext.objective, rel=1e-6)
 
 
+def test_chunk_solvers_kept_below_a_column_count_per_process(monkeypatch):
+    """``keeps_solvers``: HiGHS objects are kept while each process that solves chunks holds
+    fewer than ``KEEP_SOLVERS_MAX_COLUMNS`` (1,000,000) columns. 1,900,000 columns: on 2
+    processes 950,000 each, kept; in one, not. The solve applies it with the pool's workers:
+    the threshold set between n/2 and n columns of a small model keeps them on 2 workers and not
+    in this process, and the answer is the same either way."""
+    import optimizer.solve.decomposed as dec_mod
+
+    assert dec_mod.keeps_solvers(1_900_000, 2)
+    assert not dec_mod.keeps_solvers(1_900_000, 1)
+    assert not dec_mod.keeps_solvers(2_000_000, 2)  # 1,000,000 each: not below
+    data = synthetic_scenario(3, 2, 12, 6, seed=3, integer=False)
+    ext = extensive(data)
+    m = ext.model
+    n = m.lp.n_cols
+    monkeypatch.setattr(dec_mod, "KEEP_SOLVERS_MAX_COLUMNS", n * 3 // 4)
+    alone = solve_decomposed(m, EXACT, DecompositionOptions(gap=1e-8, futures_per_chunk=2))
+    assert not alone.kept_solvers
+    with local_client(workers=2) as client:
+        spread = solve_decomposed(
+            m, EXACT, DecompositionOptions(gap=1e-8, client=client, futures_per_chunk=2)
+        )
+    assert spread.workers == 2 and spread.kept_solvers
+    asked = solve_decomposed(m, EXACT, DecompositionOptions(gap=1e-8, keep_solvers=True))
+    assert asked.kept_solvers
+    for d in (alone, spread, asked):
+        assert d.objective == pytest.approx(ext.objective, rel=1e-6)
+
+
 # --- solver.method through the pipeline and the command line ----------------------------------
 
 

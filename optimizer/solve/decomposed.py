@@ -59,6 +59,7 @@ __all__ = [
     "DecompositionOptions",
     "NotDecomposable",
     "choose_method",
+    "keeps_solvers",
     "solve_decomposed",
 ]
 
@@ -74,12 +75,21 @@ AUTO_MIN_FUTURES = 500
 AUTO_CUT_GROUPS = 400
 
 
-#: Above this many columns of the extensive form, the chunks' HiGHS objects are not kept between
-#: iterations (only their bases): HiGHS's copies of the LP would hold the whole extensive form
-#: in memory (benchmarks/README.md, "Decomposition"). Measured at 34 goods x 5 x 60, K = 1,000
-#: (468,000 columns, one process): kept 799 MB peak, 13.1 CPU s; bases only 488 MB, 18.7 CPU s
-#: (same simplex iterations: the warm start holds).
+#: Above this many columns of the extensive form per process that solves chunks, the chunks'
+#: HiGHS objects are not kept between iterations (only their bases): HiGHS's copies of the LP
+#: cost about 0.7 KB a column in the process that holds them (benchmarks/README.md,
+#: "Decomposition"). Measured at 34 goods x 5 x 60, K = 1,000 (468,000 columns, one process):
+#: kept 799 MB peak, 13.1 CPU s; bases only 488 MB, 18.7 CPU s (same simplex iterations: the
+#: warm start holds). Per process, since each worker holds only its share of the chunks: at
+#: 5,000 samples (1.9M columns) 2 workers keep theirs (964 MB each) and one process does not.
 KEEP_SOLVERS_MAX_COLUMNS = 1_000_000
+
+
+def keeps_solvers(columns: int, processes: int) -> bool:
+    """Whether the chunks' HiGHS objects are kept between iterations when ``columns`` columns of
+    the extensive form are spread over ``processes`` processes solving chunks: below
+    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns in each."""
+    return columns / max(1, processes) < KEEP_SOLVERS_MAX_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,9 @@ class DecompositionOptions:
     (1: in this process, no Dask); ``scheduler``: an existing Dask scheduler's address
     (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead;
     ``keep_solvers``: keep one HiGHS object per chunk between iterations (else only its
-    basis, and the chunk's LP is passed to HiGHS again each time; None: keep them below
-    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form); ``by_good``: split each
+    basis, and the chunk's LP is passed to HiGHS again each time; None: :func:`keeps_solvers`,
+    below :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form in each process that
+    solves chunks); ``by_good``: split each
     cut group further by good component (:func:`~optimizer.solve.decomposition_split.
     split_by_goods`): one ``theta`` per (group of futures, component).
     """
@@ -131,6 +142,8 @@ class DecomposedResult(SolveResult):
     chunks: int = 0
     workers: int = 1
     resends: int = 0
+    kept_solvers: bool = True
+    """Whether the chunks' HiGHS objects were kept between iterations (else only their bases)."""
     worker_peak_mb: list[float] = field(default_factory=list)
     """Peak resident memory of each Dask worker process (MB, since it started), read when the
     pool closed; empty when the subproblems ran in this process."""
@@ -422,17 +435,18 @@ def solve_decomposed(
         seconds["solve"] = time.perf_counter() - t_start - seconds["hand_over"]
         return DecomposedResult(status, text, False, seconds=seconds, chunks=n_chunks)
 
-    keep = dec.keep_solvers
-    if keep is None:
-        keep = split.n_cols < KEEP_SOLVERS_MAX_COLUMNS
     pool_cm = open_pool(
-        dec.client, dec.scheduler, dec.workers, chunks, options.threads, keep, rebuild
+        dec.client, dec.scheduler, dec.workers, chunks, options.threads, True, rebuild
     )
     # the pool holds the chunks now; on Dask workers, with a source to build a lost worker's
     # chunks again, this process keeps none of their matrices
     del chunks
     with pool_cm as pool:
         iterations = 0
+        keep = dec.keep_solvers
+        if keep is None:  # the workers are known once the pool is open (a scheduler's too)
+            keep = keeps_solvers(split.n_cols, pool.workers)
+        pool.keep_solvers = keep
 
         def evaluate(x: np.ndarray) -> tuple[str, float]:
             nonlocal iterations
@@ -569,5 +583,6 @@ def solve_decomposed(
         chunks=n_chunks,
         workers=workers,
         resends=resends,
+        kept_solvers=keep,
         worker_peak_mb=worker_peak_mb,
     )

@@ -36,6 +36,9 @@ SCATTER_BATCH = 16
 
 class Pool(Protocol):
     workers: int
+    keep_solvers: bool
+    """Keep each chunk's HiGHS object between calls (else only its basis); may be set after
+    the pool opened, before the first :meth:`evaluate`."""
 
     def evaluate(self, x: np.ndarray, want_primal: bool = False) -> list[ChunkResult]: ...
 
