@@ -34,8 +34,9 @@ class SolverConfig(_Strict):
     ``decomposed``: the L-shaped method by future (``docs/model.md``, "Decomposition"): a master
     problem for the first stage, the futures' second stages solved in chunks, certified by a
     lower and an upper bound that meet within 1e-6 (LP). ``auto`` (default): decomposed from
-    500 futures on when the model allows it (measured: ahead from about 1,000 futures, 10.8x
-    less CPU at 5,000; benchmarks/README.md), extensive otherwise."""
+    500,000 columns of the extensive form on when the model allows it (measured on 34 goods:
+    extensive ahead at 379,000 columns, decomposed at 758,000, 2.4x at 1.9M;
+    benchmarks/README.md), extensive otherwise."""
     workers: int = Field(0, ge=0)
     """Local worker processes (a Dask cluster on this machine) for the futures' subproblems of
     a decomposed run: 0 (default) one per core, 1 in the run's own process. An extensive

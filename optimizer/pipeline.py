@@ -27,7 +27,7 @@ from optimizer.solve import PYOMO_MAX_COLUMNS, SolverOptions, choose_interface, 
 from optimizer.solve.base import Interface, SolveResult
 from optimizer.solve.baseline import solve_doing_nothing
 from optimizer.solve.decomposed import (
-    AUTO_MIN_FUTURES,
+    AUTO_MIN_COLUMNS,
     DecompositionOptions,
     choose_method,
     may_decompose,
@@ -173,7 +173,7 @@ def _build(
     seconds["load"] = time.perf_counter() - t
 
     estimate = estimate_size(loaded.scenario)
-    if may_decompose(loaded.scenario, asked, estimate.futures):
+    if may_decompose(loaded.scenario, asked, estimate.columns):
         estimate = decomposed_estimate(estimate)  # built chunk by chunk, never whole
     check_size(estimate, yes=config.large_model_ok)
     note = size_warning(estimate)
@@ -187,7 +187,8 @@ def _build(
     t = time.perf_counter()
     # a model that may be decomposed is built as a layout first: the decomposition builds its
     # chunks of futures from the data, never the whole matrix (docs/model.md, "Decomposition")
-    layout = asked == "decomposed" or (asked == "auto" and data.K >= AUTO_MIN_FUTURES)
+    # (the estimate's columns are an upper bound: choose_method then reads the layout's own)
+    layout = asked == "decomposed" or (asked == "auto" and estimate.columns >= AUTO_MIN_COLUMNS)
     built = build_model(loaded.scenario, data, layout_only=layout)
     method, why = choose_method(built, asked, scenario=loaded.scenario if layout else None)
     if layout and method != "decomposed":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -203,16 +204,22 @@ def test_refuses_what_it_cannot_do():
 
 
 def test_choose_method():
-    """``auto`` decomposes from ``min_futures`` futures on (the one-good case has 2), never a
-    model with a CVaR limit; ``decomposed`` on that model raises with the reason."""
-    from optimizer.solve.decomposed import choose_method
+    """``auto`` decomposes from ``min_columns`` columns of the extensive form on (the one-good
+    case's own count ``n``: decomposed at ``n``, not at ``n + 1``), never a model with a CVaR
+    limit; ``decomposed`` on that model raises with the reason."""
+    from optimizer.solve.decomposed import AUTO_MIN_COLUMNS, choose_method
 
+    assert AUTO_MIN_COLUMNS == 500_000  # the measured crossover (docs/model.md)
     m = extensive(one_good(0.3)).model
-    assert choose_method(m, "auto", min_futures=2)[0] == "decomposed"
-    assert choose_method(m, "auto", min_futures=3)[0] == "extensive"
-    assert choose_method(m, "extensive", min_futures=1)[0] == "extensive"
+    n = m.lp.n_cols
+    why = f"{n:,} columns >= {n:,} (2 futures)"
+    assert choose_method(m, "auto", min_columns=n) == ("decomposed", why)
+    method, why = choose_method(m, "auto", min_columns=n + 1)
+    assert method == "extensive" and why == f"{n:,} columns < {n + 1:,}"
+    assert choose_method(m, "auto")[0] == "extensive"
+    assert choose_method(m, "extensive", min_columns=1)[0] == "extensive"
     limited = extensive(one_good(0.3, cvar={"alpha": 0.8, "limit": 5000})).model
-    method, why = choose_method(limited, "auto", min_futures=1)
+    method, why = choose_method(limited, "auto", min_columns=1)
     assert method == "extensive" and "CVaR limit" in why
     with pytest.raises(NotDecomposable):
         choose_method(limited, "decomposed")
@@ -313,15 +320,20 @@ def test_two_local_workers_and_a_lost_one():
 
 def test_chunk_solvers_kept_below_a_column_count_per_process(monkeypatch):
     """``keeps_solvers``: HiGHS objects are kept while each process that solves chunks holds
-    fewer than ``KEEP_SOLVERS_MAX_COLUMNS`` (1,000,000) columns. 1,900,000 columns: on 2
-    processes 950,000 each, kept; in one, not. The solve applies it with the pool's workers:
-    the threshold set between n/2 and n columns of a small model keeps them on 2 workers and not
-    in this process, and the answer is the same either way."""
-    import optimizer.solve.decomposed as dec_mod
+    fewer than ``KEEP_SOLVERS_MAX_COLUMNS`` (1,000,000) columns and all their copies (750 bytes
+    a column) fit in a quarter of the memory. 1,900,000 columns: on 2 processes 950,000 each,
+    kept; in one, not; with 4 GB of memory, not (1.425 GB > 1 GB). The solve applies it with
+    the pool's workers: the threshold set between n/2 and n columns of a small model keeps them
+    on 2 workers and not in this process, and the answer is the same either way."""
+    import optimizer.solve.decomposition_pool as dec_mod
 
     assert dec_mod.keeps_solvers(1_900_000, 2)
     assert not dec_mod.keeps_solvers(1_900_000, 1)
     assert not dec_mod.keeps_solvers(2_000_000, 2)  # 1,000,000 each: not below
+    # and all copies within a quarter of the memory: 750 B x 1.9M = 1.425 GB > 4 GB / 4
+    assert not dec_mod.keeps_solvers(1_900_000, 2, memory=4e9)
+    assert dec_mod.keeps_solvers(1_900_000, 2, memory=5.7e9)  # 1.425 GB = 5.7 GB / 4
+    assert dec_mod.keeps_solvers(1_900_000, 2, memory=0)  # unknown: not checked
     data = synthetic_scenario(3, 2, 12, 6, seed=3, integer=False)
     ext = extensive(data)
     m = ext.model
@@ -358,7 +370,8 @@ def test_method_decomposed_through_run_gives_the_hand_worked_optimum():
     assert method["lower_bound"] <= 2800.0 * (1 + 1e-9)
     assert method["upper_bound"] == pytest.approx(2800.0, rel=1e-7)
     auto = run(one_good(0.3), RunConfig())
-    assert auto.portfolio["solver"]["method"] == {"used": "extensive", "why": "2 futures < 500"}
+    n = auto.portfolio["solver"]["method"]
+    assert n["used"] == "extensive" and re.fullmatch(r"\d[\d,]* columns < 500,000", n["why"])
     assert auto.objective == pytest.approx(2800.0, rel=1e-7)
 
 

@@ -46,7 +46,7 @@ from optimizer.solve.base import (
     quiet_stdout,
 )
 from optimizer.solve.decomposition_build import ChunkSource, StageOne, from_model
-from optimizer.solve.decomposition_pool import open_pool
+from optimizer.solve.decomposition_pool import keeps_solvers, open_pool
 from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods, split_model
 from optimizer.solve.decomposition_start import sample_start
 from optimizer.solve.decomposition_worker import ChunkResult
@@ -54,42 +54,28 @@ from optimizer.solve.decomposition_worker import ChunkResult
 _INF = highspy.kHighsInf
 
 __all__ = [
-    "AUTO_MIN_FUTURES",
+    "AUTO_MIN_COLUMNS",
     "DecomposedResult",
     "DecompositionOptions",
     "NotDecomposable",
     "choose_method",
-    "keeps_solvers",
     "solve_decomposed",
 ]
 
-#: With ``method: auto``, models with at least this many futures are decomposed (when they
-#: can be). Measured CPU seconds on 20 x 5 x 60 LPs (benchmarks/README.md): K = 300 extensive
-#: 2.4 against decomposed 2.8; K = 1,000 12.7 against 8.1; K = 5,000 568 against 52.5.
-AUTO_MIN_FUTURES = 500
+#: With ``method: auto``, models with at least this many columns in their extensive form are
+#: decomposed (when they can be). Measured on this project's 2-core machine, wall seconds, the
+#: decomposition on 2 local workers (benchmarks/README.md): 34 goods x 5 x 60 sampled, 378,877
+#: columns (787 futures) extensive 7.1 against 11.9; 757,827 columns (1,558 futures) 26.0
+#: against 19.2; 1,894,180 columns 106.7 against 45.2. On 20 goods x 5 x 60 with written-out
+#: futures, 289,000 columns (K = 1,000) about even, 1,442,779 (K = 5,000) 344.3 against 45.2.
+#: Futures alone did not tell: 787 futures of 34 goods lost where 1,000 of 20 broke even.
+AUTO_MIN_COLUMNS = 500_000
 
 
 #: Cut groups when none are asked: one cut per future up to this many futures. On the synthetic
 #: 20 x 5 x 60 case at K = 1,000, 200 groups and 1,001 took the same 12 iterations and 40 one
 #: 21 (level 0.5); more groups make the master larger (benchmarks/README.md).
 AUTO_CUT_GROUPS = 400
-
-
-#: Above this many columns of the extensive form per process that solves chunks, the chunks'
-#: HiGHS objects are not kept between iterations (only their bases): HiGHS's copies of the LP
-#: cost about 0.7 KB a column in the process that holds them (benchmarks/README.md,
-#: "Decomposition"). Measured at 34 goods x 5 x 60, K = 1,000 (468,000 columns, one process):
-#: kept 799 MB peak, 13.1 CPU s; bases only 488 MB, 18.7 CPU s (same simplex iterations: the
-#: warm start holds). Per process, since each worker holds only its share of the chunks: at
-#: 5,000 samples (1.9M columns) 2 workers keep theirs (964 MB each) and one process does not.
-KEEP_SOLVERS_MAX_COLUMNS = 1_000_000
-
-
-def keeps_solvers(columns: int, processes: int) -> bool:
-    """Whether the chunks' HiGHS objects are kept between iterations when ``columns`` columns of
-    the extensive form are spread over ``processes`` processes solving chunks: below
-    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns in each."""
-    return columns / max(1, processes) < KEEP_SOLVERS_MAX_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -106,11 +92,11 @@ class DecompositionOptions:
     (1: in this process, no Dask); ``scheduler``: an existing Dask scheduler's address
     (``workers`` is then ignored); ``client``: an open ``distributed.Client`` to use instead;
     ``keep_solvers``: keep one HiGHS object per chunk between iterations (else only its
-    basis, and the chunk's LP is passed to HiGHS again each time; None: :func:`keeps_solvers`,
-    below :data:`KEEP_SOLVERS_MAX_COLUMNS` columns of the extensive form in each process that
-    solves chunks); ``by_good``: split each
-    cut group further by good component (:func:`~optimizer.solve.decomposition_split.
-    split_by_goods`): one ``theta`` per (group of futures, component).
+    basis, and the chunk's LP is passed to HiGHS again each time; None: the pool's
+    ``keeps_solvers``, below 1M columns of the extensive form in each process that solves
+    chunks); ``by_good``: split each cut group further by good component
+    (:func:`~optimizer.solve.decomposition_split.split_by_goods`): one ``theta`` per (group of
+    futures, component).
     """
 
     gap: float | None = None
@@ -335,11 +321,12 @@ def _at_artificial(x: np.ndarray, split: StageOne, upper: np.ndarray) -> np.ndar
 def choose_method(
     m: BuiltModel,
     method: str = "auto",
-    min_futures: int = AUTO_MIN_FUTURES,
+    min_columns: int = AUTO_MIN_COLUMNS,
     scenario: Scenario | None = None,
 ) -> tuple[str, str]:
     """``extensive`` or ``decomposed`` for ``method`` ``auto | extensive | decomposed``, and
-    why. ``auto`` decomposes from ``min_futures`` futures on, when the model allows it
+    why. ``auto`` decomposes from ``min_columns`` columns of the extensive form on (the
+    model's own count: a layout-only ``m`` has it too), when the model allows it
     (:class:`NotDecomposable` otherwise: the reason is returned). ``decomposed`` on a model
     that does not allow it raises :class:`NotDecomposable`. With ``scenario``, the structure
     is read from a model of the first two futures built from ``m.data`` (``m`` may then be a
@@ -348,9 +335,9 @@ def choose_method(
         raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
     if method == "extensive":
         return "extensive", "asked for"
-    futures = m.data.K
-    if method == "auto" and futures < min_futures:  # small: no need to look at the structure
-        return "extensive", f"{futures} futures < {min_futures}"
+    futures, columns = m.data.K, m.lp.n_cols
+    if method == "auto" and columns < min_columns:  # small: no need to look at the structure
+        return "extensive", f"{columns:,} columns < {min_columns:,}"
     try:
         if scenario is not None:
             split_model(build_model(scenario, futures_subset(m.data, 0, 2)))
@@ -362,15 +349,15 @@ def choose_method(
         return "extensive", f"not decomposable: {exc}"
     if method == "decomposed":
         return "decomposed", "asked for"
-    return "decomposed", f"{futures} futures >= {min_futures}"
+    return "decomposed", f"{columns:,} columns >= {min_columns:,} ({futures:,} futures)"
 
 
-def may_decompose(scenario: Scenario, method: str = "auto", futures: int = 0) -> bool:
-    """Whether a run of ``scenario`` with ``futures`` futures will likely be decomposed under
-    ``method``, read from the scenario alone (before any array is built, for the memory
-    estimate): not asked extensive, enough futures for ``auto``, no CVaR limit, no
-    ``max_shortfall`` (the rows the method refuses)."""
-    if method == "extensive" or (method == "auto" and futures < AUTO_MIN_FUTURES):
+def may_decompose(scenario: Scenario, method: str = "auto", columns: int = 0) -> bool:
+    """Whether a run of ``scenario`` with about ``columns`` columns in its extensive form (the
+    size estimate's) will likely be decomposed under ``method``, read from the scenario alone
+    (before any array is built, for the memory estimate): not asked extensive, enough columns
+    for ``auto``, no CVaR limit, no ``max_shortfall`` (the rows the method refuses)."""
+    if method == "extensive" or (method == "auto" and columns < AUTO_MIN_COLUMNS):
         return False
     cvar = scenario.risk.cvar
     if cvar is not None and cvar.limit is not None:

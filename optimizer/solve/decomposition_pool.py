@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from optimizer.model.size import machine_memory
 from optimizer.solve.cluster import start_local_cluster
 from optimizer.solve.decomposition_split import ChunkData
 from optimizer.solve.decomposition_worker import (
@@ -32,6 +33,34 @@ MAX_RESENDS = 3
 
 #: Chunks sent to a worker per ``scatter`` call.
 SCATTER_BATCH = 16
+
+
+#: Above this many columns of the extensive form per process that solves chunks, the chunks'
+#: HiGHS objects are not kept between iterations (only their bases): HiGHS's copies of the LP
+#: cost about 0.7 KB a column in the process that holds them (benchmarks/README.md,
+#: "Decomposition"). Measured at 34 goods x 5 x 60, K = 1,000 (468,000 columns, one process):
+#: kept 799 MB peak, 13.1 CPU s; bases only 488 MB, 18.7 CPU s (same simplex iterations: the
+#: warm start holds). Per process, since each worker holds only its share of the chunks: at
+#: 5,000 samples (1.9M columns) 2 workers keep theirs (964 MB each) and one process does not.
+KEEP_SOLVERS_MAX_COLUMNS = 1_000_000
+
+
+#: HiGHS's copy of a kept chunk, bytes per column of the extensive form (measured: 34 goods x
+#: 5 x 60, 5,000 samples, 1.9M columns on 2 workers: 964 MB each kept, 272 MB bases only).
+KEPT_BYTES_PER_COLUMN = 750
+
+
+def keeps_solvers(columns: int, processes: int, memory: float | None = None) -> bool:
+    """Whether the chunks' HiGHS objects are kept between iterations when ``columns`` columns of
+    the extensive form are spread over ``processes`` processes solving chunks: below
+    :data:`KEEP_SOLVERS_MAX_COLUMNS` columns in each, and all the copies together
+    (:data:`KEPT_BYTES_PER_COLUMN`) within a quarter of ``memory`` (bytes; None: this
+    machine's; 0: unknown, not checked), so that many workers do not multiply it past the
+    machine."""
+    if memory is None:
+        memory = machine_memory()
+    fits = not memory or KEPT_BYTES_PER_COLUMN * columns <= memory / 4
+    return fits and columns / max(1, processes) < KEEP_SOLVERS_MAX_COLUMNS
 
 
 class Pool(Protocol):
