@@ -163,6 +163,36 @@ def test_size_estimate_bounds_a_chain():
     assert estimate_size(load_scenario_dict(data).scenario).columns < est.columns
 
 
+def test_size_estimate_of_a_chain_counts_every_sampled_future():
+    """The chain case (one yearly period, T = 1) with a risk model of 200 samples, the oxide
+    ban at 50 %: each future has at most T = 1 block per good (the chain's sum, 2, capped at 1),
+    so 1 + 200 = 201 blocks per good, 402 cells; the oxide's 2 suppliers give 402 supplier
+    cells (the magnet has none): columns 402 + 6 * 402 = 2,814. The cap at T once applied to
+    the sum over all futures, which gave 2 cells and 14 columns. The real model is smaller
+    (identical draws merge) and the estimate stays above it."""
+    from optimizer.model.size import estimate_size
+
+    data = copy.deepcopy(CASE)
+    del data["disruptions"]
+    data["risk_model"] = {
+        "samples": 200,
+        "seed": 3,
+        "events": {
+            "ban": {
+                "probability": "50%",
+                "duration": "1 year",
+                "countries": ["CN"],
+                "goods": ["oxide"],
+            }
+        },
+    }
+    est = estimate_size(load_scenario_dict(data).scenario)
+    assert est.futures == 201
+    assert est.columns == 2814
+    res = solve(data)
+    assert res.model.lp.n_cols <= est.columns
+
+
 def test_report_names_the_upstream_hit_behind_a_downstream_shortfall():
     """In the first case the 60 magnets short in oxide_ban fall in the block where the oxide
     is disrupted, and cn (CN) is the oxide supplier that lost capacity: upstream names the
