@@ -58,8 +58,7 @@ MethodOption = Annotated[
     Optional[Literal["auto", "extensive", "decomposed"]],
     typer.Option(
         help="auto (default: decomposed by future from 500,000 columns when the model allows "
-        "it), "
-        "extensive (one LP/MIP) or decomposed (L-shaped, certified by two bounds).",
+        "it), extensive (one LP/MIP) or decomposed (L-shaped, certified by two bounds).",
     ),
 ]
 ConfigOption = Annotated[

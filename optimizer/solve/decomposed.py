@@ -422,9 +422,7 @@ def solve_decomposed(
         seconds["solve"] = time.perf_counter() - t_start - seconds["hand_over"]
         return DecomposedResult(status, text, False, seconds=seconds, chunks=n_chunks)
 
-    pool_cm = open_pool(
-        dec.client, dec.scheduler, dec.workers, chunks, options.threads, True, rebuild
-    )
+    pool_cm = open_pool(dec.client, dec.scheduler, dec.workers, chunks, options.threads, rebuild)
     # the pool holds the chunks now; on Dask workers, with a source to build a lost worker's
     # chunks again, this process keeps none of their matrices
     del chunks

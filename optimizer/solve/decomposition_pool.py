@@ -243,7 +243,9 @@ class open_pool:
     """The pool for a decomposed solve, closed (and a cluster it started stopped) on exit:
     on the open Dask ``client``; else on the ``scheduler`` at ``tcp://HOST:PORT`` or on
     ``workers`` > 1 new local processes; else in this process. ``rebuild`` builds chunk ``c``
-    again (a Dask pool then keeps no chunk in this process)."""
+    again (a Dask pool then keeps no chunk in this process). The pool keeps its chunks' HiGHS
+    objects unless ``keep_solvers`` is set otherwise before the first evaluation (the caller
+    decides once the pool's workers are known)."""
 
     def __init__(
         self,
@@ -252,11 +254,10 @@ class open_pool:
         workers: int,
         chunks: list[ChunkData],
         threads: int,
-        keep: bool,
         rebuild: Callable[[int], ChunkData] | None = None,
     ):
         self.client, self.scheduler, self.n_workers = client, scheduler, workers
-        self.chunks, self.threads, self.keep, self.rebuild = chunks, threads, keep, rebuild
+        self.chunks, self.threads, self.rebuild = chunks, threads, rebuild
         self._cm = None
 
     def __enter__(self) -> Pool:
@@ -266,9 +267,9 @@ class open_pool:
             self._cm = local_client(self.n_workers, self.scheduler)
             client = self._cm.__enter__()
         if client is not None:
-            self.pool = DaskPool(client, chunks, self.threads, self.keep, self.rebuild)
+            self.pool = DaskPool(client, chunks, self.threads, rebuild=self.rebuild)
         else:
-            self.pool = LocalPool(chunks, self.threads, self.keep)
+            self.pool = LocalPool(chunks, self.threads)
         return self.pool
 
     def __exit__(self, *exc) -> None:
