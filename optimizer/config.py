@@ -34,9 +34,10 @@ class SolverConfig(_Strict):
     ``decomposed``: the L-shaped method by future (``docs/model.md``, "Decomposition"): a master
     problem for the first stage, the futures' second stages solved in chunks, certified by a
     lower and an upper bound that meet within 1e-6 (LP). ``auto`` (default): decomposed from
-    500,000 columns of the extensive form on when the model allows it (measured on 34 goods:
-    extensive ahead at 379,000 columns, decomposed at 758,000, 2.4x at 1.9M;
-    benchmarks/README.md), extensive otherwise."""
+    500,000 columns of the extensive form on, 100,000 for a model with integer columns, when
+    the model allows it (measured: an LP of 34 goods extensive ahead at 379,000 columns,
+    decomposed at 758,000; the shipped risk file, a MIP, even at 115,000 and 2.8x faster
+    decomposed at 233,000; benchmarks/README.md), extensive otherwise."""
     workers: int = Field(0, ge=0)
     """Local worker processes (a Dask cluster on this machine) for the futures' subproblems of
     a decomposed run: 0 (default) one per core, 1 in the run's own process. An extensive

@@ -27,7 +27,7 @@ from optimizer.solve import PYOMO_MAX_COLUMNS, SolverOptions, choose_interface, 
 from optimizer.solve.base import Interface, SolveResult
 from optimizer.solve.baseline import solve_doing_nothing
 from optimizer.solve.decomposed import (
-    AUTO_MIN_COLUMNS,
+    AUTO_MIN_COLUMNS_MIP,
     DecompositionOptions,
     choose_method,
     may_decompose,
@@ -187,8 +187,9 @@ def _build(
     t = time.perf_counter()
     # a model that may be decomposed is built as a layout first: the decomposition builds its
     # chunks of futures from the data, never the whole matrix (docs/model.md, "Decomposition")
-    # (the estimate's columns are an upper bound: choose_method then reads the layout's own)
-    layout = asked == "decomposed" or (asked == "auto" and estimate.columns >= AUTO_MIN_COLUMNS)
+    # (from the lower, MIP threshold: the estimate's columns are an upper bound, and
+    # choose_method then reads the layout's own count and whether it has integer columns)
+    layout = asked == "decomposed" or (asked == "auto" and estimate.columns >= AUTO_MIN_COLUMNS_MIP)
     built = build_model(loaded.scenario, data, layout_only=layout)
     method, why = choose_method(built, asked, scenario=loaded.scenario if layout else None)
     if layout and method != "decomposed":

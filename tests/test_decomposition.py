@@ -203,13 +203,17 @@ def test_refuses_what_it_cannot_do():
         solve_decomposed(ext.model, EXACT)
 
 
-def test_choose_method():
+def test_choose_method(monkeypatch):
     """``auto`` decomposes from ``min_columns`` columns of the extensive form on (the one-good
     case's own count ``n``: decomposed at ``n``, not at ``n + 1``), never a model with a CVaR
-    limit; ``decomposed`` on that model raises with the reason."""
-    from optimizer.solve.decomposed import AUTO_MIN_COLUMNS, choose_method
+    limit; ``decomposed`` on that model raises with the reason. Without ``min_columns``, an
+    LP is held to ``AUTO_MIN_COLUMNS`` (500,000) and a model with integer columns to
+    ``AUTO_MIN_COLUMNS_MIP`` (100,000): with the two set to ``n + 1`` and ``n``, the LP of
+    ``n`` columns stays extensive and a MIP of ``n`` columns is decomposed."""
+    import optimizer.solve.decomposed as dec_mod
+    from optimizer.solve.decomposed import AUTO_MIN_COLUMNS, AUTO_MIN_COLUMNS_MIP, choose_method
 
-    assert AUTO_MIN_COLUMNS == 500_000  # the measured crossover (docs/model.md)
+    assert (AUTO_MIN_COLUMNS, AUTO_MIN_COLUMNS_MIP) == (500_000, 100_000)  # docs/model.md
     m = extensive(one_good(0.3)).model
     n = m.lp.n_cols
     why = f"{n:,} columns >= {n:,} (2 futures)"
@@ -218,6 +222,19 @@ def test_choose_method():
     assert method == "extensive" and why == f"{n:,} columns < {n + 1:,}"
     assert choose_method(m, "auto")[0] == "extensive"
     assert choose_method(m, "extensive", min_columns=1)[0] == "extensive"
+    data = one_good(0.3)
+    data["goods"][G]["suppliers"]["cn"]["reserve"] = {"max": 10, "fee": 1, "fixed_cost": 5}
+    mip = extensive(data).model
+    assert mip.lp.is_mip and not m.lp.is_mip
+    k = mip.lp.n_cols
+    monkeypatch.setattr(dec_mod, "AUTO_MIN_COLUMNS_MIP", k)
+    monkeypatch.setattr(dec_mod, "AUTO_MIN_COLUMNS", k + 1)
+    assert choose_method(mip, "auto")[0] == "decomposed"
+    monkeypatch.setattr(dec_mod, "AUTO_MIN_COLUMNS", n)
+    monkeypatch.setattr(dec_mod, "AUTO_MIN_COLUMNS_MIP", 1)
+    assert choose_method(m, "auto")[0] == "decomposed"
+    monkeypatch.setattr(dec_mod, "AUTO_MIN_COLUMNS", n + 1)
+    assert choose_method(m, "auto")[0] == "extensive"
     limited = extensive(one_good(0.3, cvar={"alpha": 0.8, "limit": 5000})).model
     method, why = choose_method(limited, "auto", min_columns=1)
     assert method == "extensive" and "CVaR limit" in why

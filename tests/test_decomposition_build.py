@@ -156,7 +156,8 @@ def test_memory_estimate_when_decomposed():
     """A decomposed run holds the data, the layout and the chunks' arrays, not the whole LP:
     1,000,000 estimated columns cost 150 bytes each (150 MB) instead of 1 kB (1 GB), so the
     estimate drops by 850 MB, the rest unchanged. ``may_decompose``: the one-good case under
-    ``auto`` estimated at 499,999 < 500,000 columns: no, at 500,000: yes; asked ``decomposed``:
+    ``auto`` estimated at 99,999 columns: no, at 100,000 (the lower, MIP threshold: whether
+    the model has integer columns is known only once it is built): yes; asked ``decomposed``:
     yes; with a CVaR limit (a row the method refuses): no."""
     from optimizer.model.size import SizeEstimate, decomposed_estimate
     from optimizer.solve.decomposed import may_decompose
@@ -165,8 +166,8 @@ def test_memory_estimate_when_decomposed():
     assert decomposed_estimate(est).bytes == pytest.approx(2.0e9 - 0.85e9)
     assert decomposed_estimate(est).columns == 1_000_000
     sc = load(one_good(0.3)).scenario
-    assert not may_decompose(sc, "auto", 499_999)
-    assert may_decompose(sc, "auto", 500_000)
+    assert not may_decompose(sc, "auto", 99_999)
+    assert may_decompose(sc, "auto", 100_000)
     assert may_decompose(sc, "decomposed", 2)
     assert not may_decompose(sc, "extensive", 10_000)
     limited = load(one_good(0.3, cvar={"alpha": 0.8, "limit": 5000})).scenario

@@ -57,8 +57,9 @@ InterfaceOption = Annotated[
 MethodOption = Annotated[
     Optional[Literal["auto", "extensive", "decomposed"]],
     typer.Option(
-        help="auto (default: decomposed by future from 500,000 columns when the model allows "
-        "it), extensive (one LP/MIP) or decomposed (L-shaped, certified by two bounds).",
+        help="auto (default: decomposed by future from 500,000 columns, 100,000 with integer "
+        "columns, when the model allows it), extensive (one LP/MIP) or decomposed (L-shaped, "
+        "certified by two bounds).",
     ),
 ]
 ConfigOption = Annotated[
