@@ -26,12 +26,11 @@ from optimizer.scenario.loader import LoadedScenario, load_scenario, load_scenar
 from optimizer.solve import PYOMO_MAX_COLUMNS, SolverOptions, choose_interface, make_solver
 from optimizer.solve.base import Interface, SolveResult
 from optimizer.solve.baseline import solve_doing_nothing
-from optimizer.solve.decomposed import (
+from optimizer.solve.decomposed import DecompositionOptions, solve_decomposed
+from optimizer.solve.decomposition_choice import (
     AUTO_MIN_COLUMNS_MIP,
-    DecompositionOptions,
     choose_method,
     may_decompose,
-    solve_decomposed,
 )
 
 

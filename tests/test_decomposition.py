@@ -210,8 +210,12 @@ def test_choose_method(monkeypatch):
     LP is held to ``AUTO_MIN_COLUMNS`` (500,000) and a model with integer columns to
     ``AUTO_MIN_COLUMNS_MIP`` (100,000): with the two set to ``n + 1`` and ``n``, the LP of
     ``n`` columns stays extensive and a MIP of ``n`` columns is decomposed."""
-    import optimizer.solve.decomposed as dec_mod
-    from optimizer.solve.decomposed import AUTO_MIN_COLUMNS, AUTO_MIN_COLUMNS_MIP, choose_method
+    import optimizer.solve.decomposition_choice as dec_mod
+    from optimizer.solve.decomposition_choice import (
+        AUTO_MIN_COLUMNS,
+        AUTO_MIN_COLUMNS_MIP,
+        choose_method,
+    )
 
     assert (AUTO_MIN_COLUMNS, AUTO_MIN_COLUMNS_MIP) == (500_000, 100_000)  # docs/model.md
     m = extensive(one_good(0.3)).model

@@ -160,7 +160,7 @@ def test_memory_estimate_when_decomposed():
     the model has integer columns is known only once it is built): yes; asked ``decomposed``:
     yes; with a CVaR limit (a row the method refuses): no."""
     from optimizer.model.size import SizeEstimate, decomposed_estimate
-    from optimizer.solve.decomposed import may_decompose
+    from optimizer.solve.decomposition_choice import may_decompose
 
     est = SizeEstimate(2, 1, 1, 12, columns=1_000_000, nonzeros=3_000_000, bytes=2.0e9)
     assert decomposed_estimate(est).bytes == pytest.approx(2.0e9 - 0.85e9)

@@ -34,8 +34,6 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.data import futures_subset
-from optimizer.model import build_model
 from optimizer.model.terms import BuiltModel
 from optimizer.scenario.schema import Scenario
 from optimizer.solve.base import (
@@ -47,38 +45,18 @@ from optimizer.solve.base import (
 )
 from optimizer.solve.decomposition_build import ChunkSource, StageOne, from_model
 from optimizer.solve.decomposition_pool import keeps_solvers, open_pool
-from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods, split_model
+from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods
 from optimizer.solve.decomposition_start import sample_start
 from optimizer.solve.decomposition_worker import ChunkResult
 
 _INF = highspy.kHighsInf
 
 __all__ = [
-    "AUTO_MIN_COLUMNS",
-    "AUTO_MIN_COLUMNS_MIP",
     "DecomposedResult",
     "DecompositionOptions",
     "NotDecomposable",
-    "choose_method",
     "solve_decomposed",
 ]
-
-#: With ``method: auto``, models with at least this many columns in their extensive form are
-#: decomposed (when they can be). Measured on this project's 2-core machine, wall seconds, the
-#: decomposition on 2 local workers (benchmarks/README.md): 34 goods x 5 x 60 sampled, 378,877
-#: columns (787 futures) extensive 7.1 against 11.9; 757,827 columns (1,558 futures) 26.0
-#: against 19.2; 1,894,180 columns 106.7 against 45.2. On 20 goods x 5 x 60 with written-out
-#: futures, 289,000 columns (K = 1,000) about even, 1,442,779 (K = 5,000) 344.3 against 45.2.
-#: Futures alone did not tell: 787 futures of 34 goods lost where 1,000 of 20 broke even.
-AUTO_MIN_COLUMNS = 500_000
-
-#: The same for a model with integer first-stage columns (fixed costs, modules): HiGHS's
-#: branch and bound runs over the whole extensive LP, the decomposition's over the small
-#: master. Measured on the shipped eu_critical_raw_materials_risk.yaml (13 integer columns),
-#: wall seconds, 2 workers: 69,372 columns (300 samples) extensive 7.3 against 10.4; 115,335
-#: (500) 12.7 against 12.5; 233,471 (1,000) 31.5 against 11.4.
-AUTO_MIN_COLUMNS_MIP = 100_000
-
 
 #: Cut groups when none are asked: one cut per future up to this many futures. On the synthetic
 #: 20 x 5 x 60 case at K = 1,000, 200 groups and 1,001 took the same 12 iterations and 40 one
@@ -233,6 +211,21 @@ class _Master:
         coef.data *= np.repeat(scale, np.diff(coef.indptr))
         self._add_rows(rhs * scale, np.full(ng, _INF), coef, ncol)
 
+    def add_feasibility_cut(
+        self, violation: float, gradient: sp.csr_matrix, at: np.ndarray
+    ) -> None:
+        """``g x <= g x^ - v`` (``v`` > 0, the violation of a future's rows at ``x^``, and
+        ``g`` its subgradient: see ``decomposition_worker._feasibility_cut``), scaled by a power
+        of two. A ``g`` of zeros leaves ``0 <= -v``: no first stage helps, the master is
+        infeasible."""
+        g = sp.csr_matrix(gradient, shape=(1, self.n1))
+        g.eliminate_zeros()
+        rhs = float((g @ at)[0]) - violation
+        big = float(np.abs(g.data).max()) if g.nnz else 1.0
+        scale = float(np.exp2(-np.round(np.log2(big))))
+        ncol = self.n1 + self.ng + (1 if self.level else 0)
+        self._add_rows(np.array([-_INF]), np.array([rhs * scale]), g * scale, ncol)
+
     def set_level(self, level: float, centre: np.ndarray) -> None:
         h = self.h
         h.changeRowBounds(self.level_row, -_INF, float(level))
@@ -326,58 +319,6 @@ def _at_artificial(x: np.ndarray, split: StageOne, upper: np.ndarray) -> np.ndar
     return np.flatnonzero(art & (x >= upper - 1e-9 * np.maximum(1.0, np.abs(upper))))
 
 
-def choose_method(
-    m: BuiltModel,
-    method: str = "auto",
-    min_columns: int | None = None,
-    scenario: Scenario | None = None,
-) -> tuple[str, str]:
-    """``extensive`` or ``decomposed`` for ``method`` ``auto | extensive | decomposed``, and
-    why. ``auto`` decomposes from ``min_columns`` columns of the extensive form on (the
-    model's own count: a layout-only ``m`` has it too; None: :data:`AUTO_MIN_COLUMNS`, or
-    :data:`AUTO_MIN_COLUMNS_MIP` for a model with integer columns), when the model allows it
-    (:class:`NotDecomposable` otherwise: the reason is returned). ``decomposed`` on a model
-    that does not allow it raises :class:`NotDecomposable`. With ``scenario``, the structure
-    is read from a model of the first two futures built from ``m.data`` (``m`` may then be a
-    layout-only model)."""
-    if method not in ("auto", "extensive", "decomposed"):
-        raise ValueError(f"unknown solver method {method!r}; use auto, extensive or decomposed")
-    if method == "extensive":
-        return "extensive", "asked for"
-    futures, columns = m.data.K, m.lp.n_cols
-    if min_columns is None:
-        min_columns = AUTO_MIN_COLUMNS_MIP if m.lp.is_mip else AUTO_MIN_COLUMNS
-    if method == "auto" and columns < min_columns:  # small: no need to look at the structure
-        return "extensive", f"{columns:,} columns < {min_columns:,}"
-    try:
-        if scenario is not None:
-            split_model(build_model(scenario, futures_subset(m.data, 0, 2)))
-        else:
-            split_model(m)
-    except NotDecomposable as exc:
-        if method == "decomposed":
-            raise
-        return "extensive", f"not decomposable: {exc}"
-    if method == "decomposed":
-        return "decomposed", "asked for"
-    return "decomposed", f"{columns:,} columns >= {min_columns:,} ({futures:,} futures)"
-
-
-def may_decompose(scenario: Scenario, method: str = "auto", columns: int = 0) -> bool:
-    """Whether a run of ``scenario`` with about ``columns`` columns in its extensive form (the
-    size estimate's) will likely be decomposed under ``method``, read from the scenario alone
-    (before any array is built, for the memory estimate): not asked extensive, enough columns
-    for ``auto`` (:data:`AUTO_MIN_COLUMNS_MIP`, the lower threshold: whether the model has
-    integer columns is known once it is built), no CVaR limit, no ``max_shortfall`` (the rows
-    the method refuses)."""
-    if method == "extensive" or (method == "auto" and columns < AUTO_MIN_COLUMNS_MIP):
-        return False
-    cvar = scenario.risk.cvar
-    if cvar is not None and cvar.limit is not None:
-        return False
-    return all(g.max_shortfall is None for g in scenario.goods.values())
-
-
 def solve_decomposed(
     m: BuiltModel,
     options: SolverOptions | None = None,
@@ -450,10 +391,18 @@ def solve_decomposed(
             nonlocal iterations
             t = time.perf_counter()
             results = pool.evaluate(x)
-            status, value, grad, its = _gather(results, n1)
             seconds["subproblems"] += time.perf_counter() - t
             seconds["chunks_wall"] += sum(r.seconds for r in results)
             seconds["chunks_cpu"] += sum(r.cpu_seconds for r in results)
+            cuts = [r for r in results if r.violation is not None]
+            if cuts:  # a future without feasible operation at x: cut x off, no upper bound
+                iterations += sum(r.iterations for r in results)
+                for mm in (master, proj):
+                    for r in cuts:
+                        if mm is not None:
+                            mm.add_feasibility_cut(r.violation, r.gradient, x)
+                return "Infeasible", np.inf
+            status, value, grad, its = _gather(results, n1)
             iterations += its
             if status != "Optimal":
                 return status, np.nan
@@ -489,7 +438,7 @@ def solve_decomposed(
             if start is not None:
                 best_x = np.clip(start, split.lower, master.upper)
         status, ub = evaluate(best_x)
-        if status != "Optimal":
+        if status not in ("Optimal", "Infeasible"):
             return fail("error", f"a future's second stage ended {status}")
         lb = -np.inf
         history: list[tuple[float, float]] = []
@@ -500,6 +449,12 @@ def solve_decomposed(
             t = time.perf_counter()
             status, sol, _, bound = master.solve(gap_tol / 4)
             seconds["master"] += time.perf_counter() - t
+            if sol is None and status == "Infeasible" and not np.isfinite(ub):
+                return fail(
+                    "infeasible",
+                    "no first stage leaves every future a feasible operation (a service level "
+                    "cannot be met)",
+                )
             if sol is None:
                 return fail("error", f"the master problem ended {status}")
             x_lb = sol[:n1]
@@ -524,7 +479,7 @@ def solve_decomposed(
                 final, text = "time_limit", "Time limit reached"
                 break
             x_new = x_lb
-            if proj is not None:
+            if proj is not None and np.isfinite(ub):
                 proj.set_level(lb - const + dec.level * (ub - lb), best_x)
                 t = time.perf_counter()
                 _, psol, _, _ = proj.solve(1e-4)
@@ -532,12 +487,14 @@ def solve_decomposed(
                 if psol is not None:
                     x_new = psol[:n1]
             status, f = evaluate(x_new)
-            if status != "Optimal":
+            if status not in ("Optimal", "Infeasible"):
                 return fail("error", f"a future's second stage ended {status}")
             if f < ub:
                 ub, best_x = f, x_new.copy()
         else:
             final, text = "time_limit", f"Iteration limit ({dec.max_iterations}) reached"
+        if not np.isfinite(ub):
+            return fail(final, f"{text} before a first stage feasible in every future was found")
 
         # the best first stage, its futures' solutions: the extensive form's x
         t = time.perf_counter()

@@ -16,8 +16,9 @@ Which rows couple what (checked by :func:`split_model` on every model, see ``doc
   ``cvar_excess`` row of each future, which also holds eta); the first-stage columns in such a
   row move to its right-hand side once the first stage is fixed;
 - ``cvar_limit`` holds the excess of every future: it links the futures, and a model with it
-  is refused (:class:`NotDecomposable`), as is one with ``max_shortfall`` rows (a first stage
-  could leave a future without any feasible second stage, which needs feasibility cuts).
+  is refused (:class:`NotDecomposable`). A ``max_shortfall`` row (a service level) is a
+  future's own row; since a first stage can leave a future without any feasible operation,
+  the subproblems then return feasibility cuts (``decomposition_worker``).
 """
 
 from __future__ import annotations
@@ -45,10 +46,6 @@ _CELL_BLOCKS = ("stock", "release", "refill", "produce", "reduce", "shortfall")
 #: Row blocks the decomposition refuses, with the reason given to the user.
 _REFUSED_ROWS = {
     "cvar_limit": "the CVaR limit row adds up the excess loss of every future",
-    "max_shortfall": (
-        "a service level (max_shortfall) can leave a future with no feasible operation for "
-        "some first-stage decisions (that needs feasibility cuts, not built)"
-    ),
 }
 
 

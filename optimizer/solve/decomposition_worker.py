@@ -55,6 +55,10 @@ class ChunkResult:
     x: np.ndarray | None = None
     row_dual: np.ndarray | None = None
     built: bool = False
+    violation: float | None = None
+    """With status ``Infeasible``: the least total violation of the chunk's rows at ``x``
+    (every row elastic, in the rows' scaled units; > 0), and in ``gradient`` its subgradient
+    (one row): a feasibility cut ``violation + gradient (x' - x) <= 0`` for the master."""
 
 
 def _build(chunk: ChunkData, threads: int) -> highspy.Highs:
@@ -115,6 +119,13 @@ def evaluate_chunk(
     its = int(max(info.simplex_iteration_count, 0))
     if not keep_solver and status == "Optimal":
         _CACHE[key] = (None, groups, linked, h.getBasis())
+    if status in INFEASIBLE:
+        status = "Infeasible"
+        cut = _feasibility_cut(chunk, x, threads)
+        if cut is not None:
+            return ChunkResult(
+                chunk.index, status, gradient=cut[1], iterations=its, built=built, violation=cut[0]
+            )
     if status != "Optimal":
         return ChunkResult(chunk.index, status, iterations=its, built=built)
     sol = h.getSolution()
@@ -138,6 +149,48 @@ def evaluate_chunk(
         result.x = y
         result.row_dual = pi * chunk.row_scale
     return result
+
+
+#: HiGHS's verdicts on a chunk that has no feasible operation at the given first stage.
+INFEASIBLE = ("Infeasible", "Primal infeasible or unbounded")
+
+#: A phase-one violation at or below this (scaled row units) is HiGHS's tolerance, not a
+#: future left without a feasible operation: no cut is made and the solve reports the status.
+MIN_VIOLATION = 1e-6
+
+
+def _feasibility_cut(
+    chunk: ChunkData, x: np.ndarray, threads: int
+) -> tuple[float, sp.csr_matrix] | None:
+    """Phase one of an infeasible chunk at first stage ``x``: every row made elastic (a slack
+    of each sign, cost 1), the least total violation ``v(x)`` and its subgradient ``-T' pi``
+    (one row over the first-stage columns). ``v`` is convex in ``x`` and 0 exactly where the
+    chunk is feasible, so every feasible first stage meets ``v + g (x' - x) <= 0``. None when
+    the violation is within HiGHS's tolerance (a numerical verdict, not a cut)."""
+    W = chunk.W.tocsc()
+    n_rows, n_cols = W.shape
+    eye = sp.identity(n_rows, format="csc")
+    A = sp.hstack([W, eye, -eye], format="csc")
+    cost = np.concatenate([np.zeros(n_cols), np.ones(2 * n_rows)])
+    lower = np.concatenate([chunk.col_lower, np.zeros(2 * n_rows)])
+    upper = np.concatenate([chunk.col_upper, np.full(2 * n_rows, np.inf)])
+    shift = chunk.T @ x
+    with quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    pass_lp(h, A, cost, lower, upper, chunk.row_lower - shift, chunk.row_upper - shift)
+    prepare_scheduler(threads)
+    h.run()
+    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+        return None
+    violation = float(h.getInfo().objective_function_value)
+    if violation <= MIN_VIOLATION:
+        return None
+    pi = np.asarray(h.getSolution().row_dual, dtype=float)
+    gradient = sp.csr_matrix(-(chunk.T.T @ pi).reshape(1, -1))
+    return violation, gradient
 
 
 def evaluate_chunks(

@@ -178,11 +178,24 @@ def describe(m: BuiltModel, block: str, pos: int, amount: float, x: np.ndarray) 
     return f"{block}[{pos}]"
 
 
-def explain_infeasibility(result) -> list[str]:
-    """Plain-words lines naming the conflicting requirements of an infeasible run."""
-    conflicts = find_conflicts(result.model)
+#: A decomposed run holds only its model's layout; its diagnosis builds the whole LP up to
+#: this many columns (the elastic re-solve is one LP of that size), and gives none above.
+DIAGNOSE_MAX_COLUMNS = 2_000_000
+
+
+def explain_infeasibility(result) -> list[str] | None:
+    """Plain-words lines naming the conflicting requirements of an infeasible run (None when
+    the run was decomposed and its whole LP is above :data:`DIAGNOSE_MAX_COLUMNS`)."""
+    m = result.model
+    if m.lp.layout_only:
+        if m.lp.n_cols > DIAGNOSE_MAX_COLUMNS:
+            return None
+        from optimizer.model import build_model
+
+        m = build_model(result.loaded.scenario, result.data)
+    conflicts = find_conflicts(m)
     if not conflicts:
-        return _bounds_only(result.model)
+        return _bounds_only(m)
     lines = [c.text for c in conflicts if c.violated]
     partners = [c.text for c in conflicts if not c.violated]
     if partners:

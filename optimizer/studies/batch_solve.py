@@ -199,7 +199,8 @@ def _explain(result) -> list[str] | None:
             return None
         from optimizer.solve.diagnose import explain_infeasibility
 
-        return list(explain_infeasibility(result))
+        lines = explain_infeasibility(result)
+        return None if lines is None else list(lines)
     except Exception:  # noqa: BLE001 - the explanation is a help, never a failure
         return None
 
