@@ -45,9 +45,9 @@ from optimizer.solve.base import (
 )
 from optimizer.solve.decomposition_build import ChunkSource, StageOne, from_model
 from optimizer.solve.decomposition_pool import keeps_solvers, open_pool
-from optimizer.solve.decomposition_split import NotDecomposable, split_by_goods
+from optimizer.solve.decomposition_split import ChunkData, NotDecomposable, split_by_goods
 from optimizer.solve.decomposition_start import sample_start
-from optimizer.solve.decomposition_worker import ChunkResult
+from optimizer.solve.decomposition_worker import INFEASIBLE, ChunkResult
 
 _INF = highspy.kHighsInf
 
@@ -143,8 +143,11 @@ class _Master:
         else:
             cost[:n1] = self.c1
             cost[n1 : n1 + n_groups] = 1.0
-        lower = np.concatenate([split.lower, np.full(n_groups, -_INF), [0.0] * level])
-        upper = np.concatenate([self.upper, np.full(n_groups, _INF), [_INF] * level])
+        # each theta held at 0 until its group's first cut (add_cuts frees it): without cuts
+        # the master would be unbounded
+        self.has_cut = np.zeros(n_groups, dtype=bool)
+        lower = np.concatenate([split.lower, np.zeros(n_groups), [0.0] * level])
+        upper = np.concatenate([self.upper, np.zeros(n_groups), [_INF] * level])
         h.addVars(ncol, highs_bounds(lower), highs_bounds(upper))
         h.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), cost)
         if len(self.integer):
@@ -190,26 +193,41 @@ class _Master:
             A.data.astype(np.float64),
         )
 
-    def add_cuts(self, value: np.ndarray, gradient: sp.csr_matrix, at: np.ndarray) -> None:
+    def add_cuts(
+        self,
+        value: np.ndarray,
+        gradient: sp.csr_matrix,
+        at: np.ndarray,
+        groups: np.ndarray | None = None,
+    ) -> None:
         """``theta[g] - s_g x >= Q_g(x^) - s_g x^`` for every group (``gradient``: the sparse
-        ``s_g``, groups x first-stage columns), rows scaled by powers of two (coefficients of
-        euros per unit can reach 1e8)."""
-        ng = gradient.shape[0]
+        ``s_g``, groups x first-stage columns; ``groups``: which ``theta`` each row is for, all
+        in order when None), rows scaled by powers of two (coefficients of euros per unit can
+        reach 1e8). A ``theta`` held at 0 until then (:meth:`hold_theta`) is freed."""
+        k = gradient.shape[0]
+        if groups is None:
+            groups = np.arange(k)
         gradient = sp.csr_matrix(gradient)
         gradient.eliminate_zeros()
         rhs = value - gradient @ at
         ncol = self.n1 + self.ng + (1 if self.level else 0)
+        theta = sp.csr_matrix((np.ones(k), (np.arange(k), groups)), shape=(k, self.ng))
         coef = sp.hstack(
-            [-gradient, sp.identity(ng, format="csr"), sp.csr_matrix((ng, ncol - self.n1 - ng))],
-            format="csr",
+            [-gradient, theta, sp.csr_matrix((k, ncol - self.n1 - self.ng))], format="csr"
         )
+        new = groups[~self.has_cut[groups]]
+        if len(new):
+            self.has_cut[new] = True
+            cols = (self.n1 + new).astype(np.int32)
+            free = np.full(len(cols), _INF)
+            self.h.changeColsBounds(len(cols), cols, -free, free)
         absval = np.abs(coef.data)
         starts = coef.indptr[:-1]  # every row holds its theta: never empty
         big = np.maximum.reduceat(absval, starts)
         small = np.minimum.reduceat(absval, starts)
         scale = np.exp2(-np.round(np.log2(np.sqrt(big * small))))
         coef.data *= np.repeat(scale, np.diff(coef.indptr))
-        self._add_rows(rhs * scale, np.full(ng, _INF), coef, ncol)
+        self._add_rows(rhs * scale, np.full(k, _INF), coef, ncol)
 
     def add_feasibility_cut(
         self, violation: float, gradient: sp.csr_matrix, at: np.ndarray
@@ -306,7 +324,7 @@ def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.nda
 
 def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, sp.csr_matrix, int]:
     """Status, values and gradients of every cut group, simplex iterations."""
-    bad = [r for r in results if r.status != "Optimal"]
+    bad = [r for r in results if r.status != "Optimal" and r.violation is None]
     if bad:
         return bad[0].status, np.zeros(0), sp.csr_matrix((0, n1)), 0
     value = np.concatenate([r.value for r in results])
@@ -353,6 +371,17 @@ def solve_decomposed(
         goods = split_by_goods(chunks, m.data.G)
         if source is not None:
             source.goods = goods
+    service = m.lp.constraints.get("max_shortfall")
+    service_rows = np.asarray(service.index) if service is not None else np.zeros(0, int)
+
+    def mark(chunk: ChunkData) -> ChunkData:
+        # the rows a phase one may violate: a future's service levels (the model is otherwise
+        # always feasible: a shortfall absorbs any gap)
+        chunk.elastic = np.flatnonzero(np.isin(chunk.rows, service_rows))
+        return chunk
+
+    for c in chunks:
+        mark(c)
     for c in chunks:
         c.col_good = None  # read by split_by_goods only: not sent to the workers
     places = [(c.cols, c.rows) for c in chunks]
@@ -360,7 +389,8 @@ def solve_decomposed(
     is_mip = split.is_mip
     gap_tol = dec.gap if dec.gap is not None else (options.mip_gap if is_mip else 1e-6)
     n1, ng = len(split.first), sum(c.n_groups for c in chunks)
-    rebuild = source.one if source is not None else None
+    group_start = np.cumsum([0] + [c.n_groups for c in chunks])  # the chunks' theta, in order
+    rebuild = (lambda c: mark(source.one(c))) if source is not None else None
     seconds = {
         "hand_over": time.perf_counter() - t_start,
         "subproblems": 0.0,
@@ -397,10 +427,23 @@ def solve_decomposed(
             cuts = [r for r in results if r.violation is not None]
             if cuts:  # a future without feasible operation at x: cut x off, no upper bound
                 iterations += sum(r.iterations for r in results)
+                fine = [i for i, r in enumerate(results) if r.status == "Optimal"]
+                if len(fine) + len(cuts) < len(results):
+                    return next(r.status for r in results if r.status != "Optimal"), np.nan
                 for mm in (master, proj):
+                    if mm is None:
+                        continue
+                    if fine:  # the feasible chunks' groups get their cuts all the same
+                        mm.add_cuts(
+                            np.concatenate([results[i].value for i in fine]),
+                            sp.vstack([results[i].gradient for i in fine], format="csr"),
+                            x,
+                            np.concatenate(
+                                [np.arange(group_start[i], group_start[i + 1]) for i in fine]
+                            ),
+                        )
                     for r in cuts:
-                        if mm is not None:
-                            mm.add_feasibility_cut(r.violation, r.gradient, x)
+                        mm.add_feasibility_cut(r.violation, r.feasibility_gradient, x)
                 return "Infeasible", np.inf
             status, value, grad, its = _gather(results, n1)
             iterations += its
@@ -412,19 +455,13 @@ def solve_decomposed(
             return status, float(self_c1 @ x + value.sum() + const)
 
         self_c1 = master.c1
-        # start: the cheapest first stage (theta fixed at 0 for this one solve)
-        master.h.changeColsBounds(
-            ng, np.arange(n1, n1 + ng, dtype=np.int32), np.zeros(ng), np.zeros(ng)
-        )
+        # start: the cheapest first stage (every theta still held at 0)
         t = time.perf_counter()
         status, sol, _, _ = master.solve(gap_tol / 4)
         seconds["master"] += time.perf_counter() - t
         if sol is None:
             return fail("infeasible" if status == "Infeasible" else "error", status)
-        master.h.changeColsBounds(
-            ng, np.arange(n1, n1 + ng, dtype=np.int32), np.full(ng, -_INF), np.full(ng, _INF)
-        )
-        master.h.clearSolver()  # that basis has theta fixed: start the real master cold
+        master.h.clearSolver()  # start the real master cold
         best_x = sol[:n1].copy()
         if (
             dec.start_futures > 0
@@ -449,7 +486,10 @@ def solve_decomposed(
             t = time.perf_counter()
             status, sol, _, bound = master.solve(gap_tol / 4)
             seconds["master"] += time.perf_counter() - t
-            if sol is None and status == "Infeasible" and not np.isfinite(ub):
+            # (theta has a cut in every group from the first round on, relaxed where a chunk
+            # was infeasible: the master is bounded, and HiGHS's MIP "infeasible or
+            # unbounded" means infeasible)
+            if sol is None and status in INFEASIBLE and not np.isfinite(ub):
                 return fail(
                     "infeasible",
                     "no first stage leaves every future a feasible operation (a service level "
@@ -458,7 +498,8 @@ def solve_decomposed(
             if sol is None:
                 return fail("error", f"the master problem ended {status}")
             x_lb = sol[:n1]
-            lb = max(lb, bound + const)
+            if master.has_cut.all():  # a theta held at 0 makes no lower bound
+                lb = max(lb, bound + const)
             gap = (ub - lb) / max(1.0, abs(ub))
             history.append((lb, ub))
             if gap <= gap_tol:

@@ -225,6 +225,9 @@ class ChunkData:
     row_scale: np.ndarray
     col_group: np.ndarray
     row_group: np.ndarray
+    elastic: np.ndarray | None = None
+    """Rows (chunk positions) that may be violated in a feasibility problem: those that can
+    leave a future without a feasible operation (service levels); None: every row."""
     col_good: np.ndarray | None = None
     """The good of each column (-1 where the model does not tie the column to one good, e.g. a
     future's CVaR excess): read by :func:`split_by_goods`, then dropped."""

@@ -57,8 +57,9 @@ class ChunkResult:
     built: bool = False
     violation: float | None = None
     """With status ``Infeasible``: the least total violation of the chunk's rows at ``x``
-    (every row elastic, in the rows' scaled units; > 0), and in ``gradient`` its subgradient
-    (one row): a feasibility cut ``violation + gradient (x' - x) <= 0`` for the master."""
+    (every row elastic, in the rows' scaled units; > 0), and in ``feasibility_gradient`` its
+    subgradient (one row): a feasibility cut ``violation + g (x' - x) <= 0`` for the master."""
+    feasibility_gradient: sp.csr_matrix | None = None
 
 
 def _build(chunk: ChunkData, threads: int) -> highspy.Highs:
@@ -124,7 +125,12 @@ def evaluate_chunk(
         cut = _feasibility_cut(chunk, x, threads)
         if cut is not None:
             return ChunkResult(
-                chunk.index, status, gradient=cut[1], iterations=its, built=built, violation=cut[0]
+                chunk.index,
+                status,
+                iterations=its,
+                built=built,
+                violation=cut[0],
+                feasibility_gradient=cut[1],
             )
     if status != "Optimal":
         return ChunkResult(chunk.index, status, iterations=its, built=built)
@@ -162,18 +168,23 @@ MIN_VIOLATION = 1e-6
 def _feasibility_cut(
     chunk: ChunkData, x: np.ndarray, threads: int
 ) -> tuple[float, sp.csr_matrix] | None:
-    """Phase one of an infeasible chunk at first stage ``x``: every row made elastic (a slack
-    of each sign, cost 1), the least total violation ``v(x)`` and its subgradient ``-T' pi``
-    (one row over the first-stage columns). ``v`` is convex in ``x`` and 0 exactly where the
-    chunk is feasible, so every feasible first stage meets ``v + g (x' - x) <= 0``. None when
-    the violation is within HiGHS's tolerance (a numerical verdict, not a cut)."""
+    """Phase one of an infeasible chunk at first stage ``x``: its ``elastic`` rows (the service
+    levels; every row when None) given a slack of each sign, cost 1, the least total violation
+    ``v(x)`` and its subgradient ``-T' pi`` (one row over the first-stage columns). ``v`` is
+    convex in ``x`` and 0 exactly where the chunk is feasible, so every feasible first stage
+    meets ``v + g (x' - x) <= 0``. None when the violation is within HiGHS's tolerance (a
+    numerical verdict, not a cut)."""
     W = chunk.W.tocsc()
     n_rows, n_cols = W.shape
-    eye = sp.identity(n_rows, format="csc")
+    rows = np.arange(n_rows) if chunk.elastic is None else np.asarray(chunk.elastic)
+    if not len(rows):
+        return None
+    k = len(rows)
+    eye = sp.csc_matrix((np.ones(k), (rows, np.arange(k))), shape=(n_rows, k))
     A = sp.hstack([W, eye, -eye], format="csc")
-    cost = np.concatenate([np.zeros(n_cols), np.ones(2 * n_rows)])
-    lower = np.concatenate([chunk.col_lower, np.zeros(2 * n_rows)])
-    upper = np.concatenate([chunk.col_upper, np.full(2 * n_rows, np.inf)])
+    cost = np.concatenate([np.zeros(n_cols), np.ones(2 * k)])
+    lower = np.concatenate([chunk.col_lower, np.zeros(2 * k)])
+    upper = np.concatenate([chunk.col_upper, np.full(2 * k, np.inf)])
     shift = chunk.T @ x
     with quiet_stdout():
         h = highspy.Highs()
@@ -189,8 +200,7 @@ def _feasibility_cut(
     if violation <= MIN_VIOLATION:
         return None
     pi = np.asarray(h.getSolution().row_dual, dtype=float)
-    gradient = sp.csr_matrix(-(chunk.T.T @ pi).reshape(1, -1))
-    return violation, gradient
+    return violation, sp.csr_matrix(-(chunk.T.T @ pi).reshape(1, -1))
 
 
 def evaluate_chunks(
