@@ -47,7 +47,7 @@ from optimizer.solve.decomposition_build import ChunkSource, StageOne, from_mode
 from optimizer.solve.decomposition_pool import keeps_solvers, open_pool
 from optimizer.solve.decomposition_split import ChunkData, NotDecomposable, split_by_goods
 from optimizer.solve.decomposition_start import sample_start
-from optimizer.solve.decomposition_worker import INFEASIBLE, ChunkResult
+from optimizer.solve.decomposition_worker import INFEASIBLE
 
 _INF = highspy.kHighsInf
 
@@ -198,15 +198,13 @@ class _Master:
         value: np.ndarray,
         gradient: sp.csr_matrix,
         at: np.ndarray,
-        groups: np.ndarray | None = None,
+        groups: np.ndarray,
     ) -> None:
-        """``theta[g] - s_g x >= Q_g(x^) - s_g x^`` for every group (``gradient``: the sparse
-        ``s_g``, groups x first-stage columns; ``groups``: which ``theta`` each row is for, all
-        in order when None), rows scaled by powers of two (coefficients of euros per unit can
-        reach 1e8). A ``theta`` held at 0 until then (:meth:`hold_theta`) is freed."""
+        """``theta[g] - s_g x >= Q_g(x^) - s_g x^`` for the groups ``groups`` (``gradient``: the
+        sparse ``s_g``, one row per group x first-stage columns), rows scaled by powers of two
+        (coefficients of euros per unit can reach 1e8). A ``theta`` still held at 0 (every
+        group's until its first cut) is freed."""
         k = gradient.shape[0]
-        if groups is None:
-            groups = np.arange(k)
         gradient = sp.csr_matrix(gradient)
         gradient.eliminate_zeros()
         rhs = value - gradient @ at
@@ -322,16 +320,6 @@ def _groups(K: int, per_chunk: int, cut_groups: int) -> tuple[np.ndarray, np.nda
     return group_of_future, chunk_of_group
 
 
-def _gather(results: list[ChunkResult], n1: int) -> tuple[str, np.ndarray, sp.csr_matrix, int]:
-    """Status, values and gradients of every cut group, simplex iterations."""
-    bad = [r for r in results if r.status != "Optimal" and r.violation is None]
-    if bad:
-        return bad[0].status, np.zeros(0), sp.csr_matrix((0, n1)), 0
-    value = np.concatenate([r.value for r in results])
-    grad = sp.vstack([r.gradient for r in results], format="csr")
-    return "Optimal", value, grad, sum(r.iterations for r in results)
-
-
 def _at_artificial(x: np.ndarray, split: StageOne, upper: np.ndarray) -> np.ndarray:
     art = np.isfinite(split.artificial_upper)
     return np.flatnonzero(art & (x >= upper - 1e-9 * np.maximum(1.0, np.abs(upper))))
@@ -382,7 +370,6 @@ def solve_decomposed(
 
     for c in chunks:
         mark(c)
-    for c in chunks:
         c.col_good = None  # read by split_by_goods only: not sent to the workers
     places = [(c.cols, c.rows) for c in chunks]
     n_chunks = len(chunks)
@@ -424,35 +411,30 @@ def solve_decomposed(
             seconds["subproblems"] += time.perf_counter() - t
             seconds["chunks_wall"] += sum(r.seconds for r in results)
             seconds["chunks_cpu"] += sum(r.cpu_seconds for r in results)
+            iterations += sum(r.iterations for r in results)
+            bad = [r for r in results if r.status != "Optimal" and r.violation is None]
+            if bad:
+                return bad[0].status, np.nan
+            # a chunk without feasible operation at x gets a feasibility cut (x gets no upper
+            # bound); the feasible chunks' groups get their optimality cuts all the same
             cuts = [r for r in results if r.violation is not None]
-            if cuts:  # a future without feasible operation at x: cut x off, no upper bound
-                iterations += sum(r.iterations for r in results)
-                fine = [i for i, r in enumerate(results) if r.status == "Optimal"]
-                if len(fine) + len(cuts) < len(results):
-                    return next(r.status for r in results if r.status != "Optimal"), np.nan
-                for mm in (master, proj):
-                    if mm is None:
-                        continue
-                    if fine:  # the feasible chunks' groups get their cuts all the same
-                        mm.add_cuts(
-                            np.concatenate([results[i].value for i in fine]),
-                            sp.vstack([results[i].gradient for i in fine], format="csr"),
-                            x,
-                            np.concatenate(
-                                [np.arange(group_start[i], group_start[i + 1]) for i in fine]
-                            ),
-                        )
-                    for r in cuts:
-                        mm.add_feasibility_cut(r.violation, r.feasibility_gradient, x)
-                return "Infeasible", np.inf
-            status, value, grad, its = _gather(results, n1)
-            iterations += its
-            if status != "Optimal":
-                return status, np.nan
+            fine = [i for i, r in enumerate(results) if r.violation is None]
+            value = np.concatenate([results[i].value for i in fine]) if fine else np.zeros(0)
+            if fine:
+                grad = sp.vstack([results[i].gradient for i in fine], format="csr")
+                groups = np.concatenate(
+                    [np.arange(group_start[i], group_start[i + 1]) for i in fine]
+                )
             for mm in (master, proj):
-                if mm is not None:
-                    mm.add_cuts(value, grad, x)
-            return status, float(self_c1 @ x + value.sum() + const)
+                if mm is None:
+                    continue
+                if fine:
+                    mm.add_cuts(value, grad, x, groups)
+                for r in cuts:
+                    mm.add_feasibility_cut(r.violation, r.feasibility_gradient, x)
+            if cuts:
+                return "Infeasible", np.inf
+            return "Optimal", float(self_c1 @ x + value.sum() + const)
 
         self_c1 = master.c1
         # start: the cheapest first stage (every theta still held at 0)
@@ -486,9 +468,8 @@ def solve_decomposed(
             t = time.perf_counter()
             status, sol, _, bound = master.solve(gap_tol / 4)
             seconds["master"] += time.perf_counter() - t
-            # (theta has a cut in every group from the first round on, relaxed where a chunk
-            # was infeasible: the master is bounded, and HiGHS's MIP "infeasible or
-            # unbounded" means infeasible)
+            # (a theta is held at 0 until its group has a cut: the master is bounded, and
+            # HiGHS's MIP "infeasible or unbounded" means infeasible)
             if sol is None and status in INFEASIBLE and not np.isfinite(ub):
                 return fail(
                     "infeasible",

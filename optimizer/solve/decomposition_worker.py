@@ -56,9 +56,10 @@ class ChunkResult:
     row_dual: np.ndarray | None = None
     built: bool = False
     violation: float | None = None
-    """With status ``Infeasible``: the least total violation of the chunk's rows at ``x``
-    (every row elastic, in the rows' scaled units; > 0), and in ``feasibility_gradient`` its
-    subgradient (one row): a feasibility cut ``violation + g (x' - x) <= 0`` for the master."""
+    """With status ``Infeasible``: the least total violation of the chunk's ``elastic`` rows
+    (its service levels) at ``x``, in the rows' scaled units (> 0), and in
+    ``feasibility_gradient`` its subgradient (one row): a feasibility cut
+    ``violation + g (x' - x) <= 0`` for the master."""
     feasibility_gradient: sp.csr_matrix | None = None
 
 
